@@ -1,0 +1,34 @@
+/**
+ * Sealed Sessions: stateless, encrypted cookie sessions for Hono on Deno and every
+ * Web-standard runtime. Session data is sealed with XAES-256-GCM into the cookie itself.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { session, type SessionEnv } from "./mod.ts";
+ *
+ * const app = new Hono<SessionEnv<{ name: string }>>();
+ * app.use(session({ secrets: ["a secret of at least thirty-two bytes!"] }));
+ * app.get("/", (c) => c.text(`Hello ${c.get("session").get("name") ?? "stranger"}`));
+ * ```
+ *
+ * @module
+ */
+
+export { session } from "./session/middleware.ts";
+export type { SessionCookieOptions, SessionEnv, SessionOptions } from "./session/middleware.ts";
+export { Session } from "./session/session.ts";
+export type { SessionData } from "./session/session.ts";
+export {
+  InvalidSessionError,
+  SessionConfigError,
+  SessionError,
+  SessionTooLargeError,
+} from "./session/errors.ts";
+export type { InvalidReason, SessionErrorCode } from "./session/errors.ts";
+export { createSealer, Sealer } from "./session/seal.ts";
+export type { OpenedRecord, SealerOptions, SessionRecord } from "./session/seal.ts";
+export { hasNodeCrypto, prepareXaesKey, xaes256gcm, xaes256gcmWebCrypto } from "./session/xaes.ts";
+export type { Xaes256Gcm, XaesBackend, XaesKey } from "./session/xaes.ts";
+export type { Secret } from "./session/keys.ts";
+export type { SameSite } from "./session/cookie.ts";

@@ -1,0 +1,269 @@
+/**
+ * Reading and writing the session cookie, split into chunks when the sealed value does not fit
+ * in one. Pure: no Hono types, only strings.
+ *
+ * A value that fits is written as `name=value`. A larger one is split into `name.0`,
+ * `name.1`, … and read back by joining consecutive chunks from `name.0`.
+ *
+ * @module
+ */
+
+import { SessionConfigError, SessionTooLargeError } from "./errors.ts";
+
+/** Most bytes a browser keeps for one cookie: name, value and attributes. */
+export const MAX_COOKIE_BYTES = 4096;
+
+/** `SameSite` values. */
+export type SameSite = "Strict" | "Lax" | "None";
+
+/** Attributes written on every session cookie. */
+export interface CookieAttributes {
+  /** `Path`. */
+  path: string;
+  /** `Domain`; none by default, so the cookie stays on one host. */
+  domain?: string | undefined;
+  /** `Secure`. */
+  secure: boolean;
+  /** `HttpOnly`. */
+  httpOnly: boolean;
+  /** `SameSite`. */
+  sameSite: SameSite;
+  /** `Partitioned` (CHIPS). */
+  partitioned?: boolean | undefined;
+}
+
+/** The session cookies found in a request. */
+export interface RequestCookies {
+  /** The sealed value, joined from chunks when chunked; undefined when absent. */
+  value: string | undefined;
+  /** Names of every session cookie the browser sent (`name` and any `name.N`). */
+  names: string[];
+  /** True when the value was longer than allowed; it is then left out, unread. */
+  oversized: boolean;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Checks that a cookie name is an RFC 6265 token.
+ *
+ * @param name The name.
+ * @param option The option name to put in messages.
+ * @throws {SessionConfigError} When it is not.
+ *
+ * @example
+ * ```ts
+ * import { assertCookieName } from "./cookie.ts";
+ *
+ * assertCookieName("session", "cookieName");
+ * ```
+ */
+export function assertCookieName(name: string, option: string): void {
+  if (typeof name !== "string" || !TOKEN.test(name)) {
+    throw new SessionConfigError(
+      option,
+      `cookie name must be a non-empty token (letters, digits, and !#$%&'*+-.^_\`|~), received ${
+        JSON.stringify(name)
+      }`,
+    );
+  }
+}
+
+/**
+ * Finds the session cookie, or its chunks, in a `Cookie` header. When a name repeats, the first
+ * wins, as in browsers' ordering (most specific path first).
+ *
+ * @param header The `Cookie` request header.
+ * @param name The session cookie name.
+ * @param maxBytes Refuse to join more than this many characters (an oversized header).
+ * @returns The value and the names present.
+ *
+ * @example
+ * ```ts
+ * import { readSessionCookies } from "./cookie.ts";
+ *
+ * const found = readSessionCookies("a=1; session.1=cd; session.0=ab", "session", 8192);
+ * console.assert(found.value === "abcd");
+ * ```
+ */
+export function readSessionCookies(
+  header: string | null | undefined,
+  name: string,
+  maxBytes: number,
+): RequestCookies {
+  const names: string[] = [];
+  if (!header || !header.includes(name)) return { value: undefined, names, oversized: false };
+  let single: string | undefined;
+  let chunks: Map<number, string> | undefined;
+  const prefix = name + ".";
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    const key = part.slice(0, eq).trim();
+    if (key !== name && !key.startsWith(prefix)) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+      value = value.slice(1, -1);
+    }
+    if (key === name) {
+      if (single === undefined) {
+        single = value;
+        names.push(key);
+      }
+      continue;
+    }
+    const index = key.slice(prefix.length);
+    if (!/^(0|[1-9][0-9]?)$/.test(index)) continue;
+    chunks ??= new Map();
+    if (!chunks.has(Number(index))) {
+      chunks.set(Number(index), value);
+      names.push(key);
+    }
+  }
+  let value = single;
+  if (chunks?.has(0)) {
+    value = "";
+    for (let i = 0; chunks.has(i); i++) value += chunks.get(i)!;
+  }
+  // An oversized value is refused before any decoding.
+  const oversized = value !== undefined && value.length > maxBytes;
+  return { value: value === "" || oversized ? undefined : value, names, oversized };
+}
+
+/**
+ * Serialises one `Set-Cookie` header value.
+ *
+ * @param name Cookie name.
+ * @param value Cookie value (already safe: base64url).
+ * @param attributes Attributes.
+ * @param maxAge Seconds until the browser drops it; 0 deletes it.
+ * @returns The header value.
+ *
+ * @example
+ * ```ts
+ * import { serializeCookie } from "./cookie.ts";
+ *
+ * const header = serializeCookie("session", "abc", {
+ *   path: "/",
+ *   secure: false,
+ *   httpOnly: true,
+ *   sameSite: "Lax",
+ * }, 60);
+ * console.assert(header === "session=abc; Max-Age=60; Path=/; HttpOnly; SameSite=Lax");
+ * ```
+ */
+export function serializeCookie(
+  name: string,
+  value: string,
+  attributes: CookieAttributes,
+  maxAge: number,
+): string {
+  return `${name}=${value}; Max-Age=${Math.max(0, Math.floor(maxAge))}${attributeText(attributes)}`;
+}
+
+/**
+ * The attribute part of a session cookie, after `Max-Age`.
+ *
+ * @param attributes Attributes.
+ * @returns Text starting with `; `.
+ *
+ * @example
+ * ```ts
+ * import { attributeText } from "./cookie.ts";
+ *
+ * const text = attributeText({ path: "/", secure: true, httpOnly: true, sameSite: "Lax" });
+ * console.assert(text === "; Path=/; Secure; HttpOnly; SameSite=Lax");
+ * ```
+ */
+export function attributeText(attributes: CookieAttributes): string {
+  let text = `; Path=${attributes.path}`;
+  if (attributes.domain) text += `; Domain=${attributes.domain}`;
+  if (attributes.secure) text += "; Secure";
+  if (attributes.httpOnly) text += "; HttpOnly";
+  text += `; SameSite=${attributes.sameSite}`;
+  if (attributes.partitioned) text += "; Partitioned";
+  return text;
+}
+
+/**
+ * Plans the `Set-Cookie` headers that store a sealed value: one cookie when it fits in
+ * {@linkcode MAX_COOKIE_BYTES}, else chunks, plus deletions of the request's cookies that the
+ * new value no longer uses (a stale larger chunk set, or the single cookie after chunking).
+ *
+ * @param name Cookie name.
+ * @param value The sealed value.
+ * @param attributes Attributes.
+ * @param maxAge Seconds until the browser drops the cookies.
+ * @param maxChunks Most cookies allowed.
+ * @param present Names of the session cookies the request carried.
+ * @returns `Set-Cookie` header values.
+ * @throws {SessionTooLargeError} When the value needs more than `maxChunks` cookies.
+ *
+ * @example
+ * ```ts
+ * import { planSessionCookies } from "./cookie.ts";
+ *
+ * const attrs = { path: "/", secure: false, httpOnly: true, sameSite: "Lax" as const };
+ * const headers = planSessionCookies("session", "x".repeat(6000), attrs, 60, 4, []);
+ * console.assert(headers.length === 2);
+ * ```
+ */
+export function planSessionCookies(
+  name: string,
+  value: string,
+  attributes: CookieAttributes,
+  maxAge: number,
+  maxChunks: number,
+  present: readonly string[],
+): string[] {
+  const single = serializeCookie(name, value, attributes, maxAge);
+  const headers: string[] = [];
+  const written = new Set<string>();
+  if (single.length <= MAX_COOKIE_BYTES) {
+    headers.push(single);
+    written.add(name);
+  } else {
+    const overhead = serializeCookie(`${name}.${maxChunks}`, "", attributes, maxAge).length;
+    const room = MAX_COOKIE_BYTES - overhead;
+    const count = room > 0 ? Math.ceil(value.length / room) : Infinity;
+    if (count > maxChunks) {
+      throw new SessionTooLargeError(value.length + overhead, maxChunks * MAX_COOKIE_BYTES);
+    }
+    for (let i = 0; i < count; i++) {
+      headers.push(
+        serializeCookie(`${name}.${i}`, value.slice(i * room, (i + 1) * room), attributes, maxAge),
+      );
+      written.add(`${name}.${i}`);
+    }
+  }
+  for (const stale of present) {
+    if (!written.has(stale)) headers.push(serializeCookie(stale, "", attributes, 0));
+  }
+  return headers;
+}
+
+/**
+ * `Set-Cookie` headers that delete every session cookie the request carried, and the plain
+ * name even if it was not sent (so a logout always says so).
+ *
+ * @param name Cookie name.
+ * @param attributes Attributes (a deletion must match the cookie's path and domain).
+ * @param present Names of the session cookies the request carried.
+ * @returns `Set-Cookie` header values.
+ *
+ * @example
+ * ```ts
+ * import { deletionCookies } from "./cookie.ts";
+ *
+ * const attrs = { path: "/", secure: false, httpOnly: true, sameSite: "Lax" as const };
+ * console.assert(deletionCookies("session", attrs, ["session.0", "session.1"]).length === 3);
+ * ```
+ */
+export function deletionCookies(
+  name: string,
+  attributes: CookieAttributes,
+  present: readonly string[],
+): string[] {
+  const names = new Set([name, ...present]);
+  return [...names].map((n) => serializeCookie(n, "", attributes, 0));
+}

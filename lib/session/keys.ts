@@ -1,0 +1,148 @@
+/**
+ * Turns configured secrets into sealing keys, once, at set-up. Each secret gives a 256-bit
+ * XAES-256-GCM key and a 4-byte key id through HKDF-SHA256 with a fixed salt and two info
+ * strings (see `docs/seal-format.md`), so the key id says nothing about the key.
+ *
+ * @module
+ */
+
+import { SessionConfigError } from "./errors.ts";
+import { prepareXaesKey, type XaesBackend, type XaesKey } from "./xaes.ts";
+
+/** Minimum bytes in a secret: 256 bits, the key size. */
+export const MIN_SECRET_BYTES = 32;
+/** Bytes in a key id. */
+export const KEY_ID_LENGTH = 4;
+
+const encoder = new TextEncoder();
+/** HKDF salt, fixed: the secrets carry the entropy, the salt separates this use of them. */
+export const HKDF_SALT: Uint8Array = encoder.encode("sealed-sessions/v1");
+/** HKDF info of the XAES-256-GCM key. */
+export const HKDF_INFO_KEY: Uint8Array = encoder.encode("sealed-sessions/v1 xaes-256-gcm key");
+/** HKDF info of the key id. */
+export const HKDF_INFO_KEY_ID: Uint8Array = encoder.encode("sealed-sessions/v1 key id");
+
+/** A secret as configured: text (taken as UTF-8) or raw bytes. */
+export type Secret = string | Uint8Array;
+
+/** One derived key. */
+export interface SealKey {
+  /** The key id written into every value sealed under this key. */
+  readonly id: Uint8Array;
+  /** The same id as a number, for fast lookup. */
+  readonly idNumber: number;
+  /** The prepared XAES-256-GCM key. */
+  readonly xaes: XaesKey;
+}
+
+/** The keys of one configuration, newest first. */
+export interface Keyring {
+  /** Every key, in the configured order; the first seals. */
+  readonly keys: readonly SealKey[];
+  /** Finds the key with this id, and its position (0 = newest). */
+  find(idNumber: number): { key: SealKey; index: number } | undefined;
+}
+
+/**
+ * Checks secrets without deriving anything, so that set-up fails at once with a clear message.
+ *
+ * @param secrets Secrets, newest first.
+ * @param option The option name to put in messages.
+ * @returns The secrets as bytes.
+ * @throws {SessionConfigError} When the list is empty or a secret is shorter than 32 bytes.
+ *
+ * @example
+ * ```ts
+ * import { secretBytes } from "./keys.ts";
+ *
+ * const [bytes] = secretBytes(["a secret of at least thirty-two bytes!"]);
+ * console.assert(bytes!.length >= 32);
+ * ```
+ */
+export function secretBytes(secrets: readonly Secret[], option = "secrets"): Uint8Array[] {
+  if (!Array.isArray(secrets) || secrets.length === 0) {
+    throw new SessionConfigError(
+      option,
+      "give at least one secret of at least 32 bytes (newest first); make one with `openssl rand -base64 32`",
+    );
+  }
+  return secrets.map((secret, i) => {
+    const bytes = typeof secret === "string" ? encoder.encode(secret) : secret;
+    if (!(bytes instanceof Uint8Array) || bytes.length < MIN_SECRET_BYTES) {
+      const got = bytes instanceof Uint8Array ? bytes.length : typeof secret;
+      throw new SessionConfigError(
+        `${option}[${i}]`,
+        `secret must be at least ${MIN_SECRET_BYTES} bytes, received ${got}; make one with \`openssl rand -base64 32\``,
+      );
+    }
+    return bytes;
+  });
+}
+
+type NodeCrypto = typeof import("node:crypto");
+const nodeCrypto: NodeCrypto | undefined = await import("node:crypto").then(
+  (m) => (typeof m.hkdfSync === "function" ? m : undefined),
+  () => undefined,
+);
+
+async function hkdf(ikm: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array> {
+  if (nodeCrypto) {
+    return new Uint8Array(nodeCrypto.hkdfSync("sha256", ikm, HKDF_SALT, info, length));
+  }
+  const base = await crypto.subtle.importKey(
+    "raw",
+    ikm as Uint8Array<ArrayBuffer>,
+    "HKDF",
+    false,
+    ["deriveBits"],
+  );
+  const bits = await crypto.subtle.deriveBits(
+    {
+      name: "HKDF",
+      hash: "SHA-256",
+      salt: HKDF_SALT as Uint8Array<ArrayBuffer>,
+      info: info as Uint8Array<ArrayBuffer>,
+    },
+    base,
+    length * 8,
+  );
+  return new Uint8Array(bits);
+}
+
+/**
+ * Derives the keyring of a configuration. Call once at set-up, never per request.
+ *
+ * @param secrets Secrets, newest first; each at least 32 bytes.
+ * @param backend XAES-256-GCM implementation.
+ * @default {"auto"}
+ * @returns The keyring.
+ * @throws {SessionConfigError} When a secret is too short, or two secrets give one key id.
+ *
+ * @example
+ * ```ts
+ * import { deriveKeyring } from "./keys.ts";
+ *
+ * const ring = await deriveKeyring(["a secret of at least thirty-two bytes!"]);
+ * console.assert(ring.keys.length === 1);
+ * ```
+ */
+export async function deriveKeyring(
+  secrets: readonly Secret[],
+  backend: XaesBackend = "auto",
+): Promise<Keyring> {
+  const keys: SealKey[] = [];
+  for (const [i, ikm] of secretBytes(secrets).entries()) {
+    const id = await hkdf(ikm, HKDF_INFO_KEY_ID, KEY_ID_LENGTH);
+    const idNumber = new DataView(id.buffer, id.byteOffset, KEY_ID_LENGTH).getUint32(0);
+    if (keys.some((k) => k.idNumber === idNumber)) {
+      throw new SessionConfigError(
+        `secrets[${i}]`,
+        "this secret repeats an earlier one (or shares its key id); remove it or use a new secret",
+      );
+    }
+    const xaes = await prepareXaesKey(await hkdf(ikm, HKDF_INFO_KEY, 32), backend);
+    keys.push({ id, idNumber, xaes });
+  }
+  const byId = new Map(keys.map((key, index) => [key.idNumber, { key, index }]));
+  return { keys, find: (idNumber) => byId.get(idNumber) };
+}

@@ -1,0 +1,365 @@
+/**
+ * The Hono middleware: a thin adapter that finds the session cookie, hands the handler a lazy
+ * {@linkcode Session} as `c.get("session")`, and appends `Set-Cookie` only when needed.
+ *
+ * @module
+ */
+
+import type { Context, MiddlewareHandler } from "hono";
+import {
+  assertCookieName,
+  type CookieAttributes,
+  deletionCookies,
+  MAX_COOKIE_BYTES,
+  planSessionCookies,
+  readSessionCookies,
+  type SameSite,
+} from "./cookie.ts";
+import { type InvalidReason, InvalidSessionError, SessionConfigError } from "./errors.ts";
+import { type Secret, secretBytes } from "./keys.ts";
+import { createSealer, type OpenedRecord, type Sealer } from "./seal.ts";
+import { DECIDE, Session, type SessionData, TOUCHED } from "./session.ts";
+import type { XaesBackend } from "./xaes.ts";
+
+/** Cookie attributes of {@linkcode SessionOptions}. */
+export interface SessionCookieOptions {
+  /**
+   * Send the cookie over HTTPS only. `"auto"` sets it when the request URL is `https:`, and
+   * then also prefixes the name with `__Host-` (or `__Secure-` when a `domain` is set). Behind
+   * a proxy that terminates TLS, the URL is `http:`: set `true`.
+   * @default {"auto"}
+   */
+  secure?: "auto" | boolean;
+  /**
+   * `SameSite`. `Lax` keeps the session on top-level navigations from other sites and withholds
+   * it from cross-site subrequests and form posts.
+   * @default {"Lax"}
+   */
+  sameSite?: SameSite;
+  /**
+   * `Path`.
+   * @default {"/"}
+   */
+  path?: string;
+  /**
+   * `Domain`. Unset keeps the cookie on the exact host (and allows the `__Host-` prefix).
+   * @default {undefined}
+   */
+  domain?: string;
+  /**
+   * `HttpOnly`: hide the cookie from page scripts.
+   * @default {true}
+   */
+  httpOnly?: boolean;
+  /**
+   * `Partitioned` (CHIPS), for sessions inside third-party iframes.
+   * @default {false}
+   */
+  partitioned?: boolean;
+}
+
+/** Options of {@linkcode session}. */
+export interface SessionOptions {
+  /**
+   * Secrets, newest first, each at least 32 bytes. The first seals; all open, and a session
+   * opened with an older one is re-sealed with the first on the same response.
+   */
+  secrets: readonly Secret[];
+  /**
+   * Cookie name, before any `__Host-`/`__Secure-` prefix. Chunks are named `name.0`, `name.1`….
+   * @default {"session"}
+   */
+  cookieName?: string;
+  /**
+   * Absolute lifetime in seconds from the session's issue (login, or {@linkcode Session.regenerate}).
+   * Sealed inside the cookie, so it holds even if the browser keeps the cookie longer.
+   * @default {1209600} (14 days)
+   */
+  maxAge?: number;
+  /**
+   * Idle timeout in seconds: a session unused this long expires. Unset for none.
+   * @default {undefined}
+   */
+  idleTimeout?: number;
+  /**
+   * Fraction of the idle window that must pass before a request pushes the idle deadline back
+   * (and so re-writes the cookie). Higher means fewer writes and a coarser deadline.
+   * @default {0.5}
+   */
+  idleRefreshAfter?: number;
+  /**
+   * Most cookies one session may use; a larger session fails with `SessionTooLargeError`.
+   * @default {4}
+   */
+  maxChunks?: number;
+  /** Cookie attributes. */
+  cookie?: SessionCookieOptions;
+  /**
+   * Called when a request carried a session cookie that did not open, with the reason. For
+   * logging: the client sees an empty session whatever the reason.
+   * @default {undefined}
+   */
+  onInvalid?: (reason: InvalidReason, c: Context) => void;
+  /**
+   * XAES-256-GCM implementation. `auto` uses synchronous `node:crypto` where it exists.
+   * @default {"auto"}
+   */
+  backend?: XaesBackend;
+  /**
+   * Clock in milliseconds, for tests.
+   * @default {Date.now}
+   */
+  now?: () => number;
+}
+
+/**
+ * Hono environment with a typed session, for `new Hono<SessionEnv<Data>>()`.
+ *
+ * @typeParam Data The shape of the session data.
+ */
+export type SessionEnv<Data extends SessionData = SessionData> = {
+  Variables: { session: Session<Data> };
+};
+
+function positiveInteger(value: unknown, option: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
+    throw new SessionConfigError(
+      option,
+      `must be a positive whole number of seconds, received ${value}`,
+    );
+  }
+  return value;
+}
+
+/** Normalised options, computed once at set-up. */
+interface Settings {
+  cookieName: string;
+  maxAge: number;
+  idleTimeout: number | undefined;
+  idleRefreshAfter: number;
+  maxChunks: number;
+  secure: "auto" | boolean;
+  attributes: Omit<CookieAttributes, "secure">;
+  onInvalid: SessionOptions["onInvalid"];
+  now: () => number;
+}
+
+function normalise(options: SessionOptions): Settings {
+  if (typeof options !== "object" || options === null) {
+    throw new SessionConfigError("options", "pass an object with at least `secrets`");
+  }
+  secretBytes(options.secrets);
+  const cookieName = options.cookieName ?? "session";
+  assertCookieName(cookieName, "cookieName");
+  const maxAge = positiveInteger(options.maxAge ?? 14 * 24 * 60 * 60, "maxAge");
+  const idleTimeout = options.idleTimeout === undefined
+    ? undefined
+    : positiveInteger(options.idleTimeout, "idleTimeout");
+  const idleRefreshAfter = options.idleRefreshAfter ?? 0.5;
+  if (!(idleRefreshAfter >= 0 && idleRefreshAfter <= 1)) {
+    throw new SessionConfigError(
+      "idleRefreshAfter",
+      `must be between 0 and 1, received ${idleRefreshAfter}`,
+    );
+  }
+  const maxChunks = options.maxChunks ?? 4;
+  if (!Number.isInteger(maxChunks) || maxChunks < 1 || maxChunks > 50) {
+    throw new SessionConfigError(
+      "maxChunks",
+      `must be a whole number from 1 to 50, received ${maxChunks}`,
+    );
+  }
+  const cookie = options.cookie ?? {};
+  const sameSite = cookie.sameSite ?? "Lax";
+  if (!["Strict", "Lax", "None"].includes(sameSite)) {
+    throw new SessionConfigError(
+      "cookie.sameSite",
+      `must be "Strict", "Lax" or "None", received ${JSON.stringify(sameSite)}`,
+    );
+  }
+  const secure = cookie.secure ?? "auto";
+  if (sameSite === "None" && secure === false) {
+    throw new SessionConfigError(
+      "cookie.secure",
+      'must not be false with sameSite "None": browsers refuse such cookies',
+    );
+  }
+  const path = cookie.path ?? "/";
+  if (!path.startsWith("/") || /[;\s]/.test(path)) {
+    throw new SessionConfigError(
+      "cookie.path",
+      `must start with "/" and hold no ";" or spaces, received ${JSON.stringify(path)}`,
+    );
+  }
+  if (cookie.domain !== undefined && !/^\.?[A-Za-z0-9.-]+$/.test(cookie.domain)) {
+    throw new SessionConfigError(
+      "cookie.domain",
+      `must be a host name, received ${JSON.stringify(cookie.domain)}`,
+    );
+  }
+  return {
+    cookieName,
+    maxAge,
+    idleTimeout,
+    idleRefreshAfter,
+    maxChunks,
+    secure,
+    attributes: {
+      path,
+      domain: cookie.domain,
+      httpOnly: cookie.httpOnly ?? true,
+      sameSite,
+      partitioned: cookie.partitioned ?? false,
+    },
+    onInvalid: options.onInvalid,
+    now: options.now ?? Date.now,
+  };
+}
+
+/** The cookie name and attributes for one request (they depend on HTTPS). */
+interface Target {
+  name: string;
+  attributes: CookieAttributes;
+}
+
+function targets(settings: Settings): { plain: Target; secure: Target } {
+  // __Host- requires Secure, Path=/ and no Domain; otherwise the weaker __Secure- still stops
+  // an HTTP page or a sibling subdomain over plain HTTP from planting the cookie.
+  const prefix = settings.attributes.domain || settings.attributes.path !== "/"
+    ? "__Secure-"
+    : "__Host-";
+  return {
+    plain: {
+      name: settings.cookieName,
+      attributes: { ...settings.attributes, secure: settings.secure === true },
+    },
+    secure: {
+      name: settings.secure === false ? settings.cookieName : prefix + settings.cookieName,
+      attributes: { ...settings.attributes, secure: settings.secure !== false },
+    },
+  };
+}
+
+/**
+ * Sealed cookie sessions for Hono. Each request gets `c.get("session")`, a {@linkcode Session}
+ * whose data is sealed with XAES-256-GCM into the cookie itself: no store, any instance can
+ * serve any request.
+ *
+ * @typeParam Data The shape of the session data.
+ * @param options Secrets and settings; only `secrets` is required.
+ * @returns The middleware.
+ * @throws {SessionConfigError} At set-up, naming the option that is wrong.
+ *
+ * @example A greeting stored in the session
+ * ```ts
+ * import { Hono } from "hono";
+ * import { session, type SessionEnv } from "./middleware.ts";
+ *
+ * type Data = { name: string };
+ * const app = new Hono<SessionEnv<Data>>();
+ * app.use(session<Data>({ secrets: ["a secret of at least thirty-two bytes!"] }));
+ * app.post("/hello/:name", (c) => {
+ *   c.get("session").set("name", c.req.param("name"));
+ *   return c.text("saved");
+ * });
+ * app.get("/", (c) => c.text(`Hello ${c.get("session").get("name") ?? "stranger"}`));
+ *
+ * const res = await app.request("/hello/Ada", { method: "POST" });
+ * const cookie = res.headers.get("set-cookie")!.split(";")[0]!;
+ * const again = await app.request("/", { headers: { cookie } });
+ * console.assert((await again.text()) === "Hello Ada");
+ * ```
+ */
+export function session<Data extends SessionData = SessionData>(
+  options: SessionOptions,
+): MiddlewareHandler<SessionEnv<Data>> {
+  const settings = normalise(options);
+  const { plain, secure } = targets(settings);
+  const maxValueBytes = settings.maxChunks * MAX_COOKIE_BYTES;
+  const timing = {
+    maxAge: settings.maxAge,
+    idleTimeout: settings.idleTimeout,
+    idleRefreshAfter: settings.idleRefreshAfter,
+  };
+  // Keys are derived once, here; requests only wait for it the first time.
+  let sealer: Sealer | undefined;
+  const ready = createSealer({ secrets: options.secrets, backend: options.backend ?? "auto" })
+    .then((s) => (sealer = s));
+
+  return async function session(c, next) {
+    const s = sealer ?? await ready;
+    const target = settings.secure === "auto"
+      ? (c.req.url.startsWith("https:") ? secure : plain)
+      : settings.secure
+      ? secure
+      : plain;
+    const found = readSessionCookies(c.req.header("cookie"), target.name, maxValueBytes);
+    let invalid = found.oversized;
+
+    const reject = (error: unknown): undefined => {
+      invalid = true;
+      const reason = error instanceof InvalidSessionError ? error.reason : "malformed";
+      try {
+        settings.onInvalid?.(reason, c);
+      } catch (hookError) {
+        console.error("session: onInvalid hook failed", hookError);
+      }
+      return undefined;
+    };
+    if (found.oversized) reject(new InvalidSessionError("malformed"));
+    const nowSeconds = () => settings.now() / 1000;
+    const accept = (record: OpenedRecord): OpenedRecord | undefined =>
+      // A lifetime shortened in the configuration applies to sessions already issued.
+      nowSeconds() >= record.issuedAt + settings.maxAge
+        ? reject(new InvalidSessionError("expired"))
+        : record;
+
+    let preloaded: OpenedRecord | undefined;
+    if (found.value !== undefined && !s.sync) {
+      // Without synchronous crypto the cookie must be opened before the handler runs.
+      preloaded = await s.open(found.value, target.name, nowSeconds()).then(accept, reject);
+    }
+    const value = found.value;
+    const current = new Session<Data>(
+      () => {
+        if (value === undefined || !s.sync) return preloaded;
+        try {
+          return accept(s.openSync(value, target.name, nowSeconds()));
+        } catch (error) {
+          return reject(error);
+        }
+      },
+      timing,
+      settings.now,
+    );
+    c.set("session", current);
+
+    await next();
+
+    if (!current[TOUCHED]) return;
+    c.header("Vary", "Cookie", { append: true });
+    const decision = current[DECIDE](invalid);
+    if (decision.action === "none") return;
+    let headers: string[];
+    if (decision.action === "delete") {
+      headers = deletionCookies(target.name, target.attributes, found.names);
+    } else {
+      const { record, body } = decision;
+      const sealed = s.sync
+        ? s.sealSync(record, target.name, body)
+        : await s.seal(record, target.name, body);
+      const expires = record.idleExpiresAt || record.expiresAt;
+      const maxAge = expires - Math.floor(nowSeconds());
+      // Throws SessionTooLargeError before any header is set: the old cookie stays.
+      headers = planSessionCookies(
+        target.name,
+        sealed,
+        target.attributes,
+        maxAge,
+        settings.maxChunks,
+        found.names,
+      );
+    }
+    for (const header of headers) c.header("Set-Cookie", header, { append: true });
+  };
+}

@@ -1,0 +1,350 @@
+/**
+ * Seals session records into compact cookie values and opens them again. The byte layout is
+ * documented in `docs/seal-format.md`:
+ *
+ * ```
+ * value     = base64url( version || keyId || nonce || ciphertext || tag )
+ * aad       = version || keyId || cookieName
+ * plaintext = headerLength || sessionId || issuedAt || expiresAt || idleExpiresAt || json
+ * ```
+ *
+ * @module
+ */
+
+import { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
+import { InvalidSessionError } from "./errors.ts";
+import { deriveKeyring, KEY_ID_LENGTH, type Keyring, type Secret } from "./keys.ts";
+import { NONCE_LENGTH, TAG_LENGTH, type XaesBackend } from "./xaes.ts";
+
+/** The format version, first byte of every sealed value. */
+export const SEAL_VERSION = 1;
+/** Bytes in a session id. */
+export const SESSION_ID_LENGTH = 16;
+/** Bytes of the plaintext header in format version 1 (after its length byte). */
+export const HEADER_LENGTH_V1 = SESSION_ID_LENGTH + 12;
+
+const PREFIX_LENGTH = 1 + KEY_ID_LENGTH + NONCE_LENGTH;
+const MIN_SEALED_LENGTH = PREFIX_LENGTH + 1 + HEADER_LENGTH_V1 + 2 + TAG_LENGTH;
+
+/** What a sealed value holds. Times are Unix seconds. */
+export interface SessionRecord {
+  /** Random 128-bit session id. */
+  id: Uint8Array;
+  /** When this session id was issued. */
+  issuedAt: number;
+  /** End of the absolute lifetime. */
+  expiresAt: number;
+  /** Idle deadline; 0 when there is no idle timeout. */
+  idleExpiresAt: number;
+  /** The session data, a JSON object. */
+  data: Record<string, unknown>;
+  /** Flash values for the next request, if any. */
+  flash?: Record<string, unknown> | undefined;
+}
+
+/** A record opened from a cookie. */
+export interface OpenedRecord extends SessionRecord {
+  /** Position of the key that opened it in `secrets`: above 0 means it should be re-sealed. */
+  keyIndex: number;
+  /** The JSON text that was sealed, to tell later whether the data changed. */
+  body: string;
+}
+
+/** Options of {@linkcode createSealer}. */
+export interface SealerOptions {
+  /** Secrets, newest first; each at least 32 bytes. The first seals, all open. */
+  secrets: readonly Secret[];
+  /**
+   * XAES-256-GCM implementation.
+   * @default {"auto"}
+   */
+  backend?: XaesBackend;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+type BufferLike = { from(text: string, encoding: "utf8"): Uint8Array };
+// Buffer's UTF-8 encoder is several times faster than TextEncoder for short strings.
+const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
+const utf8 = NodeBuffer
+  ? (text: string) => NodeBuffer.from(text, "utf8")
+  : (text: string) => encoder.encode(text);
+
+/**
+ * The JSON text sealed for some data and flash values: the data object alone, or
+ * `[data, flash]` when there are flash values.
+ *
+ * @param data The session data.
+ * @param flash Flash values, if any.
+ * @returns The JSON text.
+ * @throws {TypeError} When the data cannot be written as JSON (a bigint, a cycle).
+ *
+ * @example
+ * ```ts
+ * import { encodeBody } from "./seal.ts";
+ *
+ * console.assert(encodeBody({ a: 1 }) === '{"a":1}');
+ * console.assert(encodeBody({ a: 1 }, { note: "hi" }) === '[{"a":1},{"note":"hi"}]');
+ * ```
+ */
+export function encodeBody(
+  data: Record<string, unknown>,
+  flash?: Record<string, unknown>,
+): string {
+  try {
+    return JSON.stringify(flash && Object.keys(flash).length > 0 ? [data, flash] : data);
+  } catch (cause) {
+    throw new TypeError(
+      "Cannot seal the session: its data is not JSON-serializable (no bigint, no cycles)",
+      { cause },
+    );
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const aadCache = new Map<string, Uint8Array>();
+
+/** The authenticated data: version, key id and cookie name. Cached: a few names per app. */
+function aadFor(prefix: Uint8Array, cookieName: string): Uint8Array {
+  const cacheKey = `${prefix[1]},${prefix[2]},${prefix[3]},${prefix[4]},${cookieName}`;
+  let aad = aadCache.get(cacheKey);
+  if (!aad) {
+    const name = encoder.encode(cookieName);
+    aad = new Uint8Array(1 + KEY_ID_LENGTH + name.length);
+    aad.set(prefix.subarray(0, 1 + KEY_ID_LENGTH), 0);
+    aad.set(name, 1 + KEY_ID_LENGTH);
+    if (aadCache.size > 1000) aadCache.clear();
+    aadCache.set(cacheKey, aad);
+  }
+  return aad;
+}
+
+/**
+ * Seals and opens session records under a keyring. Create one per configuration with
+ * {@linkcode createSealer}; it keeps the derived keys.
+ */
+export class Sealer {
+  readonly #ring: Keyring;
+
+  /** @param ring Derived keys, newest first. */
+  constructor(ring: Keyring) {
+    this.#ring = ring;
+  }
+
+  /** True when sealing and opening can run synchronously (the `node:crypto` backend). */
+  get sync(): boolean {
+    return this.#ring.keys[0]!.xaes.sync;
+  }
+
+  #prepare(record: SessionRecord, body: string): { prefix: Uint8Array; plaintext: Uint8Array } {
+    if (record.id.length !== SESSION_ID_LENGTH) {
+      throw new RangeError(
+        `Cannot seal the session: id must be ${SESSION_ID_LENGTH} bytes, received ${record.id.length}`,
+      );
+    }
+    const json = utf8(body);
+    const plaintext = new Uint8Array(1 + HEADER_LENGTH_V1 + json.length);
+    const view = new DataView(plaintext.buffer);
+    plaintext[0] = HEADER_LENGTH_V1;
+    plaintext.set(record.id, 1);
+    view.setUint32(1 + SESSION_ID_LENGTH, record.issuedAt);
+    view.setUint32(5 + SESSION_ID_LENGTH, record.expiresAt);
+    view.setUint32(9 + SESSION_ID_LENGTH, record.idleExpiresAt);
+    plaintext.set(json, 1 + HEADER_LENGTH_V1);
+
+    const key = this.#ring.keys[0]!;
+    const prefix = new Uint8Array(PREFIX_LENGTH);
+    prefix[0] = SEAL_VERSION;
+    prefix.set(key.id, 1);
+    crypto.getRandomValues(prefix.subarray(1 + KEY_ID_LENGTH));
+    return { prefix, plaintext };
+  }
+
+  #finish(prefix: Uint8Array, sealed: Uint8Array): string {
+    const out = new Uint8Array(PREFIX_LENGTH + sealed.length);
+    out.set(prefix, 0);
+    out.set(sealed, PREFIX_LENGTH);
+    return encodeBase64Url(out);
+  }
+
+  /**
+   * Seals a record synchronously. Only on the `node:crypto` backend (see {@linkcode sync}).
+   *
+   * @param record The record.
+   * @param cookieName The cookie name the value is for; it will not open under another.
+   * @param body The JSON text of data and flash, if already computed.
+   * @returns The cookie value.
+   * @throws {TypeError} When the data is not JSON-serializable.
+   */
+  sealSync(record: SessionRecord, cookieName: string, body?: string): string {
+    const { prefix, plaintext } = this.#prepare(
+      record,
+      body ?? encodeBody(record.data, record.flash),
+    );
+    const key = this.#ring.keys[0]!.xaes;
+    if (!key.sealSync) throw new Error("Cannot seal synchronously: the backend is asynchronous");
+    const sealed = key.sealSync(
+      prefix.subarray(1 + KEY_ID_LENGTH),
+      plaintext,
+      aadFor(prefix, cookieName),
+    );
+    return this.#finish(prefix, sealed);
+  }
+
+  /**
+   * Seals a record.
+   *
+   * @param record The record.
+   * @param cookieName The cookie name the value is for; it will not open under another.
+   * @param body The JSON text of data and flash, if already computed.
+   * @returns The cookie value.
+   * @throws {TypeError} When the data is not JSON-serializable.
+   */
+  async seal(record: SessionRecord, cookieName: string, body?: string): Promise<string> {
+    const { prefix, plaintext } = this.#prepare(
+      record,
+      body ?? encodeBody(record.data, record.flash),
+    );
+    const sealed = await this.#ring.keys[0]!.xaes.seal(
+      prefix.subarray(1 + KEY_ID_LENGTH),
+      plaintext,
+      aadFor(prefix, cookieName),
+    );
+    return this.#finish(prefix, sealed);
+  }
+
+  #parse(value: string) {
+    const bytes = value.length >= Math.ceil((MIN_SEALED_LENGTH * 4) / 3)
+      ? decodeBase64Url(value)
+      : undefined;
+    if (!bytes || bytes.length < MIN_SEALED_LENGTH) {
+      throw new InvalidSessionError("malformed", { cause: new Error("not a sealed value") });
+    }
+    if (bytes[0] !== SEAL_VERSION) {
+      throw new InvalidSessionError("malformed", {
+        cause: new Error(`unknown format version ${bytes[0]}`),
+      });
+    }
+    const idNumber = new DataView(bytes.buffer, bytes.byteOffset + 1, KEY_ID_LENGTH).getUint32(0);
+    const found = this.#ring.find(idNumber);
+    if (!found) {
+      throw new InvalidSessionError("unknown-key", {
+        cause: new Error(`no configured secret has key id ${idNumber.toString(16)}`),
+      });
+    }
+    return {
+      found,
+      nonce: bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
+      sealed: bytes.subarray(PREFIX_LENGTH),
+      prefix: bytes,
+    };
+  }
+
+  #decode(plaintext: Uint8Array, keyIndex: number, now: number): OpenedRecord {
+    const headerLength = plaintext[0]!;
+    // A later format version may append header fields; they are skipped, not refused.
+    if (headerLength < HEADER_LENGTH_V1 || plaintext.length < 1 + headerLength) {
+      throw new InvalidSessionError("malformed", { cause: new Error("short header") });
+    }
+    const view = new DataView(plaintext.buffer, plaintext.byteOffset, plaintext.length);
+    const issuedAt = view.getUint32(1 + SESSION_ID_LENGTH);
+    const expiresAt = view.getUint32(5 + SESSION_ID_LENGTH);
+    const idleExpiresAt = view.getUint32(9 + SESSION_ID_LENGTH);
+    if (now >= expiresAt || (idleExpiresAt !== 0 && now >= idleExpiresAt)) {
+      throw new InvalidSessionError("expired", {
+        cause: new Error(`expired at ${Math.min(expiresAt, idleExpiresAt || expiresAt)}`),
+      });
+    }
+    let body: string;
+    let parsed: unknown;
+    try {
+      body = decoder.decode(plaintext.subarray(1 + headerLength));
+      parsed = JSON.parse(body);
+    } catch (cause) {
+      throw new InvalidSessionError("malformed", { cause });
+    }
+    let data: unknown = parsed;
+    let flash: unknown;
+    if (Array.isArray(parsed) && parsed.length === 2) [data, flash] = parsed;
+    if (!isObject(data) || (flash !== undefined && !isObject(flash))) {
+      throw new InvalidSessionError("malformed", { cause: new Error("data is not an object") });
+    }
+    return {
+      id: plaintext.slice(1, 1 + SESSION_ID_LENGTH),
+      issuedAt,
+      expiresAt,
+      idleExpiresAt,
+      data,
+      flash,
+      keyIndex,
+      body,
+    };
+  }
+
+  /**
+   * Opens a value synchronously. Only on the `node:crypto` backend (see {@linkcode sync}).
+   *
+   * @param value The cookie value.
+   * @param cookieName The cookie name it was read from.
+   * @param now Current Unix time in seconds.
+   * @returns The record.
+   * @throws {InvalidSessionError} For every value that does not open or has expired.
+   */
+  openSync(value: string, cookieName: string, now: number = Date.now() / 1000): OpenedRecord {
+    const { found, nonce, sealed, prefix } = this.#parse(value);
+    const xaes = found.key.xaes;
+    if (!xaes.openSync) throw new Error("Cannot open synchronously: the backend is asynchronous");
+    const plaintext = xaes.openSync(nonce, sealed, aadFor(prefix, cookieName));
+    return this.#decode(plaintext, found.index, now);
+  }
+
+  /**
+   * Opens a value.
+   *
+   * @param value The cookie value.
+   * @param cookieName The cookie name it was read from.
+   * @param now Current Unix time in seconds.
+   * @returns The record.
+   * @throws {InvalidSessionError} For every value that does not open or has expired.
+   */
+  async open(
+    value: string,
+    cookieName: string,
+    now: number = Date.now() / 1000,
+  ): Promise<OpenedRecord> {
+    const { found, nonce, sealed, prefix } = this.#parse(value);
+    const plaintext = await found.key.xaes.open(nonce, sealed, aadFor(prefix, cookieName));
+    return this.#decode(plaintext, found.index, now);
+  }
+}
+
+/**
+ * Derives the keys of a configuration and returns a {@linkcode Sealer}. Call once at set-up.
+ *
+ * @param options Secrets and backend.
+ * @returns The sealer.
+ * @throws {SessionConfigError} When a secret is missing or shorter than 32 bytes.
+ *
+ * @example Sealing a record for the cookie "session" and opening it again
+ * ```ts
+ * import { createSealer } from "./seal.ts";
+ *
+ * const sealer = await createSealer({ secrets: ["a secret of at least thirty-two bytes!"] });
+ * const now = Math.floor(Date.now() / 1000);
+ * const value = await sealer.seal({
+ *   id: crypto.getRandomValues(new Uint8Array(16)),
+ *   issuedAt: now,
+ *   expiresAt: now + 3600,
+ *   idleExpiresAt: 0,
+ *   data: { name: "Ada" },
+ * }, "session");
+ * const opened = await sealer.open(value, "session");
+ * console.assert(opened.data.name === "Ada");
+ * ```
+ */
+export async function createSealer(options: SealerOptions): Promise<Sealer> {
+  return new Sealer(await deriveKeyring(options.secrets, options.backend));
+}

@@ -1,0 +1,338 @@
+/**
+ * XAES-256-GCM, the extended-nonce AEAD of C2SP (`c2sp.org/XAES-256-GCM`): AES-256-GCM under a
+ * subkey derived from the key and the first 12 bytes of a 24-byte nonce. A random 192-bit nonce
+ * per message lifts AES-GCM's limit of about 2^32 random nonces per key.
+ *
+ * Two implementations with identical output: a synchronous one over `node:crypto` (Deno,
+ * Deno Deploy, Node, Bun) and an asynchronous one over Web Crypto for every other runtime.
+ * On Deno, each `crypto.subtle` call is a round trip to another thread, so the synchronous
+ * path is about ten times faster for cookie-sized messages.
+ *
+ * @module
+ */
+
+import { InvalidSessionError } from "./errors.ts";
+
+/** Bytes in an XAES-256-GCM key. */
+export const KEY_LENGTH = 32;
+/** Bytes in an XAES-256-GCM nonce. */
+export const NONCE_LENGTH = 24;
+/** Bytes in the authentication tag appended to every ciphertext. */
+export const TAG_LENGTH = 16;
+
+/**
+ * The XAES-256-GCM primitive. Ciphertexts are `ciphertext || tag`, as in the spec's vectors.
+ */
+export interface Xaes256Gcm {
+  /**
+   * Encrypts and authenticates `plaintext`, and authenticates `aad`.
+   *
+   * @param key 32-byte key.
+   * @param nonce 24-byte nonce; never reuse one with the same key (random nonces are safe).
+   * @param plaintext The message.
+   * @param aad Additional data, authenticated but not encrypted.
+   * @returns `ciphertext || tag`, 16 bytes longer than the plaintext.
+   * @throws {RangeError} When the key or nonce has the wrong length.
+   */
+  encrypt(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    plaintext: Uint8Array,
+    aad: Uint8Array,
+  ): Promise<Uint8Array>;
+  /**
+   * Verifies and decrypts `ciphertextWithTag`.
+   *
+   * @param key 32-byte key.
+   * @param nonce The 24-byte nonce used to encrypt.
+   * @param ciphertextWithTag `ciphertext || tag`.
+   * @param aad The additional data used to encrypt.
+   * @returns The plaintext.
+   * @throws {InvalidSessionError} With reason `forged` when authentication fails.
+   * @throws {RangeError} When the key or nonce has the wrong length.
+   */
+  decrypt(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    ciphertextWithTag: Uint8Array,
+    aad: Uint8Array,
+  ): Promise<Uint8Array>;
+}
+
+/**
+ * A key prepared once for many messages: the per-key part of the subkey derivation (the CMAC
+ * subkey `K1` and the AES key schedule) is done at preparation, never per message.
+ */
+export interface XaesKey {
+  /** True when {@linkcode XaesKey.sealSync} and {@linkcode XaesKey.openSync} exist. */
+  readonly sync: boolean;
+  /** Encrypts; see {@linkcode Xaes256Gcm.encrypt}. */
+  seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+  /** Decrypts; see {@linkcode Xaes256Gcm.decrypt}. */
+  open(nonce: Uint8Array, ciphertextWithTag: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+  /** Synchronous {@linkcode XaesKey.seal}, present on the `node:crypto` backend. */
+  sealSync?(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
+  /** Synchronous {@linkcode XaesKey.open}, present on the `node:crypto` backend. */
+  openSync?(nonce: Uint8Array, ciphertextWithTag: Uint8Array, aad: Uint8Array): Uint8Array;
+}
+
+/** Which implementation to use: `auto` picks `node` where `node:crypto` exists. */
+export type XaesBackend = "auto" | "node" | "webcrypto";
+
+type NodeCrypto = typeof import("node:crypto");
+
+// Loaded dynamically so that the library still loads on runtimes without `node:` modules.
+const nodeCrypto: NodeCrypto | undefined = await import("node:crypto").then(
+  (m) => (typeof m.createCipheriv === "function" ? m : undefined),
+  () => undefined,
+);
+
+/** True when the synchronous `node:crypto` backend is available in this runtime. */
+export const hasNodeCrypto: boolean = nodeCrypto !== undefined;
+
+function checkLengths(key: Uint8Array, nonce: Uint8Array): void {
+  if (key.length !== KEY_LENGTH) {
+    throw new RangeError(
+      `Cannot use XAES-256-GCM key: key must be ${KEY_LENGTH} bytes, received ${key.length}`,
+    );
+  }
+  if (nonce.length !== NONCE_LENGTH) {
+    throw new RangeError(
+      `Cannot use XAES-256-GCM nonce: nonce must be ${NONCE_LENGTH} bytes, received ${nonce.length}`,
+    );
+  }
+}
+
+/** Doubling in GF(2^128), as for the CMAC subkey K1 (NIST SP 800-38B). */
+function dbl(l: Uint8Array): Uint8Array {
+  const out = new Uint8Array(16);
+  let carry = 0;
+  for (let i = 15; i >= 0; i--) {
+    const b = l[i]!;
+    out[i] = ((b << 1) | carry) & 0xff;
+    carry = b >>> 7;
+  }
+  if (carry) out[15]! ^= 0x87;
+  return out;
+}
+
+/** The two blocks `M1 ^ K1 || M2 ^ K1` whose encryption is the derived key. */
+function subkeyInput(k1: Uint8Array, nonce: Uint8Array): Uint8Array {
+  const m = new Uint8Array(32);
+  m[1] = 1;
+  m[2] = 0x58; // "X"
+  m[17] = 2;
+  m[18] = 0x58;
+  m.set(nonce.subarray(0, 12), 4);
+  m.set(nonce.subarray(0, 12), 20);
+  for (let i = 0; i < 16; i++) {
+    m[i]! ^= k1[i]!;
+    m[16 + i]! ^= k1[i]!;
+  }
+  return m;
+}
+
+function forged(cause: unknown): InvalidSessionError {
+  return new InvalidSessionError("forged", { cause });
+}
+
+function prepareNodeKey(crypto: NodeCrypto, key: Uint8Array): XaesKey {
+  // ECB is stateless per block, so one long-lived cipher serves every derivation of this key.
+  const ecb = crypto.createCipheriv("aes-256-ecb", key, null);
+  ecb.setAutoPadding(false);
+  const k1 = dbl(new Uint8Array(ecb.update(new Uint8Array(16))));
+  const derive = (nonce: Uint8Array) => ecb.update(subkeyInput(k1, nonce));
+
+  const sealSync = (nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array => {
+    const cipher = crypto.createCipheriv("aes-256-gcm", derive(nonce), nonce.subarray(12), {
+      authTagLength: TAG_LENGTH,
+    });
+    cipher.setAAD(aad);
+    const head = cipher.update(plaintext);
+    const tail = cipher.final();
+    const out = new Uint8Array(head.length + tail.length + TAG_LENGTH);
+    out.set(head, 0);
+    out.set(tail, head.length);
+    out.set(cipher.getAuthTag(), head.length + tail.length);
+    return out;
+  };
+  const openSync = (nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array => {
+    if (sealed.length < TAG_LENGTH) throw forged(new Error("ciphertext shorter than the tag"));
+    const split = sealed.length - TAG_LENGTH;
+    try {
+      const decipher = crypto.createDecipheriv(
+        "aes-256-gcm",
+        derive(nonce),
+        nonce.subarray(12),
+        { authTagLength: TAG_LENGTH },
+      );
+      decipher.setAAD(aad);
+      decipher.setAuthTag(sealed.subarray(split));
+      const head = decipher.update(sealed.subarray(0, split));
+      const tail = decipher.final();
+      if (tail.length === 0) return new Uint8Array(head.buffer, head.byteOffset, head.length);
+      const out = new Uint8Array(head.length + tail.length);
+      out.set(head, 0);
+      out.set(tail, head.length);
+      return out;
+    } catch (error) {
+      throw forged(error);
+    }
+  };
+  return {
+    sync: true,
+    sealSync,
+    openSync,
+    seal: (n, p, a) => {
+      try {
+        return Promise.resolve(sealSync(n, p, a));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    open: (n, c, a) => {
+      try {
+        return Promise.resolve(openSync(n, c, a));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+  };
+}
+
+async function prepareWebKey(key: Uint8Array): Promise<XaesKey> {
+  const subtle = globalThis.crypto.subtle;
+  // Web Crypto has no raw block operation: one-block AES-CBC with a zero IV computes it.
+  const cbc = await subtle.importKey("raw", key as Uint8Array<ArrayBuffer>, "AES-CBC", false, [
+    "encrypt",
+  ]);
+  const zeroIv = new Uint8Array(16);
+  const block = async (input: Uint8Array): Promise<Uint8Array> =>
+    new Uint8Array(
+      await subtle.encrypt({ name: "AES-CBC", iv: zeroIv }, cbc, input as Uint8Array<ArrayBuffer>),
+      0,
+      16,
+    );
+  const k1 = dbl(await block(new Uint8Array(16)));
+  const gcmKey = async (nonce: Uint8Array, usage: KeyUsage): Promise<CryptoKey> => {
+    const m = subkeyInput(k1, nonce);
+    const [a, b] = await Promise.all([block(m.subarray(0, 16)), block(m.subarray(16))]);
+    const kx = new Uint8Array(32);
+    kx.set(a, 0);
+    kx.set(b, 16);
+    return subtle.importKey("raw", kx, "AES-GCM", false, [usage]);
+  };
+  const params = (nonce: Uint8Array, aad: Uint8Array): AesGcmParams => ({
+    name: "AES-GCM",
+    iv: nonce.slice(12),
+    additionalData: aad as Uint8Array<ArrayBuffer>,
+    tagLength: TAG_LENGTH * 8,
+  });
+  return {
+    sync: false,
+    seal: async (nonce, plaintext, aad) =>
+      new Uint8Array(
+        await subtle.encrypt(
+          params(nonce, aad),
+          await gcmKey(nonce, "encrypt"),
+          plaintext as Uint8Array<ArrayBuffer>,
+        ),
+      ),
+    open: async (nonce, sealed, aad) => {
+      const k = await gcmKey(nonce, "decrypt");
+      try {
+        return new Uint8Array(
+          await subtle.decrypt(params(nonce, aad), k, sealed as Uint8Array<ArrayBuffer>),
+        );
+      } catch (error) {
+        throw forged(error);
+      }
+    },
+  };
+}
+
+/**
+ * Prepares a key for many messages with the chosen backend.
+ *
+ * @param key 32-byte key.
+ * @param backend Implementation to use.
+ * @default {"auto"}
+ * @returns The prepared key.
+ * @throws {RangeError} When the key is not 32 bytes.
+ * @throws {Error} When `backend` is `node` and `node:crypto` is not available.
+ *
+ * @example Sealing several messages under one prepared key
+ * ```ts
+ * import { prepareXaesKey } from "./xaes.ts";
+ *
+ * const key = await prepareXaesKey(crypto.getRandomValues(new Uint8Array(32)));
+ * const nonce = crypto.getRandomValues(new Uint8Array(24));
+ * const sealed = await key.seal(nonce, new TextEncoder().encode("hi"), new Uint8Array());
+ * console.assert(sealed.length === 2 + 16);
+ * ```
+ */
+export async function prepareXaesKey(
+  key: Uint8Array,
+  backend: XaesBackend = "auto",
+): Promise<XaesKey> {
+  if (key.length !== KEY_LENGTH) {
+    throw new RangeError(
+      `Cannot use XAES-256-GCM key: key must be ${KEY_LENGTH} bytes, received ${key.length}`,
+    );
+  }
+  if (backend === "node" && !nodeCrypto) {
+    throw new Error("Cannot use the node backend: node:crypto is not available in this runtime");
+  }
+  if (backend !== "webcrypto" && nodeCrypto) return prepareNodeKey(nodeCrypto, key);
+  return await prepareWebKey(key);
+}
+
+function primitive(backend: XaesBackend): Xaes256Gcm {
+  return {
+    async encrypt(key, nonce, plaintext, aad) {
+      checkLengths(key, nonce);
+      return await (await prepareXaesKey(key, backend)).seal(nonce, plaintext, aad);
+    },
+    async decrypt(key, nonce, ciphertextWithTag, aad) {
+      checkLengths(key, nonce);
+      return await (await prepareXaesKey(key, backend)).open(nonce, ciphertextWithTag, aad);
+    },
+  };
+}
+
+/**
+ * XAES-256-GCM over the fastest backend of this runtime (`node:crypto` where it exists, else
+ * Web Crypto). Each call derives the per-key state anew: for many messages under one key, use
+ * {@linkcode prepareXaesKey}.
+ *
+ * @example The first test vector of the C2SP spec
+ * ```ts
+ * import { xaes256gcm } from "./xaes.ts";
+ *
+ * const key = new Uint8Array(32).fill(1);
+ * const nonce = new TextEncoder().encode("ABCDEFGHIJKLMNOPQRSTUVWX");
+ * const plaintext = new TextEncoder().encode("XAES-256-GCM");
+ * const sealed = await xaes256gcm.encrypt(key, nonce, plaintext, new Uint8Array());
+ * const hex = Array.from(sealed, (b) => b.toString(16).padStart(2, "0")).join("");
+ * console.assert(hex === "ce546ef63c9cc60765923609b33a9a1974e96e52daf2fcf7075e2271");
+ * ```
+ */
+export const xaes256gcm: Xaes256Gcm = primitive("auto");
+
+/**
+ * XAES-256-GCM over Web Crypto only: for runtimes without `node:crypto`, and to check that both
+ * backends agree.
+ *
+ * @example
+ * ```ts
+ * import { xaes256gcm, xaes256gcmWebCrypto } from "./xaes.ts";
+ *
+ * const key = new Uint8Array(32).fill(3);
+ * const nonce = new Uint8Array(24);
+ * const data = new TextEncoder().encode("same bytes");
+ * const a = await xaes256gcm.encrypt(key, nonce, data, new Uint8Array());
+ * const b = await xaes256gcmWebCrypto.encrypt(key, nonce, data, new Uint8Array());
+ * console.assert(a.join() === b.join());
+ * ```
+ */
+export const xaes256gcmWebCrypto: Xaes256Gcm = primitive("webcrypto");
