@@ -32,3 +32,6 @@ export { hasNodeCrypto, prepareXaesKey, xaes256gcm, xaes256gcmWebCrypto } from "
 export type { Xaes256Gcm, XaesBackend, XaesKey } from "./session/xaes.ts";
 export type { Secret } from "./session/keys.ts";
 export type { SameSite } from "./session/cookie.ts";
+export type { SessionRevocation, SessionStore, StoredSession } from "./session/server_side.ts";
+export { KV_VALUE_LIMIT, kvRevocation, kvStore } from "./kv/mod.ts";
+export type { KvRevocation, KvRevocationOptions, KvStoreOptions } from "./kv/mod.ts";

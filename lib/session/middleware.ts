@@ -15,10 +15,16 @@ import {
   readSessionCookies,
   type SameSite,
 } from "./cookie.ts";
-import { type InvalidReason, InvalidSessionError, SessionConfigError } from "./errors.ts";
+import {
+  type InvalidReason,
+  InvalidSessionError,
+  SessionConfigError,
+  SessionError,
+} from "./errors.ts";
 import { type Secret, secretBytes } from "./keys.ts";
 import { createSealer, type OpenedRecord, type Sealer } from "./seal.ts";
-import { DECIDE, Session, type SessionData, TOUCHED } from "./session.ts";
+import type { SessionRevocation, SessionStore, StoredSession } from "./server_side.ts";
+import { DECIDE, LOADED, Session, type SessionData, TOUCHED } from "./session.ts";
 import type { XaesBackend } from "./xaes.ts";
 
 /** Cookie attributes of {@linkcode SessionOptions}. */
@@ -101,6 +107,27 @@ export interface SessionOptions {
    */
   onInvalid?: (reason: InvalidReason, c: Context) => void;
   /**
+   * A revocation list (`kvRevocation(kv)` from `lib/kv/mod.ts`): `destroy()` and
+   * `regenerate()` revoke the old session id, so copies of the cookie stop working. With it,
+   * the cookie is opened before the handler runs (the check is asynchronous).
+   * @default {undefined}
+   */
+  revocation?: SessionRevocation;
+  /**
+   * A server-side store (`kvStore(kv)` from `lib/kv/mod.ts`): the cookie holds only the sealed
+   * session id and the data lives in the store. The session is loaded before the handler runs.
+   * @default {undefined}
+   */
+  store?: SessionStore;
+  /**
+   * What to do when the revocation list or store cannot be reached. `false` (fail closed)
+   * throws a `SessionError` with code `ERR_SESSION_STORE_UNAVAILABLE` to `app.onError` (answer
+   * 503), so a possibly revoked session is never accepted. `true` (fail open) logs the error
+   * and goes on: revocation is not checked, and a store-backed session is empty.
+   * @default {false}
+   */
+  failOpen?: boolean;
+  /**
    * XAES-256-GCM implementation. `auto` uses synchronous `node:crypto` where it exists.
    * @default {"auto"}
    */
@@ -141,6 +168,9 @@ interface Settings {
   secure: "auto" | boolean;
   attributes: Omit<CookieAttributes, "secure">;
   onInvalid: SessionOptions["onInvalid"];
+  revocation: SessionRevocation | undefined;
+  store: SessionStore | undefined;
+  failOpen: boolean;
   now: () => number;
 }
 
@@ -212,6 +242,9 @@ function normalise(options: SessionOptions): Settings {
       partitioned: cookie.partitioned ?? false,
     },
     onInvalid: options.onInvalid,
+    revocation: options.revocation,
+    store: options.store,
+    failOpen: options.failOpen ?? false,
     now: options.now ?? Date.now,
   };
 }
@@ -275,16 +308,35 @@ export function session<Data extends SessionData = SessionData>(
 ): MiddlewareHandler<SessionEnv<Data>> {
   const settings = normalise(options);
   const { plain, secure } = targets(settings);
+  const { revocation, store } = settings;
   const maxValueBytes = settings.maxChunks * MAX_COOKIE_BYTES;
   const timing = {
     maxAge: settings.maxAge,
     idleTimeout: settings.idleTimeout,
     idleRefreshAfter: settings.idleRefreshAfter,
   };
+  const nowSeconds = () => settings.now() / 1000;
   // Keys are derived once, here; requests only wait for it the first time.
   let sealer: Sealer | undefined;
   const ready = createSealer({ secrets: options.secrets, backend: options.backend ?? "auto" })
     .then((s) => (sealer = s));
+
+  /** Runs a server-side call; on an outage, fails closed (throws) or open (logs, `fallback`). */
+  const guarded = async <T>(call: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof SessionError) || error.code !== "ERR_SESSION_STORE_UNAVAILABLE") {
+        throw error;
+      }
+      console.error(
+        `session: ${error.message} (failing ${settings.failOpen ? "open" : "closed"})`,
+        error.cause,
+      );
+      if (settings.failOpen) return fallback;
+      throw error;
+    }
+  };
 
   return async function session(c, next) {
     const s = sealer ?? await ready;
@@ -294,8 +346,7 @@ export function session<Data extends SessionData = SessionData>(
       ? secure
       : plain;
     const found = readSessionCookies(c.req.header("cookie"), target.name, maxValueBytes);
-    let invalid = found.oversized;
-
+    let invalid = false;
     const reject = (error: unknown): undefined => {
       invalid = true;
       const reason = error instanceof InvalidSessionError ? error.reason : "malformed";
@@ -307,31 +358,47 @@ export function session<Data extends SessionData = SessionData>(
       return undefined;
     };
     if (found.oversized) reject(new InvalidSessionError("malformed"));
-    const nowSeconds = () => settings.now() / 1000;
     const accept = (record: OpenedRecord): OpenedRecord | undefined =>
       // A lifetime shortened in the configuration applies to sessions already issued.
       nowSeconds() >= record.issuedAt + settings.maxAge
         ? reject(new InvalidSessionError("expired"))
         : record;
-
-    let preloaded: OpenedRecord | undefined;
-    if (found.value !== undefined && !s.sync) {
-      // Without synchronous crypto the cookie must be opened before the handler runs.
-      preloaded = await s.open(found.value, target.name, nowSeconds()).then(accept, reject);
-    }
     const value = found.value;
-    const current = new Session<Data>(
-      () => {
-        if (value === undefined || !s.sync) return preloaded;
-        try {
-          return accept(s.openSync(value, target.name, nowSeconds()));
-        } catch (error) {
-          return reject(error);
+    const openSync = (): OpenedRecord | undefined => {
+      try {
+        return accept(s.openSync(value!, target.name, nowSeconds()));
+      } catch (error) {
+        return reject(error);
+      }
+    };
+
+    // Lazy by default: the cookie is opened when the handler first uses the session. The
+    // asynchronous paths (Web Crypto, revocation, store) must open it before the handler.
+    let loader = (): OpenedRecord | undefined => (value === undefined ? undefined : openSync());
+    let stored: StoredSession | undefined;
+    if (value !== undefined && (!s.sync || revocation || store)) {
+      let record = s.sync
+        ? openSync()
+        : await s.open(value, target.name, nowSeconds()).then(accept, reject);
+      if (record && revocation) {
+        const id = record.id;
+        const issuedAt = record.issuedAt;
+        const revoked = await guarded(() => revocation.isRevoked(id, issuedAt), false);
+        if (revoked) record = reject(new InvalidSessionError("revoked"));
+      }
+      if (record && store) {
+        const id = record.id;
+        stored = await guarded(() => store.load(id), undefined);
+        const parsed = stored && parseStoredBody(stored.body);
+        if (parsed) {
+          record = { ...record, data: parsed.data, flash: parsed.flash, body: stored!.body };
+        } else {
+          record = reject(new InvalidSessionError("expired", { cause: new Error("not in store") }));
         }
-      },
-      timing,
-      settings.now,
-    );
+      }
+      loader = () => record;
+    }
+    const current = new Session<Data>(loader, timing, settings.now);
     c.set("session", current);
 
     await next();
@@ -340,26 +407,76 @@ export function session<Data extends SessionData = SessionData>(
     c.header("Vary", "Cookie", { append: true });
     const decision = current[DECIDE](invalid);
     if (decision.action === "none") return;
-    let headers: string[];
+    const loaded = current[LOADED];
+    let headers: string[] = [];
     if (decision.action === "delete") {
+      if (loaded && revocation) {
+        await guarded(() => revocation.revoke(loaded.id, loaded.expiresAt), undefined);
+      }
+      if (loaded && store) await guarded(() => store.delete(loaded.id), undefined);
       headers = deletionCookies(target.name, target.attributes, found.names);
     } else {
-      const { record, body } = decision;
-      const sealed = s.sync
-        ? s.sealSync(record, target.name, body)
-        : await s.seal(record, target.name, body);
-      const expires = record.idleExpiresAt || record.expiresAt;
-      const maxAge = expires - Math.floor(nowSeconds());
-      // Throws SessionTooLargeError before any header is set: the old cookie stays.
-      headers = planSessionCookies(
-        target.name,
-        sealed,
-        target.attributes,
-        maxAge,
-        settings.maxChunks,
-        found.names,
-      );
+      const { record } = decision;
+      const renewed = loaded !== undefined && !sameId(loaded.id, record.id);
+      let cookieBody = decision.body;
+      let writeCookie = true;
+      if (store) {
+        if (decision.dataChanged || renewed) {
+          const expected = renewed ? undefined : stored;
+          await guarded(
+            () => store.save(record.id, decision.body, record.expiresAt, expected),
+            undefined,
+          );
+        }
+        if (renewed) await guarded(() => store.delete(loaded.id), undefined);
+        // The cookie holds only the sealed id; it changes only with the id or the deadlines.
+        cookieBody = "{}";
+        writeCookie = decision.cookieDue;
+      }
+      if (renewed && revocation) {
+        await guarded(() => revocation.revoke(loaded.id, loaded.expiresAt), undefined);
+      }
+      if (writeCookie) {
+        const sealRecord = store ? { ...record, data: {}, flash: undefined } : record;
+        const sealed = s.sync
+          ? s.sealSync(sealRecord, target.name, cookieBody)
+          : await s.seal(sealRecord, target.name, cookieBody);
+        const expires = record.idleExpiresAt || record.expiresAt;
+        // Throws SessionTooLargeError before any header is set: the old cookie stays.
+        headers = planSessionCookies(
+          target.name,
+          sealed,
+          target.attributes,
+          expires - Math.floor(nowSeconds()),
+          settings.maxChunks,
+          found.names,
+        );
+      }
     }
     for (const header of headers) c.header("Set-Cookie", header, { append: true });
   };
+}
+
+function sameId(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Reads a stored body (`data` or `[data, flash]`); undefined when it is not one. */
+function parseStoredBody(body: string): {
+  data: Record<string, unknown>;
+  flash: Record<string, unknown> | undefined;
+} | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const [data, flash] = Array.isArray(parsed) ? parsed : [parsed, undefined];
+  if (!isObject(data) || (flash !== undefined && !isObject(flash))) return undefined;
+  return { data, flash };
 }

@@ -25,7 +25,15 @@ export interface SessionTiming {
 export type SessionDecision =
   | { action: "none" }
   | { action: "delete"; record?: undefined }
-  | { action: "write"; record: SessionRecord; body: string };
+  | {
+    action: "write";
+    record: SessionRecord;
+    body: string;
+    /** The data or flash differ from what was loaded (always true for a new session). */
+    dataChanged: boolean;
+    /** The cookie itself must be re-sealed: new id, older key, or idle deadline to move. */
+    cookieDue: boolean;
+  };
 
 /** Opens the request's cookie, once; undefined when there is none or it is invalid. */
 export type SessionLoader = () => OpenedRecord | undefined;
@@ -279,16 +287,19 @@ export class Session<Data extends SessionData = SessionData> {
     const now = this.#now();
     const { idleTimeout, idleRefreshAfter } = this.#timing;
     const opened = this.#destroyed ? undefined : this.#opened;
-    let write = !opened || this.#renewed || opened.keyIndex > 0 || body !== opened.body;
-    if (!write && opened && idleTimeout !== undefined) {
+    const dataChanged = !opened || body !== opened.body;
+    let cookieDue = !opened || this.#renewed || opened.keyIndex > 0;
+    if (!cookieDue && opened && idleTimeout !== undefined) {
       const deadline = opened.idleExpiresAt || opened.expiresAt;
-      write = deadline - now < idleTimeout * (1 - idleRefreshAfter);
+      cookieDue = deadline - now < idleTimeout * (1 - idleRefreshAfter);
     }
-    if (!write) return { action: "none" };
+    if (!dataChanged && !cookieDue) return { action: "none" };
     if (!this.#id) this.#start();
     return {
       action: "write",
       body,
+      dataChanged,
+      cookieDue,
       record: {
         id: this.#id!,
         issuedAt: this.#issuedAt,

@@ -1,0 +1,126 @@
+/**
+ * A server-side session store on Deno KV: the cookie holds only the sealed session id, the data
+ * lives in KV. For sessions larger than cookies allow, or data that must never leave the server.
+ *
+ * @module
+ */
+
+import { SessionConfigError, SessionError, SessionTooLargeError } from "../session/errors.ts";
+import type { SessionStore, StoredSession } from "../session/server_side.ts";
+import { hex } from "./_hex.ts";
+
+/** Largest value Deno KV accepts, in bytes. */
+export const KV_VALUE_LIMIT = 65_536;
+
+/** Options of {@linkcode kvStore}. */
+export interface KvStoreOptions {
+  /**
+   * Key prefix of the session entries.
+   * @default {["sealed-sessions", "data"]}
+   */
+  prefix?: Deno.KvKey;
+  /**
+   * KV read consistency. `strong` always sees the latest write (needed for the concurrency
+   * check to catch a conflict at load time); `eventual` may read a replica that is behind,
+   * and a save from such a stale read then fails as a conflict rather than overwrite.
+   * @default {"strong"}
+   */
+  consistency?: Deno.KvConsistencyLevel;
+  /**
+   * Clock in milliseconds, for tests.
+   * @default {Date.now}
+   */
+  now?: () => number;
+}
+
+function unavailable(action: string, cause: unknown): SessionError {
+  return new SessionError(
+    "ERR_SESSION_STORE_UNAVAILABLE",
+    `Cannot ${action} the session: Deno KV did not answer`,
+    { cause },
+  );
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Creates a session store on Deno KV, for the `store` option of `session()`.
+ *
+ * Entries expire with the session (`expireIn`). Writes are atomic and checked against the
+ * versionstamp the request loaded: when two requests change one session at once, the first
+ * save wins and the second fails with `ERR_SESSION_CONFLICT` instead of overwriting it.
+ *
+ * @param kv An open `Deno.Kv`.
+ * @param options Prefix and consistency.
+ * @returns The store.
+ * @throws {SessionConfigError} When an option is invalid.
+ *
+ * @example
+ * ```ts
+ * import { kvStore } from "./store.ts";
+ *
+ * const kv = await Deno.openKv(":memory:");
+ * const store = kvStore(kv);
+ * const id = crypto.getRandomValues(new Uint8Array(16));
+ * const saved = await store.save(id, '{"name":"Ada"}', Date.now() / 1000 + 60);
+ * console.assert((await store.load(id))?.version === saved.version);
+ * kv.close();
+ * ```
+ */
+export function kvStore(kv: Deno.Kv, options: KvStoreOptions = {}): SessionStore {
+  const prefix = options.prefix ?? ["sealed-sessions", "data"];
+  const consistency = options.consistency ?? "strong";
+  const now = options.now ?? Date.now;
+  if (consistency !== "strong" && consistency !== "eventual") {
+    throw new SessionConfigError(
+      "consistency",
+      `must be "strong" or "eventual", received ${consistency}`,
+    );
+  }
+  const key = (id: Uint8Array): Deno.KvKey => [...prefix, hex(id)];
+
+  return {
+    async load(id) {
+      let entry: Deno.KvEntryMaybe<string>;
+      try {
+        entry = await kv.get<string>(key(id), { consistency });
+      } catch (error) {
+        throw unavailable("load", error);
+      }
+      return typeof entry.value === "string"
+        ? { body: entry.value, version: entry.versionstamp }
+        : undefined;
+    },
+
+    async save(id, body, expiresAt, expected) {
+      // Deno KV measures the serialised value; a string's UTF-8 length plus a few bytes.
+      const size = encoder.encode(body).length;
+      if (size > KV_VALUE_LIMIT - 64) throw new SessionTooLargeError(size, KV_VALUE_LIMIT - 64);
+      const expireIn = Math.max(1000, expiresAt * 1000 - now());
+      let result: Deno.KvCommitResult | Deno.KvCommitError;
+      try {
+        result = await kv.atomic()
+          .check({ key: key(id), versionstamp: expected?.version ?? null })
+          .set(key(id), body, { expireIn })
+          .commit();
+      } catch (error) {
+        throw unavailable("save", error);
+      }
+      if (!result.ok) {
+        throw new SessionError(
+          "ERR_SESSION_CONFLICT",
+          "Cannot save the session: another request changed it first; retry the request",
+        );
+      }
+      return { body, version: result.versionstamp } satisfies StoredSession;
+    },
+
+    async delete(id) {
+      try {
+        await kv.delete(key(id));
+      } catch (error) {
+        throw unavailable("delete", error);
+      }
+    },
+  };
+}

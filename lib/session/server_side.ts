@@ -1,0 +1,106 @@
+/**
+ * The contracts between the middleware and optional server-side layers: a revocation list
+ * (logout that holds even against copies of the cookie) and a session store (data kept on the
+ * server, the cookie holding only the sealed session id). `lib/kv/` implements both on Deno KV;
+ * anything else that meets these interfaces works too.
+ *
+ * @module
+ */
+
+/**
+ * Refuses sessions that were logged out, or issued before a cut-off.
+ *
+ * @example A revocation list that never revokes (for tests)
+ * ```ts
+ * import type { SessionRevocation } from "./server_side.ts";
+ *
+ * const none: SessionRevocation = {
+ *   isRevoked: () => Promise.resolve(false),
+ *   revoke: () => Promise.resolve(),
+ * };
+ * ```
+ */
+export interface SessionRevocation {
+  /**
+   * Tells whether a session that opened and has not expired was revoked since.
+   *
+   * @param id The session id (16 bytes).
+   * @param issuedAt When it was issued, Unix seconds.
+   * @returns True when it must be refused.
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the list cannot be read.
+   */
+  isRevoked(id: Uint8Array, issuedAt: number): Promise<boolean>;
+  /**
+   * Revokes one session until it would have expired anyway.
+   *
+   * @param id The session id (16 bytes).
+   * @param expiresAt Its absolute expiry, Unix seconds: the record can be dropped after it.
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the list cannot be written.
+   */
+  revoke(id: Uint8Array, expiresAt: number): Promise<void>;
+}
+
+/** Session data as stored server-side. */
+export interface StoredSession {
+  /** The JSON text: the data object, or `[data, flash]`. */
+  body: string;
+  /** Opaque version for optimistic concurrency (a Deno KV versionstamp); null when absent. */
+  version: string | null;
+}
+
+/**
+ * Keeps session data on the server, under the session id.
+ *
+ * @example An in-memory store (a single process only)
+ * ```ts
+ * import type { SessionStore, StoredSession } from "./server_side.ts";
+ *
+ * const map = new Map<string, StoredSession>();
+ * const key = (id: Uint8Array) => id.join();
+ * let n = 0;
+ * const memory: SessionStore = {
+ *   load: (id) => Promise.resolve(map.get(key(id))),
+ *   save: (id, body) => {
+ *     const saved = { body, version: String(++n) };
+ *     map.set(key(id), saved);
+ *     return Promise.resolve(saved);
+ *   },
+ *   delete: (id) => Promise.resolve(void map.delete(key(id))),
+ * };
+ * ```
+ */
+export interface SessionStore {
+  /**
+   * Reads a session.
+   *
+   * @param id The session id.
+   * @returns The stored session, or undefined when there is none (expired, deleted).
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the store fails.
+   */
+  load(id: Uint8Array): Promise<StoredSession | undefined>;
+  /**
+   * Writes a session, only if it is still at `expected` (the version loaded with it).
+   *
+   * @param id The session id.
+   * @param body The JSON text.
+   * @param expiresAt Unix seconds after which the entry may be dropped.
+   * @param expected The version this request loaded; undefined for a new session.
+   * @returns The stored session with its new version.
+   * @throws {SessionTooLargeError} When the body is larger than the store allows.
+   * @throws {SessionError} With code `ERR_SESSION_CONFLICT` when another request changed it first.
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the store fails.
+   */
+  save(
+    id: Uint8Array,
+    body: string,
+    expiresAt: number,
+    expected?: StoredSession,
+  ): Promise<StoredSession>;
+  /**
+   * Deletes a session.
+   *
+   * @param id The session id.
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the store fails.
+   */
+  delete(id: Uint8Array): Promise<void>;
+}

@@ -1,0 +1,285 @@
+import assert from "node:assert/strict";
+import { Hono } from "hono";
+import {
+  kvRevocation,
+  kvStore,
+  session,
+  type SessionEnv,
+  SessionError,
+  type SessionOptions,
+} from "../lib/mod.ts";
+
+const SECRET = "kv-test-secret-kv-test-secret-kv-test-secret";
+type Data = { name: string; blob: string; count: number };
+
+/** An app whose routes exercise the session; `clock` drives time in seconds. */
+function makeApp(options: Partial<SessionOptions>) {
+  const app = new Hono<SessionEnv<Data>>();
+  const invalid: string[] = [];
+  app.use(session<Data>({ secrets: [SECRET], onInvalid: (r) => invalid.push(r), ...options }));
+  app.post("/login/:name", (c) => {
+    const s = c.get("session");
+    s.set("name", c.req.param("name"));
+    s.regenerate();
+    return c.text("ok");
+  });
+  app.post("/blob/:size", (c) => {
+    c.get("session").set("blob", "x".repeat(Number(c.req.param("size"))));
+    return c.text("ok");
+  });
+  app.post("/count", async (c) => {
+    const s = c.get("session");
+    const before = s.get("count") ?? 0;
+    await new Promise((r) => setTimeout(r, Number(c.req.query("delay") ?? 0)));
+    s.set("count", before + 1);
+    return c.text(String(before + 1));
+  });
+  app.get("/", (c) => c.text(c.get("session").get("name") ?? ""));
+  app.post("/logout", (c) => {
+    c.get("session").destroy();
+    return c.body(null, 204);
+  });
+  app.onError((error, c) => {
+    if (error instanceof SessionError) {
+      const status = error.code === "ERR_SESSION_STORE_UNAVAILABLE"
+        ? 503
+        : error.code === "ERR_SESSION_CONFLICT"
+        ? 409
+        : error.code === "ERR_SESSION_TOO_LARGE"
+        ? 413
+        : 500;
+      return c.text(error.code, status);
+    }
+    return c.text("error", 500);
+  });
+  return { app, invalid };
+}
+
+function cookieOf(res: Response): string {
+  return res.headers.getSetCookie().map((h) => h.split(";")[0]).filter((p) => !p!.endsWith("="))
+    .join("; ");
+}
+
+Deno.test("kvRevocation refuses a destroyed session's cookie on another instance sharing the KV file", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".sqlite" });
+  const kvA = await Deno.openKv(path);
+  const kvB = await Deno.openKv(path);
+  try {
+    const a = makeApp({ revocation: kvRevocation(kvA) });
+    const b = makeApp({ revocation: kvRevocation(kvB, { cacheMs: 0 }) });
+    const cookie = cookieOf(await a.app.request("/login/Ada", { method: "POST" }));
+    assert.equal(await (await b.app.request("/", { headers: { cookie } })).text(), "Ada");
+
+    const logout = await a.app.request("/logout", { method: "POST", headers: { cookie } });
+    assert.equal(logout.status, 204);
+    assert.match(logout.headers.get("set-cookie")!, /Max-Age=0/);
+    // A copy of the cookie kept by an attacker is refused everywhere.
+    assert.equal(await (await b.app.request("/", { headers: { cookie } })).text(), "");
+    assert.equal(await (await a.app.request("/", { headers: { cookie } })).text(), "");
+    assert.deepEqual(b.invalid, ["revoked"]);
+  } finally {
+    kvA.close();
+    kvB.close();
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("kvRevocation caches answers for at most cacheMs, then sees another instance's revocation", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    let now = Date.now();
+    const writer = kvRevocation(kv);
+    const reader = kvRevocation(kv, { cacheMs: 1000, now: () => now });
+    const id = crypto.getRandomValues(new Uint8Array(16));
+    const issued = Math.floor(now / 1000);
+    assert.equal(await reader.isRevoked(id, issued), false);
+    await writer.revoke(id, issued + 3600);
+    // Within the cache window the old answer stands: the documented staleness bound.
+    now += 500;
+    assert.equal(await reader.isRevoked(id, issued), false);
+    now += 600;
+    assert.equal(await reader.isRevoked(id, issued), true);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("kvRevocation.revokeAllBefore refuses older sessions and accepts newer ones", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    let now = Date.UTC(2026, 0, 1);
+    const revocation = kvRevocation(kv, { cacheMs: 0 });
+    const { app, invalid } = makeApp({ revocation, now: () => now });
+    const old = cookieOf(await app.request("/login/Old", { method: "POST" }));
+    now += 10_000;
+    await revocation.revokeAllBefore(new Date(now - 1000));
+    now += 1000;
+    const fresh = cookieOf(await app.request("/login/New", { method: "POST" }));
+    assert.equal(await (await app.request("/", { headers: { cookie: old } })).text(), "");
+    assert.equal(await (await app.request("/", { headers: { cookie: fresh } })).text(), "New");
+    assert.deepEqual(invalid, ["revoked"]);
+    // The cut-off never moves back.
+    await revocation.revokeAllBefore(new Date(0));
+    assert.equal(await (await app.request("/", { headers: { cookie: old } })).text(), "");
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("regenerate() with revocation revokes the pre-login session id", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const { app } = makeApp({ revocation: kvRevocation(kv, { cacheMs: 0 }) });
+    const first = cookieOf(await app.request("/login/Ada", { method: "POST" }));
+    const second = cookieOf(
+      await app.request("/login/Ada", { method: "POST", headers: { cookie: first } }),
+    );
+    assert.notEqual(first, second);
+    assert.equal(await (await app.request("/", { headers: { cookie: first } })).text(), "");
+    assert.equal(await (await app.request("/", { headers: { cookie: second } })).text(), "Ada");
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("a closed KV fails closed with a 503 and an ERR_SESSION_STORE_UNAVAILABLE error, or open when configured", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const { app: writer } = makeApp({});
+  const cookie = cookieOf(await writer.request("/login/Ada", { method: "POST" }));
+  kv.close();
+  const errors: unknown[] = [];
+  const originalError = console.error;
+  console.error = (...args: unknown[]) => errors.push(args);
+  try {
+    const closed = makeApp({ revocation: kvRevocation(kv, { cacheMs: 0 }) });
+    const res = await closed.app.request("/", { headers: { cookie } });
+    assert.equal(res.status, 503);
+    assert.equal(await res.text(), "ERR_SESSION_STORE_UNAVAILABLE");
+    assert.equal(errors.length, 1, "the outage is logged");
+
+    const open = makeApp({ revocation: kvRevocation(kv, { cacheMs: 0 }), failOpen: true });
+    const res2 = await open.app.request("/", { headers: { cookie } });
+    assert.equal(res2.status, 200);
+    assert.equal(await res2.text(), "Ada");
+
+    const storeClosed = makeApp({ store: kvStore(kv) });
+    const res3 = await storeClosed.app.request("/", { headers: { cookie } });
+    assert.equal(res3.status, 503);
+    await res3.body?.cancel();
+  } finally {
+    console.error = originalError;
+  }
+});
+
+Deno.test("kvStore keeps the data server-side and shares it across instances", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".sqlite" });
+  const kvA = await Deno.openKv(path);
+  const kvB = await Deno.openKv(path);
+  try {
+    const a = makeApp({ store: kvStore(kvA) });
+    const b = makeApp({ store: kvStore(kvB) });
+    const login = await a.app.request("/login/Ada", { method: "POST" });
+    const cookie = cookieOf(login);
+    assert.equal(await (await b.app.request("/", { headers: { cookie } })).text(), "Ada");
+    // The cookie holds only the sealed id: a 20 KB session still travels in a small cookie.
+    const big = await b.app.request("/blob/20000", { method: "POST", headers: { cookie } });
+    assert.equal(big.status, 200);
+    assert.equal(big.headers.get("set-cookie"), null, "data changes need no new cookie");
+    assert.ok(cookie.length < 200);
+    const entries = await Array.fromAsync(
+      kvA.list<string>({ prefix: ["sealed-sessions", "data"] }),
+    );
+    assert.equal(entries.length, 1);
+    assert.match(entries[0]!.value, /"blob":"x{20000}"/);
+    // Logout deletes the entry.
+    await a.app.request("/logout", { method: "POST", headers: { cookie } });
+    const after = await Array.fromAsync(kvA.list({ prefix: ["sealed-sessions", "data"] }));
+    assert.equal(after.length, 0);
+    assert.equal(await (await b.app.request("/", { headers: { cookie } })).text(), "");
+  } finally {
+    kvA.close();
+    kvB.close();
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("kvStore refuses data over the 64 KiB KV limit with a typed error and keeps the stored session", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = kvStore(kv);
+    const { app } = makeApp({ store });
+    const cookie = cookieOf(await app.request("/login/Ada", { method: "POST" }));
+    const res = await app.request("/blob/70000", { method: "POST", headers: { cookie } });
+    assert.equal(res.status, 413);
+    assert.equal(await res.text(), "ERR_SESSION_TOO_LARGE");
+    assert.equal(await (await app.request("/", { headers: { cookie } })).text(), "Ada");
+    const id = crypto.getRandomValues(new Uint8Array(16));
+    await assert.rejects(
+      store.save(id, "x".repeat(70_000), Date.now() / 1000 + 60),
+      (e: unknown) => e instanceof SessionError && e.code === "ERR_SESSION_TOO_LARGE",
+    );
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("kvStore regenerate() moves the data to a new id and deletes the old entry", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const { app } = makeApp({ store: kvStore(kv) });
+    const first = cookieOf(await app.request("/login/Ada", { method: "POST" }));
+    const keysBefore = (await Array.fromAsync(kv.list({ prefix: ["sealed-sessions", "data"] })))
+      .map((e) => e.key.at(-1));
+    const second = cookieOf(
+      await app.request("/login/Ada", { method: "POST", headers: { cookie: first } }),
+    );
+    const keysAfter = (await Array.fromAsync(kv.list({ prefix: ["sealed-sessions", "data"] })))
+      .map((e) => e.key.at(-1));
+    assert.equal(keysBefore.length, 1);
+    assert.equal(keysAfter.length, 1);
+    assert.notEqual(keysBefore[0], keysAfter[0]);
+    assert.equal(await (await app.request("/", { headers: { cookie: first } })).text(), "");
+    assert.equal(await (await app.request("/", { headers: { cookie: second } })).text(), "Ada");
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("kvStore lets the first of two concurrent writers win and fails the second with ERR_SESSION_CONFLICT", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const { app } = makeApp({ store: kvStore(kv) });
+    const cookie = cookieOf(await app.request("/count", { method: "POST" }));
+    const [slow, fast] = await Promise.all([
+      app.request("/count?delay=50", { method: "POST", headers: { cookie } }),
+      app.request("/count", { method: "POST", headers: { cookie } }),
+    ]);
+    assert.equal(fast.status, 200);
+    assert.equal(await fast.text(), "2");
+    assert.equal(slow.status, 409);
+    assert.equal(await slow.text(), "ERR_SESSION_CONFLICT");
+    // The stored count is the winner's, not corrupted by the loser.
+    const next = await app.request("/count", { method: "POST", headers: { cookie } });
+    assert.equal(await next.text(), "3");
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("kvStore entries expire with the session", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    let now = Date.now();
+    const { app, invalid } = makeApp({
+      store: kvStore(kv, { now: () => now }),
+      maxAge: 60,
+      now: () => now,
+    });
+    const cookie = cookieOf(await app.request("/login/Ada", { method: "POST" }));
+    now += 61_000;
+    assert.equal(await (await app.request("/", { headers: { cookie } })).text(), "");
+    assert.deepEqual(invalid, ["expired"]);
+  } finally {
+    kv.close();
+  }
+});
