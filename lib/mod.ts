@@ -17,6 +17,7 @@
 
 export { session } from "./session/middleware.ts";
 export type { SessionCookieOptions, SessionEnv, SessionOptions } from "./session/middleware.ts";
+export type { FlaskBridgeOptions } from "./session/flask_bridge.ts";
 export { Session } from "./session/session.ts";
 export type { SessionData } from "./session/session.ts";
 export {
@@ -35,3 +36,5 @@ export type { SameSite } from "./session/cookie.ts";
 export type { SessionRevocation, SessionStore, StoredSession } from "./session/server_side.ts";
 export { KV_VALUE_LIMIT, kvRevocation, kvStore } from "./kv/mod.ts";
 export type { KvRevocation, KvRevocationOptions, KvStoreOptions } from "./kv/mod.ts";
+export { sealFlaskCookie, unsealFlaskCookie } from "./flask/mod.ts";
+export type { FlaskCookieOptions } from "./flask/mod.ts";

@@ -227,7 +227,9 @@ export function planSessionCookies(
     const room = MAX_COOKIE_BYTES - overhead;
     const count = room > 0 ? Math.ceil(value.length / room) : Infinity;
     if (count > maxChunks) {
-      throw new SessionTooLargeError(value.length + overhead, maxChunks * MAX_COOKIE_BYTES);
+      // Every chunk repeats the name and attributes, so the overhead counts once per chunk.
+      const needed = value.length + (room > 0 ? count : maxChunks + 1) * overhead;
+      throw new SessionTooLargeError(needed, maxChunks * MAX_COOKIE_BYTES);
     }
     for (let i = 0; i < count; i++) {
       headers.push(

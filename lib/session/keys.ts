@@ -49,7 +49,8 @@ export interface Keyring {
  * @param secrets Secrets, newest first.
  * @param option The option name to put in messages.
  * @returns The secrets as bytes.
- * @throws {SessionConfigError} When the list is empty or a secret is shorter than 32 bytes.
+ * @throws {SessionConfigError} When the list is empty, a secret is shorter than 32 bytes, or
+ * repeats an earlier one.
  *
  * @example
  * ```ts
@@ -66,7 +67,7 @@ export function secretBytes(secrets: readonly Secret[], option = "secrets"): Uin
       "give at least one secret of at least 32 bytes (newest first); make one with `openssl rand -base64 32`",
     );
   }
-  return secrets.map((secret, i) => {
+  const list = secrets.map((secret, i) => {
     const bytes = typeof secret === "string" ? encoder.encode(secret) : secret;
     if (!(bytes instanceof Uint8Array) || bytes.length < MIN_SECRET_BYTES) {
       const got = bytes instanceof Uint8Array ? bytes.length : typeof secret;
@@ -77,6 +78,20 @@ export function secretBytes(secrets: readonly Secret[], option = "secrets"): Uin
     }
     return bytes;
   });
+  // Caught here, synchronously, so that set-up fails at once rather than in key derivation.
+  for (const [i, bytes] of list.entries()) {
+    if (list.slice(0, i).some((earlier) => sameBytes(earlier, bytes))) {
+      throw new SessionConfigError(
+        `${option}[${i}]`,
+        "this secret repeats an earlier one; remove it or use a new secret",
+      );
+    }
+  }
+  return list;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 type NodeCrypto = typeof import("node:crypto");

@@ -22,10 +22,25 @@ import {
   SessionError,
 } from "./errors.ts";
 import { type Secret, secretBytes } from "./keys.ts";
-import { createSealer, type OpenedRecord, type Sealer } from "./seal.ts";
+import {
+  deleteFlaskSession,
+  FLASH_KEY,
+  type FlaskBridge,
+  flaskBridge,
+  type FlaskBridgeOptions,
+  readFlaskSession,
+  writeFlaskSession,
+} from "./flask_bridge.ts";
+import {
+  createSealer,
+  encodeBody,
+  type OpenedRecord,
+  type Sealer,
+  SESSION_ID_LENGTH,
+} from "./seal.ts";
 import type { SessionRevocation, SessionStore, StoredSession } from "./server_side.ts";
 import { DECIDE, LOADED, Session, type SessionData, TOUCHED } from "./session.ts";
-import type { XaesBackend } from "./xaes.ts";
+import { hasNodeCrypto, type XaesBackend } from "./xaes.ts";
 
 /** Cookie attributes of {@linkcode SessionOptions}. */
 export interface SessionCookieOptions {
@@ -128,6 +143,12 @@ export interface SessionOptions {
    */
   failOpen?: boolean;
   /**
+   * Read Flask's session cookie, to move a Flask app here without logging anyone out: see
+   * {@linkcode FlaskBridgeOptions}.
+   * @default {undefined}
+   */
+  flask?: FlaskBridgeOptions;
+  /**
    * XAES-256-GCM implementation. `auto` uses synchronous `node:crypto` where it exists.
    * @default {"auto"}
    */
@@ -147,6 +168,9 @@ export interface SessionOptions {
 export type SessionEnv<Data extends SessionData = SessionData> = {
   Variables: { session: Session<Data> };
 };
+
+/** Longest lifetime accepted: browsers cap a cookie's Max-Age at 400 days. */
+const MAX_AGE_LIMIT = 400 * 24 * 60 * 60;
 
 function positiveInteger(value: unknown, option: string): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
@@ -168,6 +192,7 @@ interface Settings {
   secure: "auto" | boolean;
   attributes: Omit<CookieAttributes, "secure">;
   onInvalid: SessionOptions["onInvalid"];
+  flask: FlaskBridge | undefined;
   revocation: SessionRevocation | undefined;
   store: SessionStore | undefined;
   failOpen: boolean;
@@ -182,6 +207,18 @@ function normalise(options: SessionOptions): Settings {
   const cookieName = options.cookieName ?? "session";
   assertCookieName(cookieName, "cookieName");
   const maxAge = positiveInteger(options.maxAge ?? 14 * 24 * 60 * 60, "maxAge");
+  if (maxAge > MAX_AGE_LIMIT) {
+    throw new SessionConfigError(
+      "maxAge",
+      `must be at most ${MAX_AGE_LIMIT} seconds (400 days, the longest browsers keep a cookie), received ${maxAge}`,
+    );
+  }
+  if (options.backend === "node" && !hasNodeCrypto) {
+    throw new SessionConfigError(
+      "backend",
+      'is "node" but node:crypto is not available here; use "auto"',
+    );
+  }
   const idleTimeout = options.idleTimeout === undefined
     ? undefined
     : positiveInteger(options.idleTimeout, "idleTimeout");
@@ -245,6 +282,7 @@ function normalise(options: SessionOptions): Settings {
     revocation: options.revocation,
     store: options.store,
     failOpen: options.failOpen ?? false,
+    flask: options.flask ? flaskBridge(options.flask) : undefined,
     now: options.now ?? Date.now,
   };
 }
@@ -320,6 +358,9 @@ export function session<Data extends SessionData = SessionData>(
   let sealer: Sealer | undefined;
   const ready = createSealer({ secrets: options.secrets, backend: options.backend ?? "auto" })
     .then((s) => (sealer = s));
+  // A derivation failure surfaces on each request (as a 500 through app.onError), never as an
+  // unhandled rejection that would end the process.
+  ready.catch(() => {});
 
   /** Runs a server-side call; on an outage, fails closed (throws) or open (logs, `fallback`). */
   const guarded = async <T>(call: () => Promise<T>, fallback: T): Promise<T> => {
@@ -347,15 +388,23 @@ export function session<Data extends SessionData = SessionData>(
       : plain;
     const found = readSessionCookies(c.req.header("cookie"), target.name, maxValueBytes);
     let invalid = false;
+    // The hook hears of a refused cookie only when the handler uses the session, however
+    // early the cookie had to be opened: an untouched session reports nothing.
+    let pendingReason: InvalidReason | undefined;
     const reject = (error: unknown): undefined => {
       invalid = true;
-      const reason = error instanceof InvalidSessionError ? error.reason : "malformed";
+      pendingReason = error instanceof InvalidSessionError ? error.reason : "malformed";
+      return undefined;
+    };
+    const report = () => {
+      if (pendingReason === undefined) return;
+      const reason = pendingReason;
+      pendingReason = undefined;
       try {
         settings.onInvalid?.(reason, c);
       } catch (hookError) {
         console.error("session: onInvalid hook failed", hookError);
       }
-      return undefined;
     };
     if (found.oversized) reject(new InvalidSessionError("malformed"));
     const accept = (record: OpenedRecord): OpenedRecord | undefined =>
@@ -363,7 +412,11 @@ export function session<Data extends SessionData = SessionData>(
       nowSeconds() >= record.issuedAt + settings.maxAge
         ? reject(new InvalidSessionError("expired"))
         : record;
-    const value = found.value;
+    const bridge = settings.flask;
+    // Sealed values are base64url and never hold a ".": one that does is Flask's.
+    const flaskValue = bridge && flaskCookie(c.req.header("cookie"), bridge, target.name, found);
+    const shared = bridge?.mode === "shared";
+    const value = shared || found.value?.includes(".") ? undefined : found.value;
     const openSync = (): OpenedRecord | undefined => {
       try {
         return accept(s.openSync(value!, target.name, nowSeconds()));
@@ -398,8 +451,30 @@ export function session<Data extends SessionData = SessionData>(
       }
       loader = () => record;
     }
-    const current = new Session<Data>(loader, timing, settings.now);
+    let migrated: Record<string, unknown> | undefined;
+    if (flaskValue !== undefined && (shared || value === undefined)) {
+      const data = await readFlaskSession(bridge!, flaskValue, settings.now());
+      if (!data) reject(new InvalidSessionError("forged", { cause: new Error("Flask cookie") }));
+      else if (shared) {
+        const record = sharedRecord(data, nowSeconds(), settings.maxAge);
+        loader = () => record;
+      } else migrated = data;
+    }
+    const load = loader;
+    const current = new Session<Data>(
+      () => {
+        const record = load();
+        report();
+        return record;
+      },
+      timing,
+      settings.now,
+    );
     c.set("session", current);
+    // A migrated Flask session is a new sealed session holding the Flask data.
+    if (migrated) {
+      for (const [k, v] of Object.entries(migrated)) current.set(k as never, v as never);
+    }
 
     await next();
 
@@ -409,7 +484,12 @@ export function session<Data extends SessionData = SessionData>(
     if (decision.action === "none") return;
     const loaded = current[LOADED];
     let headers: string[] = [];
-    if (decision.action === "delete") {
+    if (shared) {
+      const now = settings.now();
+      headers = decision.action === "delete" ? [deleteFlaskSession(bridge!)] : [
+        await writeFlaskSession(bridge!, flaskData(decision.record), now),
+      ];
+    } else if (decision.action === "delete") {
       if (loaded && revocation) {
         await guarded(() => revocation.revoke(loaded.id, loaded.expiresAt), undefined);
       }
@@ -453,8 +533,46 @@ export function session<Data extends SessionData = SessionData>(
         );
       }
     }
+    if (migrated && decision.action === "write" && bridge!.cookieName !== target.name) {
+      headers.push(deleteFlaskSession(bridge!));
+    }
     for (const header of headers) c.header("Set-Cookie", header, { append: true });
   };
+}
+
+/** The Flask cookie value of a request, if it is shaped like one. */
+function flaskCookie(
+  header: string | undefined,
+  bridge: FlaskBridge,
+  sealedName: string,
+  found: { value: string | undefined },
+): string | undefined {
+  const value = bridge.cookieName === sealedName
+    ? found.value
+    : readSessionCookies(header, bridge.cookieName, MAX_COOKIE_BYTES).value;
+  return value?.includes(".") ? value : undefined;
+}
+
+/** A shared Flask session as an opened record: no id or deadlines of its own. */
+function sharedRecord(data: Record<string, unknown>, now: number, maxAge: number): OpenedRecord {
+  const { [FLASH_KEY]: flash, ...rest } = data;
+  const flashValues = isObject(flash) ? flash : undefined;
+  return {
+    id: crypto.getRandomValues(new Uint8Array(SESSION_ID_LENGTH)),
+    issuedAt: Math.floor(now),
+    expiresAt: Math.floor(now) + maxAge,
+    idleExpiresAt: 0,
+    data: rest,
+    flash: flashValues,
+    keyIndex: 0,
+    body: encodeBody(rest, flashValues),
+  };
+}
+
+/** The data written to a shared Flask cookie, flash values under {@linkcode FLASH_KEY}. */
+function flaskData(record: { data: Record<string, unknown>; flash?: Record<string, unknown> }) {
+  const { data, flash } = record;
+  return flash && Object.keys(flash).length > 0 ? { ...data, [FLASH_KEY]: flash } : data;
 }
 
 function sameId(a: Uint8Array, b: Uint8Array): boolean {

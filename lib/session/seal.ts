@@ -23,6 +23,9 @@ export const SESSION_ID_LENGTH = 16;
 /** Bytes of the plaintext header in format version 1 (after its length byte). */
 export const HEADER_LENGTH_V1 = SESSION_ID_LENGTH + 12;
 
+/** Latest time a sealed value can hold: times are unsigned 32-bit Unix seconds (year 2106). */
+export const MAX_SEALED_TIME = 0xffff_ffff;
+
 const PREFIX_LENGTH = 1 + KEY_ID_LENGTH + NONCE_LENGTH;
 const MIN_SEALED_LENGTH = PREFIX_LENGTH + 1 + HEADER_LENGTH_V1 + 2 + TAG_LENGTH;
 
@@ -63,9 +66,18 @@ export interface SealerOptions {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
-type BufferLike = { from(text: string, encoding: "utf8"): Uint8Array };
+type BufferLike = {
+  from(text: string, encoding: "utf8"): Uint8Array;
+  from(data: ArrayBuffer, offset: number, length: number): { toString(e: "utf8"): string };
+};
 // Buffer's UTF-8 encoder is several times faster than TextEncoder for short strings.
 const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
+// The plaintext passed GCM authentication, so it is the UTF-8 we sealed: no need for the
+// strict decoder's validation there.
+const utf8Decode = NodeBuffer
+  ? (bytes: Uint8Array) =>
+    NodeBuffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length).toString("utf8")
+  : (bytes: Uint8Array) => decoder.decode(bytes);
 const utf8 = NodeBuffer
   ? (text: string) => NodeBuffer.from(text, "utf8")
   : (text: string) => encoder.encode(text);
@@ -145,6 +157,16 @@ export class Sealer {
         `Cannot seal the session: id must be ${SESSION_ID_LENGTH} bytes, received ${record.id.length}`,
       );
     }
+    for (const field of ["issuedAt", "expiresAt", "idleExpiresAt"] as const) {
+      // Written as uint32: anything outside would silently wrap to another time.
+      if (!(record[field] >= 0 && record[field] <= MAX_SEALED_TIME)) {
+        throw new RangeError(
+          `Cannot seal the session: ${field} must be Unix seconds from 0 to ${MAX_SEALED_TIME}, received ${
+            record[field]
+          }`,
+        );
+      }
+    }
     const json = utf8(body);
     const plaintext = new Uint8Array(1 + HEADER_LENGTH_V1 + json.length);
     const view = new DataView(plaintext.buffer);
@@ -178,6 +200,7 @@ export class Sealer {
    * @param body The JSON text of data and flash, if already computed.
    * @returns The cookie value.
    * @throws {TypeError} When the data is not JSON-serializable.
+   * @throws {RangeError} When the id is not 16 bytes or a time is outside 0 to 2^32 - 1.
    */
   sealSync(record: SessionRecord, cookieName: string, body?: string): string {
     const { prefix, plaintext } = this.#prepare(
@@ -185,13 +208,16 @@ export class Sealer {
       body ?? encodeBody(record.data, record.flash),
     );
     const key = this.#ring.keys[0]!.xaes;
+    const aad = aadFor(prefix, cookieName);
+    if (key.sealFreshSync) {
+      // The key picks the nonce from its batch and writes straight into the output.
+      const out = new Uint8Array(PREFIX_LENGTH + plaintext.length + TAG_LENGTH);
+      out.set(prefix.subarray(0, 1 + KEY_ID_LENGTH), 0);
+      key.sealFreshSync(plaintext, aad, out, 1 + KEY_ID_LENGTH);
+      return encodeBase64Url(out);
+    }
     if (!key.sealSync) throw new Error("Cannot seal synchronously: the backend is asynchronous");
-    const sealed = key.sealSync(
-      prefix.subarray(1 + KEY_ID_LENGTH),
-      plaintext,
-      aadFor(prefix, cookieName),
-    );
-    return this.#finish(prefix, sealed);
+    return this.#finish(prefix, key.sealSync(prefix.subarray(1 + KEY_ID_LENGTH), plaintext, aad));
   }
 
   /**
@@ -202,6 +228,7 @@ export class Sealer {
    * @param body The JSON text of data and flash, if already computed.
    * @returns The cookie value.
    * @throws {TypeError} When the data is not JSON-serializable.
+   * @throws {RangeError} When the id is not 16 bytes or a time is outside 0 to 2^32 - 1.
    */
   async seal(record: SessionRecord, cookieName: string, body?: string): Promise<string> {
     const { prefix, plaintext } = this.#prepare(
@@ -261,7 +288,7 @@ export class Sealer {
     let body: string;
     let parsed: unknown;
     try {
-      body = decoder.decode(plaintext.subarray(1 + headerLength));
+      body = utf8Decode(plaintext.subarray(1 + headerLength));
       parsed = JSON.parse(body);
     } catch (cause) {
       throw new InvalidSessionError("malformed", { cause });

@@ -6,7 +6,13 @@
  * @module
  */
 
-import { encodeBody, type OpenedRecord, SESSION_ID_LENGTH, type SessionRecord } from "./seal.ts";
+import {
+  encodeBody,
+  MAX_SEALED_TIME,
+  type OpenedRecord,
+  SESSION_ID_LENGTH,
+  type SessionRecord,
+} from "./seal.ts";
 
 /** Session data: a JSON object. */
 export type SessionData = Record<string, unknown>;
@@ -122,7 +128,8 @@ export class Session<Data extends SessionData = SessionData> {
     const now = this.#now();
     this.#id = newId();
     this.#issuedAt = now;
-    this.#expiresAt = now + this.#timing.maxAge;
+    // A lifetime past what the cookie can hold ends at the last time it can: never wraps round.
+    this.#expiresAt = Math.min(now + this.#timing.maxAge, MAX_SEALED_TIME);
   }
 
   /**
@@ -145,7 +152,15 @@ export class Session<Data extends SessionData = SessionData> {
   set<K extends keyof Data & string>(key: K, value: Data[K]): void {
     this.#ensure();
     if (value === undefined) delete this.#data[key];
-    else this.#data[key] = value;
+    else if (key === "__proto__") {
+      // Plain assignment would replace the prototype on runtimes with the __proto__ setter.
+      Object.defineProperty(this.#data, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else this.#data[key] = value;
   }
 
   /**
@@ -291,7 +306,10 @@ export class Session<Data extends SessionData = SessionData> {
     let cookieDue = !opened || this.#renewed || opened.keyIndex > 0;
     if (!cookieDue && opened && idleTimeout !== undefined) {
       const deadline = opened.idleExpiresAt || opened.expiresAt;
-      cookieDue = deadline - now < idleTimeout * (1 - idleRefreshAfter);
+      // Due once enough of the window has passed, unless the deadline is already at the
+      // absolute expiry (then it cannot move, and re-writing would only cost bytes).
+      cookieDue = deadline - now < idleTimeout * (1 - idleRefreshAfter) &&
+        Math.min(now + idleTimeout, opened.expiresAt) > deadline;
     }
     if (!dataChanged && !cookieDue) return { action: "none" };
     if (!this.#id) this.#start();

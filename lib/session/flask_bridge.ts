@@ -1,0 +1,171 @@
+/**
+ * The bridge from Flask's session cookie to sealed sessions, for the `flask` option of
+ * `session()`: read a Flask cookie once and move its data into a sealed session (`migrate`), or
+ * keep reading and writing the Flask cookie itself so a Flask app and this service share one
+ * session during a gradual move (`shared`).
+ *
+ * @module
+ */
+
+import { type FlaskCookieOptions, sealFlaskCookie, unsealFlaskCookie } from "../flask/mod.ts";
+import { type CookieAttributes, MAX_COOKIE_BYTES, serializeCookie } from "./cookie.ts";
+import { SessionConfigError, SessionTooLargeError } from "./errors.ts";
+
+/** Options of the `flask` option of `session()`. */
+export interface FlaskBridgeOptions {
+  /**
+   * `migrate`: a request with no sealed session but a valid Flask cookie gets the Flask data as
+   * a new sealed session, and the Flask cookie is deleted. `shared`: the session is read from
+   * and written to the Flask cookie itself (signed, **not encrypted**, exactly as Flask does),
+   * so both apps see one session; confidentiality is given up until the move is finished.
+   */
+  mode: "migrate" | "shared";
+  /** Flask's `SECRET_KEY` first, then its `SECRET_KEY_FALLBACKS`. */
+  secretKeys: readonly (string | Uint8Array)[];
+  /**
+   * Flask's `SESSION_COOKIE_NAME`.
+   * @default {"session"}
+   */
+  cookieName?: string;
+  /**
+   * Flask's `PERMANENT_SESSION_LIFETIME`, in seconds.
+   * @default {2678400} (31 days)
+   */
+  maxAge?: number;
+  /**
+   * Flask's `SESSION_COOKIE_PATH`.
+   * @default {"/"}
+   */
+  path?: string;
+}
+
+/** Normalised bridge settings. */
+export interface FlaskBridge {
+  mode: "migrate" | "shared";
+  cookieName: string;
+  codec: FlaskCookieOptions;
+  attributes: CookieAttributes;
+  maxAge: number;
+}
+
+/** The key under which flash values travel inside a shared Flask session. */
+export const FLASH_KEY = "_sealed_flash";
+
+/**
+ * Validates the `flask` option once, at set-up.
+ *
+ * @param options The option.
+ * @returns The bridge settings.
+ * @throws {SessionConfigError} Naming the option at fault.
+ */
+export function flaskBridge(options: FlaskBridgeOptions): FlaskBridge {
+  if (options.mode !== "migrate" && options.mode !== "shared") {
+    throw new SessionConfigError(
+      "flask.mode",
+      `must be "migrate" or "shared", received ${JSON.stringify(options.mode)}`,
+    );
+  }
+  if (!Array.isArray(options.secretKeys) || options.secretKeys.length === 0) {
+    throw new SessionConfigError(
+      "flask.secretKeys",
+      "give Flask's SECRET_KEY (then any fallbacks)",
+    );
+  }
+  // Flask accepts any key length; only an empty one is a mistake for sure.
+  for (const [i, key] of options.secretKeys.entries()) {
+    if (key.length === 0) throw new SessionConfigError(`flask.secretKeys[${i}]`, "is empty");
+  }
+  const maxAge = options.maxAge ?? 2_678_400;
+  if (!Number.isSafeInteger(maxAge) || maxAge <= 0) {
+    throw new SessionConfigError(
+      "flask.maxAge",
+      `must be a positive whole number, received ${maxAge}`,
+    );
+  }
+  return {
+    mode: options.mode,
+    cookieName: options.cookieName ?? "session",
+    codec: { secretKeys: options.secretKeys, maxAge },
+    maxAge,
+    // Flask's defaults: HttpOnly, Path=/, no Secure; SameSite=Lax added (Flask reads regardless).
+    attributes: {
+      path: options.path ?? "/",
+      secure: false,
+      httpOnly: true,
+      sameSite: "Lax",
+    },
+  };
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let text = "";
+  for (const b of bytes) text += String.fromCharCode(b);
+  return btoa(text);
+}
+
+/**
+ * Flask values as JSON for a sealed session: `Date` → ISO string, bytes → standard base64,
+ * `bigint` → number when exact, else its decimal string.
+ */
+function jsonSafe(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return toBase64(value);
+  if (typeof value === "bigint") {
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  }
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonSafe(v)]));
+  }
+  return value;
+}
+
+/**
+ * Reads the Flask cookie of a request.
+ *
+ * @param bridge The bridge settings.
+ * @param value The Flask cookie value.
+ * @param now Current time in milliseconds.
+ * @returns The data, as JSON-safe values, or undefined when it does not verify.
+ */
+export async function readFlaskSession(
+  bridge: FlaskBridge,
+  value: string,
+  now: number,
+): Promise<Record<string, unknown> | undefined> {
+  const data = await unsealFlaskCookie(value, { ...bridge.codec, now: new Date(now) });
+  return data ? jsonSafe(data) as Record<string, unknown> : undefined;
+}
+
+/**
+ * The `Set-Cookie` header of a shared Flask session.
+ *
+ * @param bridge The bridge settings.
+ * @param data The data to write.
+ * @param now Current time in milliseconds.
+ * @returns The header value.
+ * @throws {SessionTooLargeError} When it does not fit in one cookie (Flask cannot read chunks).
+ */
+export async function writeFlaskSession(
+  bridge: FlaskBridge,
+  data: Record<string, unknown>,
+  now: number,
+): Promise<string> {
+  const value = await sealFlaskCookie(data, { ...bridge.codec, now: new Date(now) });
+  // Max-Age matches the lifetime Flask enforces on the signature timestamp.
+  const header = serializeCookie(bridge.cookieName, value, bridge.attributes, bridge.maxAge);
+  if (header.length > MAX_COOKIE_BYTES) {
+    throw new SessionTooLargeError(header.length, MAX_COOKIE_BYTES);
+  }
+  return header;
+}
+
+/**
+ * The `Set-Cookie` header that deletes the Flask cookie.
+ *
+ * @param bridge The bridge settings.
+ * @returns The header value.
+ */
+export function deleteFlaskSession(bridge: FlaskBridge): string {
+  return serializeCookie(bridge.cookieName, "", bridge.attributes, 0);
+}

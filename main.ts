@@ -1,0 +1,76 @@
+/**
+ * Entry point of the greeting service. Run directly, it reads the configuration from the
+ * environment and serves the app; imported, it only exports the building blocks, so tests
+ * make apps with chosen secrets without touching the environment.
+ *
+ * ```sh
+ * SESSION_SECRET="$(openssl rand -base64 32)" deno task start
+ * deno task dev    # no secret needed: passes --dev, which generates a throw-away one
+ * ```
+ *
+ * @module
+ */
+
+import { type AppOptions, createApp } from "./routes/app.tsx";
+import { serverSideOptions } from "./routes/server_side.ts";
+import {
+  type AppConfig,
+  ConfigError,
+  type Env,
+  ENV_VARIABLES,
+  ephemeralSecretWarning,
+  isDevMode,
+  loadConfig,
+} from "./routes/config.ts";
+
+export { createApp, isDevMode, loadConfig };
+export type { AppConfig, AppOptions, Env };
+
+/**
+ * Reads the variables {@linkcode loadConfig} needs, one by one, so that `--allow-env` may be
+ * narrowed to exactly these names.
+ *
+ * @returns The variables; absent ones are `undefined`.
+ */
+export function readEnv(): Env {
+  const env: Partial<Record<(typeof ENV_VARIABLES)[number], string>> = {};
+  for (const name of ENV_VARIABLES) env[name] = Deno.env.get(name);
+  return env;
+}
+
+/**
+ * Starts the service: loads the configuration, warns about a throw-away secret, and
+ * serves. Prints `Listening on http://HOST:PORT/` once bound (tests read the port from it
+ * when started with `PORT=0`).
+ *
+ * @param args Command-line arguments; `--dev` selects dev mode.
+ * @param env The environment variables.
+ * @returns The running server (closing any Deno KV it opened when it finishes).
+ * @throws {ConfigError} When the configuration is missing or wrong.
+ */
+export async function serve(args: readonly string[], env: Env): Promise<Deno.HttpServer> {
+  const config = loadConfig(env, { dev: isDevMode(args, env) });
+  if (config.ephemeralSecret) console.error(ephemeralSecretWarning());
+  const { session, kv } = await serverSideOptions(config);
+  const app = createApp({ ...config, session });
+  const server = Deno.serve({
+    port: config.port,
+    hostname: config.hostname,
+    onListen({ hostname, port }) {
+      console.log(`Listening on http://${hostname}:${port}/`);
+    },
+  }, app.fetch);
+  if (kv) server.finished.then(() => kv.close());
+  return server;
+}
+
+if (import.meta.main) {
+  try {
+    await serve(Deno.args, readEnv());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // The message already says what is wrong and how to fix it: no stack trace needed.
+    console.error(error.message);
+    Deno.exit(1);
+  }
+}

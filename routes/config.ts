@@ -1,0 +1,311 @@
+/**
+ * Reads the greeting service's configuration from environment variables. Pure: it takes the
+ * variables as a plain record and returns a value or throws, so tests need no real
+ * environment and `main.ts` decides how to report and exit.
+ *
+ * @module
+ */
+
+/** Bytes a secret must have at least: 256 bits, the size of the derived key. */
+export const MIN_SECRET_BYTES = 32;
+/** Session lifetime used when `SESSION_MAX_AGE` is not set: 14 days, in seconds. */
+export const DEFAULT_MAX_AGE = 1_209_600;
+/** Port used when `PORT` is not set. */
+export const DEFAULT_PORT = 8000;
+/**
+ * Interface used when `HOSTNAME` is not set. All interfaces, because Deno Deploy and
+ * containers reach the process from outside; tests pass `127.0.0.1`.
+ */
+export const DEFAULT_HOSTNAME = "0.0.0.0";
+
+/** How to make a secret, repeated in every message about one. */
+export const SECRET_HOW_TO = [
+  "Make one with either of:",
+  "  openssl rand -base64 32",
+  '  deno eval "console.log(crypto.randomUUID()+crypto.randomUUID())"',
+  "and set it, e.g. SESSION_SECRET=<that value> deno task start",
+].join("\n");
+
+/** The environment variables this service reads. */
+export const ENV_VARIABLES = [
+  "SESSION_SECRET",
+  "SESSION_SECRET_FALLBACKS",
+  "SESSION_MAX_AGE",
+  "PORT",
+  "HOSTNAME",
+  "DENO_DEPLOYMENT_ID",
+  "SEALED_DEV",
+  "SESSION_KV",
+  "SESSION_STORE",
+  "FLASK_SECRET_KEY",
+  "FLASK_SECRET_KEY_FALLBACKS",
+  "FLASK_SESSION_COOKIE_NAME",
+  "FLASK_SESSION_MODE",
+] as const;
+
+/** Environment variables as read by {@linkcode loadConfig}; absent and empty are the same. */
+export type Env = Readonly<Partial<Record<(typeof ENV_VARIABLES)[number], string>>>;
+
+/** The service configuration. */
+export interface AppConfig {
+  /** Session secrets, newest first: the first seals, all of them open. */
+  readonly secrets: readonly string[];
+  /** Absolute session lifetime, in seconds. */
+  readonly maxAge: number;
+  /** Port to listen on; 0 lets the system choose. */
+  readonly port: number;
+  /** Interface to listen on. */
+  readonly hostname: string;
+  /**
+   * Whether the secret was generated for this process only (dev mode without
+   * `SESSION_SECRET`): sessions then die with the process.
+   */
+  readonly ephemeralSecret: boolean;
+  /**
+   * Deno KV for revocation (and the store): a path, a URL, or `default` for `Deno.openKv()`
+   * with no argument (Deno Deploy). Undefined: no server-side state.
+   */
+  readonly kv?: string | undefined;
+  /** Keep session data in {@linkcode AppConfig.kv} instead of the cookie. */
+  readonly store?: boolean;
+  /** The Flask bridge, when `FLASK_SECRET_KEY` is set. */
+  readonly flask?: FlaskConfig | undefined;
+}
+
+/** The Flask bridge settings of the service. */
+export interface FlaskConfig {
+  /** `migrate` or `shared`. */
+  readonly mode: "migrate" | "shared";
+  /** Flask's `SECRET_KEY`, then its fallbacks. */
+  readonly secretKeys: readonly string[];
+  /** Flask's `SESSION_COOKIE_NAME`. */
+  readonly cookieName: string;
+}
+
+/** Options of {@linkcode loadConfig}. */
+export interface LoadConfigOptions {
+  /**
+   * Dev mode: a missing `SESSION_SECRET` is replaced by a random one instead of being an
+   * error. Ignored on Deno Deploy (`DENO_DEPLOYMENT_ID` set), where a secret is always
+   * required.
+   *
+   * @default {false}
+   */
+  dev?: boolean;
+}
+
+/**
+ * A configuration value is missing or wrong. The message names the variable and says how
+ * to fix it; `main.ts` prints it and exits with code 1.
+ */
+export class ConfigError extends Error {
+  /** The environment variable at fault. */
+  readonly variable: string;
+
+  /**
+   * @param variable The environment variable at fault.
+   * @param message What is wrong and how to fix it.
+   */
+  constructor(variable: string, message: string) {
+    super(message);
+    this.name = "ConfigError";
+    this.variable = variable;
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Builds the configuration from environment variables.
+ *
+ * @param env The variables, e.g. `{ SESSION_SECRET: Deno.env.get("SESSION_SECRET") }`.
+ * @param options `dev` (default `false`) allows running without `SESSION_SECRET`.
+ * @returns The validated configuration.
+ * @throws {ConfigError} When `SESSION_SECRET` is missing outside dev mode (or on Deno
+ * Deploy), a secret is shorter than 32 bytes, or `SESSION_MAX_AGE`, `PORT` is not a number.
+ *
+ * @example Loading a configuration in a test
+ * ```ts
+ * import { loadConfig } from "./config.ts";
+ *
+ * const config = loadConfig({ SESSION_SECRET: "x".repeat(32), SESSION_MAX_AGE: "3600" });
+ * console.assert(config.maxAge === 3600 && config.secrets.length === 1);
+ * ```
+ */
+export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig {
+  const onDeploy = nonEmpty(env.DENO_DEPLOYMENT_ID) !== undefined;
+  const dev = options.dev === true && !onDeploy;
+
+  const secret = nonEmpty(env.SESSION_SECRET);
+  const fallbacks = parseFallbacks(env.SESSION_SECRET_FALLBACKS);
+  let secrets: string[];
+  let ephemeralSecret = false;
+  if (secret !== undefined) {
+    checkSecret("SESSION_SECRET", secret);
+    secrets = [secret, ...fallbacks];
+  } else if (dev) {
+    // Fallbacks alone cannot seal anything new, and a random secret of our own makes every
+    // old cookie unreadable anyway: keep them so that dev still reads cookies they sealed.
+    secrets = [randomSecret(), ...fallbacks];
+    ephemeralSecret = true;
+  } else {
+    throw new ConfigError(
+      "SESSION_SECRET",
+      [
+        `Cannot start: SESSION_SECRET is not set${onDeploy ? " (required on Deno Deploy)" : ""}.`,
+        "It must be a random value of at least 32 bytes, the same on every instance.",
+        SECRET_HOW_TO,
+        "For local development without a secret, run `deno task dev`.",
+      ].join("\n"),
+    );
+  }
+
+  return {
+    secrets,
+    maxAge: parsePositiveInteger("SESSION_MAX_AGE", env.SESSION_MAX_AGE, DEFAULT_MAX_AGE),
+    port: parsePort(env.PORT),
+    hostname: nonEmpty(env.HOSTNAME) ?? DEFAULT_HOSTNAME,
+    ephemeralSecret,
+    ...serverSide(env),
+    flask: flaskConfig(env),
+  };
+}
+
+/**
+ * Tells whether the process runs in dev mode: started with the `--dev` argument (what
+ * `deno task dev` passes) or with `SEALED_DEV=1`.
+ *
+ * @param args The command-line arguments, e.g. `Deno.args`.
+ * @param env The environment variables.
+ * @returns `true` in dev mode.
+ *
+ * @example
+ * ```ts
+ * import { isDevMode } from "./config.ts";
+ *
+ * console.assert(isDevMode(["--dev"], {}) && isDevMode([], { SEALED_DEV: "1" }));
+ * ```
+ */
+export function isDevMode(args: readonly string[], env: Env): boolean {
+  return args.includes("--dev") || nonEmpty(env.SEALED_DEV) === "1";
+}
+
+/**
+ * The loud, multi-line warning printed when dev mode generated a secret.
+ *
+ * @returns The warning text, without a trailing newline.
+ */
+export function ephemeralSecretWarning(): string {
+  const line = "!".repeat(72);
+  return [
+    line,
+    "!! WARNING: SESSION_SECRET is not set; using a random throw-away secret.",
+    "!! Every session ends when this process restarts, and other instances",
+    "!! cannot read these cookies. Fine for development, never for production.",
+    ...SECRET_HOW_TO.split("\n").map((text) => `!! ${text}`),
+    line,
+  ].join("\n");
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function checkSecret(variable: string, secret: string): void {
+  const bytes = encoder.encode(secret).length;
+  if (bytes < MIN_SECRET_BYTES) {
+    throw new ConfigError(
+      variable,
+      `Cannot start: ${variable} must be at least ${MIN_SECRET_BYTES} bytes, received ${bytes}.\n${SECRET_HOW_TO}`,
+    );
+  }
+}
+
+function parseFallbacks(value: string | undefined): string[] {
+  const list = nonEmpty(value);
+  if (list === undefined) return [];
+  // Base64 and hex secrets never contain commas, so a comma-separated list is unambiguous.
+  const secrets = list.split(",").map((item) => item.trim()).filter((item) => item !== "");
+  secrets.forEach((secret, i) => checkSecret(`SESSION_SECRET_FALLBACKS (entry ${i + 1})`, secret));
+  return secrets;
+}
+
+function parsePositiveInteger(variable: string, value: string | undefined, fallback: number) {
+  const text = nonEmpty(value);
+  if (text === undefined) return fallback;
+  const number = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+  if (!(number > 0)) {
+    throw new ConfigError(
+      variable,
+      `Cannot start: ${variable} must be a whole number of seconds greater than 0, received "${text}"`,
+    );
+  }
+  return number;
+}
+
+function parsePort(value: string | undefined): number {
+  const text = nonEmpty(value);
+  if (text === undefined) return DEFAULT_PORT;
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 0 && port <= 65_535)) {
+    throw new ConfigError(
+      "PORT",
+      `Cannot start: PORT must be a port number from 0 to 65535, received "${text}"`,
+    );
+  }
+  return port;
+}
+
+function randomSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  // 64 hex characters: 32 random bytes, and well over the 32-byte minimum as text.
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+function serverSide(env: Env): { kv: string | undefined; store: boolean } {
+  const kv = nonEmpty(env.SESSION_KV);
+  const store = nonEmpty(env.SESSION_STORE);
+  if (store !== undefined && store !== "kv") {
+    throw new ConfigError(
+      "SESSION_STORE",
+      `Cannot start: SESSION_STORE must be "kv" or unset, received ${JSON.stringify(store)}.`,
+    );
+  }
+  if (store === "kv" && kv === undefined) {
+    throw new ConfigError(
+      "SESSION_STORE",
+      "Cannot start: SESSION_STORE=kv needs SESSION_KV (a file path such as .data/sessions.sqlite, or `default` on Deno Deploy).",
+    );
+  }
+  return { kv, store: store === "kv" };
+}
+
+function flaskConfig(env: Env): FlaskConfig | undefined {
+  const key = nonEmpty(env.FLASK_SECRET_KEY);
+  const mode = nonEmpty(env.FLASK_SESSION_MODE) ?? "migrate";
+  if (key === undefined) {
+    if (nonEmpty(env.FLASK_SESSION_MODE) !== undefined) {
+      throw new ConfigError(
+        "FLASK_SECRET_KEY",
+        "Cannot start: FLASK_SESSION_MODE is set but FLASK_SECRET_KEY is not; set it to the Flask app's SECRET_KEY.",
+      );
+    }
+    return undefined;
+  }
+  if (mode !== "migrate" && mode !== "shared") {
+    throw new ConfigError(
+      "FLASK_SESSION_MODE",
+      `Cannot start: FLASK_SESSION_MODE must be "migrate" or "shared", received ${
+        JSON.stringify(mode)
+      }.`,
+    );
+  }
+  const fallbacks = (nonEmpty(env.FLASK_SECRET_KEY_FALLBACKS) ?? "").split(",")
+    .map((item) => item.trim()).filter((item) => item !== "");
+  return {
+    mode,
+    secretKeys: [key, ...fallbacks],
+    cookieName: nonEmpty(env.FLASK_SESSION_COOKIE_NAME) ?? "session",
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Turns the service configuration into the session's server-side options: opens Deno KV for
+ * revocation and the store, and sets up the Flask bridge. Asynchronous because opening KV is.
+ *
+ * @module
+ */
+
+import { kvRevocation, kvStore, type SessionOptions } from "../lib/mod.ts";
+import type { AppConfig } from "./config.ts";
+
+/** Session options beyond secrets and lifetime, and what to close on shutdown. */
+export interface ServerSideOptions {
+  /** Options for `createApp({ session })`. */
+  session: Omit<SessionOptions, "secrets" | "maxAge">;
+  /** The opened KV, if any, to close when the server stops. */
+  kv?: Deno.Kv;
+}
+
+/**
+ * Opens what the configuration asks for.
+ *
+ * @param config The service configuration.
+ * @returns The session options, and the opened KV to close later.
+ *
+ * @example
+ * ```ts
+ * import { serverSideOptions } from "./server_side.ts";
+ *
+ * const { session, kv } = await serverSideOptions({ kv: ":memory:", store: true, secrets: [] });
+ * console.assert(session.revocation !== undefined && session.store !== undefined);
+ * kv?.close();
+ * ```
+ */
+export async function serverSideOptions(
+  config: Pick<AppConfig, "kv" | "store" | "flask">,
+): Promise<ServerSideOptions> {
+  const session: ServerSideOptions["session"] = {};
+  let kv: Deno.Kv | undefined;
+  if (config.kv !== undefined) {
+    const path = config.kv === "default" ? undefined : config.kv;
+    if (path && !path.includes("://") && path !== ":memory:") {
+      // A local file: make its folder (e.g. .data/) so a fresh clone works.
+      const folder = path.replace(/[^/\\]*$/, "");
+      if (folder) await Deno.mkdir(folder, { recursive: true });
+    }
+    kv = await Deno.openKv(path);
+    session.revocation = kvRevocation(kv);
+    if (config.store) session.store = kvStore(kv);
+  }
+  if (config.flask) {
+    session.flask = {
+      mode: config.flask.mode,
+      secretKeys: config.flask.secretKeys,
+      cookieName: config.flask.cookieName,
+    };
+  }
+  return kv ? { session, kv } : { session };
+}

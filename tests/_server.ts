@@ -1,0 +1,229 @@
+/**
+ * Test helpers: run `main.ts` as a real server in a subprocess, and a tiny cookie jar to
+ * drive it with `fetch` the way a browser would.
+ *
+ * @module
+ */
+
+/** The repository root, where `main.ts` and `deno.json` are. */
+export const ROOT: string = new URL("..", import.meta.url).pathname;
+
+/** Permissions `deno task start` grants, give or take `.data` writes the service never does. */
+const RUN_FLAGS = ["run", "--allow-net", "--allow-env", "--allow-read"];
+
+// Only what Deno needs to find its cache and reach the registry: the parent's SESSION_* or
+// DENO_DEPLOYMENT_ID must never leak into a test that checks behaviour without them.
+const PASSED_THROUGH = [
+  "PATH",
+  "HOME",
+  "TMPDIR",
+  "DENO_DIR",
+  "DENO_CERT",
+  "DENO_TLS_CA_STORE",
+  "XDG_CACHE_HOME",
+  "NPM_CONFIG_REGISTRY",
+  "SSL_CERT_FILE",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+];
+
+function childEnv(env: Record<string, string>): Record<string, string> {
+  const base: Record<string, string> = { NO_COLOR: "1" };
+  for (const name of PASSED_THROUGH) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) base[name] = value;
+  }
+  return { ...base, ...env };
+}
+
+/** Options of {@linkcode startServer} and {@linkcode runMain}. */
+export interface MainOptions {
+  /** Environment variables of the process, on top of what Deno needs. `PORT` and `HOSTNAME`
+   * default to `0` and `127.0.0.1`. */
+  env?: Record<string, string>;
+  /** Arguments after `main.ts`, e.g. `["--dev"]`. */
+  args?: string[];
+  /** A folder the process may write to (`--allow-write=`), e.g. for a Deno KV file. */
+  allowWrite?: string;
+}
+
+function runFlags(options: MainOptions): string[] {
+  return options.allowWrite ? [...RUN_FLAGS, `--allow-write=${options.allowWrite}`] : RUN_FLAGS;
+}
+
+/** A running server. */
+export interface RunningServer extends AsyncDisposable {
+  /** Base URL, e.g. `http://127.0.0.1:41234`, without a trailing slash. */
+  readonly url: string;
+  /** What the process wrote to stderr so far. */
+  stderr(): string;
+  /** Stops the process and waits for it and its output streams to end. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `main.ts` on a free port of 127.0.0.1 and waits until `/healthz` answers.
+ *
+ * @param options Environment and arguments.
+ * @returns The running server; stop it in `finally` (or `await using`).
+ * @throws {Error} When the process exits or stays silent for 30 s before listening; the
+ * message carries its output.
+ */
+export async function startServer(options: MainOptions = {}): Promise<RunningServer> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...runFlags(options), "main.ts", ...(options.args ?? [])],
+    cwd: ROOT,
+    clearEnv: true,
+    env: childEnv({ PORT: "0", HOSTNAME: "127.0.0.1", ...options.env }),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+
+  let stdout = "";
+  let stderr = "";
+  let onOutput = () => {};
+  const drain = async (stream: ReadableStream<Uint8Array>, add: (text: string) => void) => {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      add(text);
+      onOutput();
+    }
+  };
+  const drained = Promise.all([
+    drain(child.stdout, (text) => (stdout += text)),
+    drain(child.stderr, (text) => (stderr += text)),
+  ]);
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    onOutput();
+    return s;
+  });
+
+  const stop = async () => {
+    if (!exited) {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // Already gone.
+      }
+    }
+    await status;
+    await drained;
+  };
+
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no 'Listening on' line in 30 s")), 30_000);
+      onOutput = () => {
+        const match = stdout.match(/Listening on http:\/\/[^\s]+:(\d+)\//);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]!);
+        } else if (exited) {
+          clearTimeout(timer);
+          reject(new Error("the server exited before listening"));
+        }
+      };
+      onOutput();
+    });
+    onOutput = () => {};
+    const url = `http://127.0.0.1:${port}`;
+    const health = await fetch(`${url}/healthz`);
+    await health.body?.cancel();
+    if (!health.ok) throw new Error(`/healthz answered ${health.status}`);
+    return { url, stderr: () => stderr, stop, [Symbol.asyncDispose]: stop };
+  } catch (error) {
+    await stop();
+    throw new Error(
+      `Cannot start main.ts: ${(error as Error).message}\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+    );
+  }
+}
+
+/** How a run of `main.ts` ended. */
+export interface MainOutcome {
+  /** The exit code. */
+  code: number;
+  /** Everything written to stdout. */
+  stdout: string;
+  /** Everything written to stderr. */
+  stderr: string;
+}
+
+/**
+ * Runs `main.ts` to completion, for configurations that must refuse to start. Killed after
+ * 30 s, so a server that starts anyway fails the test instead of hanging it.
+ *
+ * @param options Environment and arguments.
+ * @returns The exit code and output.
+ */
+export async function runMain(options: MainOptions = {}): Promise<MainOutcome> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [...runFlags(options), "main.ts", ...(options.args ?? [])],
+    cwd: ROOT,
+    clearEnv: true,
+    env: childEnv({ PORT: "0", HOSTNAME: "127.0.0.1", ...options.env }),
+    stdin: "null",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/**
+ * Keeps cookies between `fetch` calls like a browser, for one site and `Path=/`: stores
+ * what `Set-Cookie` sends, drops what it expires.
+ */
+export class CookieJar {
+  readonly #cookies = new Map<string, string>();
+
+  /**
+   * Takes in a response's `Set-Cookie` headers.
+   *
+   * @param res The response.
+   */
+  store(res: Response): void {
+    for (const header of res.headers.getSetCookie()) {
+      const [pair = "", ...attributes] = header.split(";");
+      const eq = pair.indexOf("=");
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const expired = attributes.some((attribute) =>
+        /^\s*max-age\s*=\s*(0|-\d+)\s*$/i.test(attribute)
+      );
+      if (expired || value === "") this.#cookies.delete(name);
+      else this.#cookies.set(name, value);
+    }
+  }
+
+  /** The `Cookie` request header, empty when the jar is. */
+  get header(): string {
+    return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+  }
+
+  /** Names of the cookies held. */
+  get names(): string[] {
+    return [...this.#cookies.keys()];
+  }
+
+  /**
+   * `fetch` with the jar's cookies, storing the response's.
+   *
+   * @param url The URL.
+   * @param init Request options; a `cookie` header is added.
+   * @returns The response.
+   */
+  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.#cookies.size > 0) headers.set("cookie", this.header);
+    const res = await fetch(url, { ...init, headers, redirect: "manual" });
+    this.store(res);
+    return res;
+  }
+}
