@@ -968,3 +968,48 @@ Deno.test("session() with SessionEnv<Data> types the session in handlers", async
   await send(app, "/name", { method: "POST", jar });
   assert.equal(await (await send(app, "/", { jar })).text(), "Ada 2");
 });
+
+Deno.test("session() answers a repeated cookie from its open cache exactly as from a fresh open", async (t) => {
+  for (const openCacheSize of [1000, 1, 0]) {
+    await t.step(`with openCacheSize ${openCacheSize}`, async () => {
+      let now = Date.UTC(2026, 0, 1);
+      const reasons: string[] = [];
+      const app = new Hono<SessionEnv<{ cart: { items: string[] } }>>();
+      app.use(session({
+        secrets: ["open cache test secret, 32 bytes or more"],
+        maxAge: 60,
+        openCacheSize,
+        now: () => now,
+        onInvalid: (reason) => reasons.push(reason),
+      }));
+      app.post("/add/:item", (c) => {
+        const s = c.get("session");
+        const cart = s.get("cart") ?? { items: [] };
+        cart.items.push(c.req.param("item"));
+        s.set("cart", cart);
+        return c.json(cart.items);
+      });
+      app.get("/", (c) => c.json(c.get("session").get("cart") ?? null));
+      const first = await app.request("/add/tea", { method: "POST" });
+      const cookie = first.headers.get("set-cookie")!.split(";")[0]!;
+      // Two reads of one cookie: each gets its own copy of the data.
+      assert.deepEqual(await (await app.request("/", { headers: { cookie } })).json(), {
+        items: ["tea"],
+      });
+      const added = await app.request("/add/milk", { method: "POST", headers: { cookie } });
+      assert.deepEqual(await added.json(), ["tea", "milk"]);
+      assert.ok(added.headers.get("set-cookie"), "a nested change made to cached data is saved");
+      assert.deepEqual(await (await app.request("/", { headers: { cookie } })).json(), {
+        items: ["tea"],
+      });
+      // Expiry is checked on every request, hit or miss.
+      now += 61_000;
+      assert.equal(await (await app.request("/", { headers: { cookie } })).json(), null);
+      assert.deepEqual(reasons, ["expired"]);
+    });
+  }
+  assert.throws(
+    () => session({ secrets: ["open cache test secret, 32 bytes or more"], openCacheSize: -1 }),
+    (e: unknown) => e instanceof SessionConfigError && e.option === "openCacheSize",
+  );
+});

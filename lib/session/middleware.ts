@@ -32,6 +32,7 @@ import {
   writeFlaskSession,
 } from "./flask_bridge.ts";
 import {
+  assertUnexpired,
   createSealer,
   encodeBody,
   type OpenedRecord,
@@ -113,6 +114,15 @@ export interface SessionOptions {
    * @default {4}
    */
   maxChunks?: number;
+  /**
+   * How many opened cookies to remember, per isolate, keyed by the exact cookie value: a
+   * browser sends the same cookie until it changes, and a hit skips the decryption. Expiry,
+   * the current `maxAge` and revocation are still checked on every request, and the data is
+   * parsed afresh, so a hit behaves exactly as a miss. Only cookies that opened are kept. 0
+   * turns it off.
+   * @default {1000}
+   */
+  openCacheSize?: number;
   /** Cookie attributes. */
   cookie?: SessionCookieOptions;
   /**
@@ -189,6 +199,7 @@ interface Settings {
   idleTimeout: number | undefined;
   idleRefreshAfter: number;
   maxChunks: number;
+  openCacheSize: number;
   secure: "auto" | boolean;
   attributes: Omit<CookieAttributes, "secure">;
   onInvalid: SessionOptions["onInvalid"];
@@ -236,6 +247,13 @@ function normalise(options: SessionOptions): Settings {
       `must be a whole number from 1 to 50, received ${maxChunks}`,
     );
   }
+  const openCacheSize = options.openCacheSize ?? 1000;
+  if (!Number.isSafeInteger(openCacheSize) || openCacheSize < 0) {
+    throw new SessionConfigError(
+      "openCacheSize",
+      `must be a whole number of entries (0 turns it off), received ${openCacheSize}`,
+    );
+  }
   const cookie = options.cookie ?? {};
   const sameSite = cookie.sameSite ?? "Lax";
   if (!["Strict", "Lax", "None"].includes(sameSite)) {
@@ -270,6 +288,7 @@ function normalise(options: SessionOptions): Settings {
     idleTimeout,
     idleRefreshAfter,
     maxChunks,
+    openCacheSize,
     secure,
     attributes: {
       path,
@@ -362,6 +381,24 @@ export function session<Data extends SessionData = SessionData>(
   // unhandled rejection that would end the process.
   ready.catch(() => {});
 
+  // Opened cookies by name and value; the data is kept only as the sealed JSON text.
+  const opened = new Map<string, OpenedRecord>();
+  const openCached = (s: Sealer, value: string, name: string, now: number): OpenedRecord => {
+    if (settings.openCacheSize === 0) return s.openSync(value, name, now);
+    const key = name + "=" + value;
+    const hit = opened.get(key);
+    if (hit) {
+      assertUnexpired(hit, now);
+      const { data, flash } = parseStoredBody(hit.body)!;
+      return { ...hit, data, flash };
+    }
+    const record = s.openSync(value, name, now);
+    // Oldest first out: Map keeps insertion order.
+    if (opened.size >= settings.openCacheSize) opened.delete(opened.keys().next().value!);
+    opened.set(key, { ...record, data: {}, flash: undefined });
+    return record;
+  };
+
   /** Runs a server-side call; on an outage, fails closed (throws) or open (logs, `fallback`). */
   const guarded = async <T>(call: () => Promise<T>, fallback: T): Promise<T> => {
     try {
@@ -419,7 +456,7 @@ export function session<Data extends SessionData = SessionData>(
     const value = shared || found.value?.includes(".") ? undefined : found.value;
     const openSync = (): OpenedRecord | undefined => {
       try {
-        return accept(s.openSync(value!, target.name, nowSeconds()));
+        return accept(openCached(s, value!, target.name, nowSeconds()));
       } catch (error) {
         return reject(error);
       }
@@ -479,7 +516,7 @@ export function session<Data extends SessionData = SessionData>(
     await next();
 
     if (!current[TOUCHED]) return;
-    c.header("Vary", "Cookie", { append: true });
+    appendHeaders(c, "Vary", ["Cookie"]);
     const decision = current[DECIDE](invalid);
     if (decision.action === "none") return;
     const loaded = current[LOADED];
@@ -536,8 +573,26 @@ export function session<Data extends SessionData = SessionData>(
     if (migrated && decision.action === "write" && bridge!.cookieName !== target.name) {
       headers.push(deleteFlaskSession(bridge!));
     }
-    for (const header of headers) c.header("Set-Cookie", header, { append: true });
+    appendHeaders(c, "Set-Cookie", headers);
   };
+}
+
+/**
+ * Appends headers to the response. Straight onto its headers where they are mutable: Hono's
+ * `c.header()` after the handler copies the whole response on every call.
+ */
+function appendHeaders(c: Context, name: string, values: readonly string[]): void {
+  if (values.length === 0) return;
+  let headers = c.res.headers;
+  try {
+    headers.append(name, values[0]!);
+  } catch {
+    // Immutable headers (a Response.redirect() or fetch() response): copy it once.
+    c.res = new Response(c.res.body, c.res);
+    headers = c.res.headers;
+    headers.append(name, values[0]!);
+  }
+  for (let i = 1; i < values.length; i++) headers.append(name, values[i]!);
 }
 
 /** The Flask cookie value of a request, if it is shaped like one. */

@@ -117,21 +117,52 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-const aadCache = new Map<string, Uint8Array>();
+const aadCache = new Map<number, Map<string, Uint8Array>>();
 
 /** The authenticated data: version, key id and cookie name. Cached: a few names per app. */
 function aadFor(prefix: Uint8Array, cookieName: string): Uint8Array {
-  const cacheKey = `${prefix[1]},${prefix[2]},${prefix[3]},${prefix[4]},${cookieName}`;
-  let aad = aadCache.get(cacheKey);
+  const keyId = ((prefix[1]! << 24) | (prefix[2]! << 16) | (prefix[3]! << 8) | prefix[4]!) >>> 0;
+  let byName = aadCache.get(keyId);
+  if (!byName) {
+    if (aadCache.size > 64) aadCache.clear();
+    aadCache.set(keyId, byName = new Map());
+  }
+  let aad = byName.get(cookieName);
   if (!aad) {
     const name = encoder.encode(cookieName);
     aad = new Uint8Array(1 + KEY_ID_LENGTH + name.length);
     aad.set(prefix.subarray(0, 1 + KEY_ID_LENGTH), 0);
     aad.set(name, 1 + KEY_ID_LENGTH);
-    if (aadCache.size > 1000) aadCache.clear();
-    aadCache.set(cacheKey, aad);
+    if (byName.size > 64) byName.clear();
+    byName.set(cookieName, aad);
   }
   return aad;
+}
+
+/**
+ * Checks a record's absolute lifetime and idle deadline.
+ *
+ * @param record The sealed instants, Unix seconds (`idleExpiresAt` 0: none).
+ * @param now Current Unix time in seconds.
+ * @throws {InvalidSessionError} With reason `expired` when either has passed.
+ *
+ * @example
+ * ```ts
+ * import { assertUnexpired } from "./seal.ts";
+ *
+ * assertUnexpired({ expiresAt: 2_000_000_000, idleExpiresAt: 0 }, 1_900_000_000);
+ * ```
+ */
+export function assertUnexpired(
+  record: { expiresAt: number; idleExpiresAt: number },
+  now: number,
+): void {
+  const { expiresAt, idleExpiresAt } = record;
+  if (now >= expiresAt || (idleExpiresAt !== 0 && now >= idleExpiresAt)) {
+    throw new InvalidSessionError("expired", {
+      cause: new Error(`expired at ${Math.min(expiresAt, idleExpiresAt || expiresAt)}`),
+    });
+  }
 }
 
 /**
@@ -181,7 +212,6 @@ export class Sealer {
     const prefix = new Uint8Array(PREFIX_LENGTH);
     prefix[0] = SEAL_VERSION;
     prefix.set(key.id, 1);
-    crypto.getRandomValues(prefix.subarray(1 + KEY_ID_LENGTH));
     return { prefix, plaintext };
   }
 
@@ -217,7 +247,8 @@ export class Sealer {
       return encodeBase64Url(out);
     }
     if (!key.sealSync) throw new Error("Cannot seal synchronously: the backend is asynchronous");
-    return this.#finish(prefix, key.sealSync(prefix.subarray(1 + KEY_ID_LENGTH), plaintext, aad));
+    const nonce = crypto.getRandomValues(prefix.subarray(1 + KEY_ID_LENGTH));
+    return this.#finish(prefix, key.sealSync(nonce, plaintext, aad));
   }
 
   /**
@@ -236,7 +267,7 @@ export class Sealer {
       body ?? encodeBody(record.data, record.flash),
     );
     const sealed = await this.#ring.keys[0]!.xaes.seal(
-      prefix.subarray(1 + KEY_ID_LENGTH),
+      crypto.getRandomValues(prefix.subarray(1 + KEY_ID_LENGTH)),
       plaintext,
       aadFor(prefix, cookieName),
     );
@@ -280,11 +311,7 @@ export class Sealer {
     const issuedAt = view.getUint32(1 + SESSION_ID_LENGTH);
     const expiresAt = view.getUint32(5 + SESSION_ID_LENGTH);
     const idleExpiresAt = view.getUint32(9 + SESSION_ID_LENGTH);
-    if (now >= expiresAt || (idleExpiresAt !== 0 && now >= idleExpiresAt)) {
-      throw new InvalidSessionError("expired", {
-        cause: new Error(`expired at ${Math.min(expiresAt, idleExpiresAt || expiresAt)}`),
-      });
-    }
+    assertUnexpired({ expiresAt, idleExpiresAt }, now);
     let body: string;
     let parsed: unknown;
     try {
