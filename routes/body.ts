@@ -141,6 +141,12 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array 
     return undefined;
   }
   if (request.body === null) return new Uint8Array(0);
+  if (declared !== null) {
+    // Announced and within the limit: read it in one go (the HTTP server never hands over more
+    // than Content-Length), then check anyway for an in-process Request that lied.
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    return bytes.length > limit ? undefined : bytes;
+  }
 
   // Count while streaming, whatever Content-Length claimed: it may be absent (chunked).
   const reader = request.body.getReader();

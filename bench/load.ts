@@ -1,0 +1,1003 @@
+/**
+ * HTTP load test: starts each contender server (under `bench/load/`, plus the real service,
+ * `main.ts`, in cookie, revocation and server-side store modes) on a free 127.0.0.1 port,
+ * checks it answers a greeting correctly, drives it with `wrk`, and reports req/s, latency,
+ * peak RSS and failures for two workloads: `GET /session-data` with a valid session cookie
+ * and `POST /greeting` with a form. Prints Markdown tables and writes them to
+ * `bench/RESULTS-load.md`, followed by the performance targets, PASS or FAIL.
+ *
+ * ```sh
+ * deno run -A bench/load.ts                    # 10 s per measurement
+ * BENCH_DURATION=2 deno run -A bench/load.ts   # quick run (or --duration=2)
+ * BENCH_ROUNDS=3 deno run -A bench/load.ts     # best of 3 sweeps, on a busy machine (--rounds=3)
+ * ```
+ *
+ * `BENCH_QUIET_WAIT` (seconds, default 30) bounds the wait, before each measured run, for other
+ * processes to leave the server's core mostly idle.
+ *
+ * Needs `wrk` on the PATH; uses `taskset` (when present, on 2+ cores) to pin the server to
+ * core 0 and wrk to core 1. Exits with code 1 when a server failed its check or any request
+ * failed (non-2xx/3xx status or socket error); rows of optional features the service does not
+ * offer yet are reported as "not available" and do not fail the run.
+ *
+ * @module
+ */
+
+const ROOT = new URL("../", import.meta.url);
+const ROOT_DIR = decodeURIComponent(ROOT.pathname);
+const RESULTS_FILE = new URL("./RESULTS-load.md", import.meta.url);
+
+const HOST = "127.0.0.1";
+const CONNECTIONS = 32;
+const THREADS = 1;
+/** Secret given to the service: 64 hex characters. */
+const SERVICE_SECRET = "9c3b1f5e7a0d2c4b6e8f1a3c5e7b9d0f2a4c6e8b0d1f3a5c7e9b2d4f6a8c0e1b";
+const FORM_BODY = "name=Ada&lastname=Lovelace";
+const EXPECTED = "Ada Lovelace";
+const READY_TIMEOUT_MS = 60_000;
+const FETCH_TIMEOUT_MS = 5_000;
+const STOP_TIMEOUT_MS = 5_000;
+const OUTPUT_CAP = 8_192;
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+/** A whole number from a `--flag=N` argument or else an environment variable. */
+function readSetting(flag: string, variable: string, fallback: number, max: number): number {
+  const arg = Deno.args.find((text) => text.startsWith(`--${flag}=`));
+  const text = arg?.slice(flag.length + 3) ?? Deno.env.get(variable) ?? String(fallback);
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    console.error(`${variable} (--${flag}) must be a whole number from 1 to ${max}, got "${text}"`);
+    Deno.exit(2);
+  }
+  return value;
+}
+
+/** Seconds of each measured wrk run. */
+const DURATION = readSetting("duration", "BENCH_DURATION", 10, 600);
+/** Sweeps over all servers; each row reports its best round (highest req/s). */
+const ROUNDS = readSetting("rounds", "BENCH_ROUNDS", 1, 10);
+const WARMUP = DURATION >= 5 ? 2 : 1;
+
+/** What a server is started with; `kvDir` is a fresh temporary folder for KV rows. */
+interface Launch {
+  args: string[];
+  env: Record<string, string>;
+}
+
+interface ServerSpec {
+  /** Row key, used by the targets. */
+  key: string;
+  label: string;
+  /** Needs a temporary Deno KV file (`SESSION_KV`). */
+  kv: boolean;
+  /** Keeps session data server-side: the cookie must be smaller than in cookie mode. */
+  store?: boolean;
+  /**
+   * A feature still being built: failing to start (or the feature not taking effect) makes
+   * the row "not available" instead of failing the run.
+   */
+  optional: boolean;
+  launch(kvDir: string | undefined): Launch;
+}
+
+const SERVICE_ARGS = ["run", "--allow-net", "--allow-env", "--allow-read", "main.ts"];
+const SERVICE_ENV = { HOSTNAME: HOST, SESSION_SECRET: SERVICE_SECRET };
+
+function benchServer(file: string): (kvDir: string | undefined) => Launch {
+  return () => ({ args: ["run", "-A", `bench/load/${file}`], env: {} });
+}
+
+function kvPath(kvDir: string | undefined): string {
+  if (kvDir === undefined) throw new Error("a KV row needs a temporary folder");
+  return `${kvDir}/sessions.sqlite3`;
+}
+
+function serviceWithKv(kvDir: string | undefined, extra: Record<string, string>): Launch {
+  const args = [...SERVICE_ARGS.slice(0, -1), `--allow-write=${kvDir}`, "main.ts"];
+  return { args, env: { ...SERVICE_ENV, SESSION_KV: kvPath(kvDir), ...extra } };
+}
+
+const SERVERS: readonly ServerSpec[] = [
+  {
+    key: "bare",
+    label: "(1) bare Hono",
+    kv: false,
+    optional: false,
+    launch: benchServer("bare.ts"),
+  },
+  {
+    key: "secure",
+    label: "(2) bare + secureHeaders()",
+    kv: false,
+    optional: false,
+    launch: benchServer("bare_secure_headers.ts"),
+  },
+  {
+    key: "ours",
+    label: "(3) our session middleware",
+    kv: false,
+    optional: false,
+    launch: benchServer("ours.ts"),
+  },
+  {
+    key: "honoSession",
+    label: "(4a) @hono/session 0.2.1",
+    kv: false,
+    optional: false,
+    launch: benchServer("hono_session.ts"),
+  },
+  {
+    key: "honoSessions",
+    label: "(4b) hono-sessions 0.8.1",
+    kv: false,
+    optional: false,
+    launch: benchServer("hono_sessions.ts"),
+  },
+  {
+    key: "service",
+    label: "(5) service (main.ts), cookie mode",
+    kv: false,
+    optional: false,
+    launch: () => ({ args: SERVICE_ARGS, env: SERVICE_ENV }),
+  },
+  {
+    key: "revocation",
+    label: "(6a) service + revocation (SESSION_KV)",
+    kv: true,
+    optional: true,
+    launch: (kvDir) => serviceWithKv(kvDir, {}),
+  },
+  {
+    key: "store",
+    label: "(6b) service + KV store (SESSION_STORE=kv)",
+    kv: true,
+    store: true,
+    optional: true,
+    launch: (kvDir) => serviceWithKv(kvDir, { SESSION_STORE: "kv" }),
+  },
+];
+
+interface Workload {
+  key: "get" | "post";
+  title: string;
+}
+
+const WORKLOADS: readonly Workload[] = [
+  { key: "get", title: "GET /session-data (valid session cookie)" },
+  { key: "post", title: "POST /greeting (form name=Ada&lastname=Lovelace, no cookie)" },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+interface WrkStats {
+  requests: number;
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  socketErrors: number;
+}
+
+type RowResult =
+  | (
+    & {
+      status: "ok";
+      rssMiB: number | undefined;
+      /** Share of one core the server used during the measured run. */
+      cpuShare: number | undefined;
+      /** Requests per second of server CPU time: throughput that other load skews less. */
+      reqPerCpuSec: number | undefined;
+      /** Share of the server's core used by other processes during the measured run. */
+      othersShare: number | undefined;
+      notes: string[];
+    }
+    & WrkStats
+  )
+  | { status: "failed" | "unavailable"; reason: string; notes: string[] };
+
+const results = new Map<string, RowResult>(); // `${workload}:${server}`
+
+/**
+ * Merges a row's new round into its earlier ones: the round with the highest req/s gives the
+ * figures (the one least disturbed by other load), failures add up over all rounds, peak RSS
+ * is the highest seen.
+ */
+function combine(earlier: RowResult | undefined, latest: RowResult): RowResult {
+  if (earlier === undefined || earlier.status !== "ok") return latest;
+  if (latest.status !== "ok") return { ...latest, notes: [...earlier.notes, ...latest.notes] };
+  const best = latest.reqPerSec > earlier.reqPerSec ? latest : earlier;
+  const rss = [earlier.rssMiB, latest.rssMiB].filter((value) => value !== undefined);
+  return {
+    ...best,
+    non2xx: earlier.non2xx + latest.non2xx,
+    socketErrors: earlier.socketErrors + latest.socketErrors,
+    rssMiB: rss.length > 0 ? Math.max(...rss) : undefined,
+    // The best round's notes, plus warm-up failures of any round.
+    notes: [
+      ...best.notes,
+      ...(best === latest ? earlier : latest).notes.filter((note) => note.startsWith("warm-up")),
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes: everything started is tracked so that Ctrl-C stops it too.
+
+const running = new Set<Deno.ChildProcess>();
+const tempPaths = new Set<string>();
+
+async function cleanUp(): Promise<void> {
+  for (const child of running) await stop(child);
+  for (const path of tempPaths) await Deno.remove(path, { recursive: true }).catch(() => {});
+  tempPaths.clear();
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => {
+    console.error(`\n${signal}: stopping servers`);
+    cleanUp().finally(() => Deno.exit(130));
+  });
+}
+
+async function stop(child: Deno.ChildProcess): Promise<void> {
+  if (!running.has(child)) return;
+  try {
+    child.kill("SIGTERM");
+  } catch {
+    // Already gone.
+  }
+  const stopped = await Promise.race([
+    child.status.then(() => true),
+    delay(STOP_TIMEOUT_MS).then(() => false),
+  ]);
+  if (!stopped) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    await child.status;
+  }
+  running.delete(child);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Keeps the last `OUTPUT_CAP` characters of a stream, draining it so the child never blocks. */
+function collect(stream: ReadableStream<Uint8Array>): { text: () => string; done: Promise<void> } {
+  let text = "";
+  const done = (async () => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      text = (text + chunk).slice(-OUTPUT_CAP);
+    }
+  })().catch(() => {});
+  return { text: () => text, done };
+}
+
+async function commandOutput(cmd: string, args: string[]): Promise<string | undefined> {
+  try {
+    const { success, stdout, stderr } = await new Deno.Command(cmd, {
+      args,
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(10_000),
+    }).output();
+    const text = new TextDecoder().decode(stdout).trim() || new TextDecoder().decode(stderr).trim();
+    return success || text !== "" ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environment facts
+
+const CORES = navigator.hardwareConcurrency;
+const PIN = CORES >= 2 && (await canRun("taskset", ["-c", "0", "true"])) &&
+  (await canRun("taskset", ["-c", "1", "true"]));
+
+async function canRun(cmd: string, args: string[]): Promise<boolean> {
+  try {
+    return (await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output())
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+function pinned(core: number, cmd: string, args: string[]): [string, string[]] {
+  return PIN ? ["taskset", ["-c", String(core), cmd, ...args]] : [cmd, args];
+}
+
+async function cpuModel(): Promise<string> {
+  try {
+    const info = await Deno.readTextFile("/proc/cpuinfo");
+    return info.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown CPU";
+  } catch {
+    return "unknown CPU";
+  }
+}
+
+function childEnv(extra: Record<string, string>): Record<string, string> {
+  // A clean environment: a SESSION_* variable of the caller must not change a row's mode.
+  const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
+  for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR", "LANG"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return { ...env, ...extra };
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: HOST, port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+const CLOCK_TICKS = Number(await commandOutput("getconf", ["CLK_TCK"])) || 100;
+
+/** CPU time (user + system, all threads) a process has used, in seconds. */
+async function cpuSeconds(pid: number): Promise<number | undefined> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    // Fields after the parenthesised command name, which may hold spaces: state is first,
+    // utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy time (everything but idle and iowait) of one CPU core since boot, in seconds. */
+async function coreBusySeconds(core: number): Promise<number | undefined> {
+  try {
+    const stat = await Deno.readTextFile("/proc/stat");
+    const line = stat.split("\n").find((text) => text.startsWith(`cpu${core} `));
+    if (line === undefined) return undefined;
+    const [user, nice, system, , , irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
+    return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Core 0 counts as quiet when other processes use less than this share of it. */
+const QUIET_BELOW = 0.25;
+/** Longest wait for core 0 to become quiet before a measured run, in seconds. */
+const QUIET_WAIT_S = Number(Deno.env.get("BENCH_QUIET_WAIT") ?? "30") || 0;
+
+/**
+ * Waits (at most `QUIET_WAIT_S`) until other processes leave the server's core mostly idle;
+ * the server itself is idle at that point. Without pinning there is nothing to wait for.
+ */
+async function waitQuiet(): Promise<{ busy: number; waitedS: number }> {
+  const start = performance.now();
+  let busy = 0;
+  if (!PIN) return { busy, waitedS: 0 };
+  for (;;) {
+    const before = await coreBusySeconds(0);
+    await delay(500);
+    const after = await coreBusySeconds(0);
+    if (before === undefined || after === undefined) return { busy: 0, waitedS: 0 };
+    busy = (after - before) / 0.5;
+    const waitedS = (performance.now() - start) / 1000;
+    if (busy < QUIET_BELOW || waitedS >= QUIET_WAIT_S) return { busy, waitedS };
+    await delay(500);
+  }
+}
+
+async function peakRssMiB(pid: number): Promise<number | undefined> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    const kib = status.match(/^VmHWM:\s+(\d+)\s+kB$/m)?.[1];
+    return kib === undefined ? undefined : Number(kib) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks with fetch
+
+class CheckError extends Error {
+  /** The failure means the optional feature is missing rather than broken. */
+  readonly unavailable: boolean;
+  constructor(message: string, unavailable = false) {
+    super(message);
+    this.unavailable = unavailable;
+  }
+}
+
+interface Reply {
+  status: number;
+  body: string;
+  setCookies: string[];
+}
+
+async function request(
+  port: number,
+  path: string,
+  init: { method?: string; cookie?: string; form?: string } = {},
+): Promise<Reply> {
+  const headers = new Headers({ accept: "text/plain" });
+  if (init.cookie) headers.set("cookie", init.cookie);
+  if (init.form !== undefined) headers.set("content-type", "application/x-www-form-urlencoded");
+  const response = await fetch(`http://${HOST}:${port}${path}`, {
+    method: init.method ?? "GET",
+    headers,
+    body: init.form,
+    redirect: "manual",
+    signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+  });
+  const body = await response.text();
+  return { status: response.status, body, setCookies: response.headers.getSetCookie() };
+}
+
+/** Folds `Set-Cookie` headers into a `Cookie` header; a later cookie of a name wins. */
+function cookieHeader(setCookies: readonly string[], previous = ""): string {
+  const jar = new Map<string, string>();
+  for (const pair of previous.split("; ")) {
+    const eq = pair.indexOf("=");
+    if (eq > 0) jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+  }
+  for (const header of setCookies) {
+    const pair = header.split(";", 1)[0]!;
+    const eq = pair.indexOf("=");
+    if (eq <= 0) continue;
+    const name = pair.slice(0, eq).trim();
+    const value = pair.slice(eq + 1).trim();
+    const deleted = /;\s*max-age=0(;|$)/i.test(header) || value === "";
+    if (deleted) jar.delete(name);
+    else jar.set(name, value);
+  }
+  return [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
+}
+
+function describe(reply: Reply): string {
+  const body = reply.body.length > 200 ? `${reply.body.slice(0, 200)}…` : reply.body;
+  return `status ${reply.status}, body ${JSON.stringify(body)}`;
+}
+
+/** POSTs a greeting; returns the session cookie. */
+async function greet(port: number): Promise<string> {
+  const posted = await request(port, "/greeting", { method: "POST", form: FORM_BODY });
+  if (posted.status !== 200 || !posted.body.includes(EXPECTED)) {
+    throw new CheckError(
+      `POST /greeting: expected 200 with "${EXPECTED}", got ${describe(posted)}`,
+    );
+  }
+  const cookie = cookieHeader(posted.setCookies);
+  if (cookie === "") throw new CheckError("POST /greeting set no cookie");
+  return cookie;
+}
+
+/** Size of the `Cookie` header each server's check obtained, by row key. */
+const cookieBytes = new Map<string, number>();
+
+interface CheckOutcome {
+  cookie: string;
+  notes: string[];
+}
+
+/**
+ * Checks a server: a greeting, then the session data with the cookie it set. For KV rows,
+ * also checks that a logged-out cookie stops working (else the KV layer is not in effect).
+ */
+async function check(port: number, spec: ServerSpec): Promise<CheckOutcome> {
+  const cookie = await greet(port);
+  const read = await request(port, "/session-data", { cookie });
+  if (read.status !== 200 || !read.body.includes(EXPECTED)) {
+    throw new CheckError(
+      `GET /session-data with the cookie: expected 200 with "${EXPECTED}", got ${describe(read)}`,
+    );
+  }
+  const bytes = new TextEncoder().encode(cookie).length;
+  cookieBytes.set(spec.key, bytes);
+  const notes = [
+    `Cookie header ${bytes} B`,
+    read.setCookies.length > 0 ? "GET /session-data answers with Set-Cookie" : "",
+  ].filter((note) => note !== "");
+
+  if (spec.kv) {
+    // A second session, so the one wrk replays stays valid.
+    const other = await greet(port);
+    const out = await request(port, "/logout", { method: "POST", cookie: other });
+    if (out.status < 200 || out.status > 399) {
+      throw new CheckError(`POST /logout: expected 2xx/3xx, got ${describe(out)}`);
+    }
+    const replay = await request(port, "/session-data", { cookie: other });
+    if (replay.status === 200 && replay.body.includes(EXPECTED)) {
+      throw new CheckError(
+        "the KV layer is not in effect: a logged-out cookie, replayed, still opens the " +
+          "session (SESSION_KV not implemented yet?)",
+        true,
+      );
+    }
+    if (replay.status !== 200) {
+      throw new CheckError(`GET /session-data after logout: expected 200, got ${describe(replay)}`);
+    }
+    notes.push("a replayed logged-out cookie is refused");
+  }
+  const cookieMode = cookieBytes.get("service");
+  if (spec.store && cookieMode !== undefined && bytes >= cookieMode) {
+    throw new CheckError(
+      `the server-side store is not in effect: the cookie (${bytes} B) is not smaller than in ` +
+        `cookie mode (${cookieMode} B), so it still carries the data (SESSION_STORE ignored?)`,
+      true,
+    );
+  }
+  return { cookie, notes };
+}
+
+// ---------------------------------------------------------------------------------------------
+// wrk
+
+const UNITS_MS: Record<string, number> = { us: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
+
+function parseLatency(output: string, percentile: string): number | undefined {
+  const match = output.match(new RegExp(`^\\s*${percentile}%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$`, "m"));
+  return match ? Number(match[1]) * UNITS_MS[match[2]!]! : undefined;
+}
+
+function parseWrk(output: string): WrkStats | undefined {
+  const reqPerSec = output.match(/^Requests\/sec:\s+([\d.]+)/m)?.[1];
+  const requests = output.match(/^\s*(\d+) requests in /m)?.[1];
+  const p50Ms = parseLatency(output, "50");
+  const p99Ms = parseLatency(output, "99");
+  if (reqPerSec === undefined || requests === undefined) return undefined;
+  if (p50Ms === undefined || p99Ms === undefined) return undefined;
+  const socket = output.match(
+    /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/,
+  );
+  const socketErrors = socket ? socket.slice(1, 5).reduce((sum, n) => sum + Number(n), 0) : 0;
+  const non2xx = Number(output.match(/Non-2xx or 3xx responses:\s+(\d+)/)?.[1] ?? 0);
+  return {
+    requests: Number(requests),
+    reqPerSec: Number(reqPerSec),
+    p50Ms,
+    p99Ms,
+    non2xx,
+    socketErrors,
+  };
+}
+
+async function runWrk(
+  seconds: number,
+  url: string,
+  extra: string[],
+): Promise<{ stats: WrkStats | undefined; output: string }> {
+  const args = [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", ...extra, url];
+  const [cmd, cmdArgs] = pinned(1, "wrk", args);
+  let output: string;
+  try {
+    const result = await new Deno.Command(cmd, {
+      args: cmdArgs,
+      stdout: "piped",
+      stderr: "piped",
+      stdin: "null",
+      signal: AbortSignal.timeout((seconds + 30) * 1000),
+    }).output();
+    output = new TextDecoder().decode(result.stdout) + new TextDecoder().decode(result.stderr);
+  } catch (error) {
+    return { stats: undefined, output: `wrk did not run: ${error}` };
+  }
+  return { stats: parseWrk(output), output };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One server, one workload
+
+async function waitReady(
+  port: number,
+  exited: () => Deno.CommandStatus | undefined,
+): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const status = exited();
+    if (status !== undefined) throw new Error(`exited with code ${status.code} before serving`);
+    try {
+      const response = await fetch(`http://${HOST}:${port}/`, {
+        signal: AbortSignal.timeout(1_000),
+      });
+      await response.body?.cancel();
+      return;
+    } catch {
+      await delay(100);
+    }
+  }
+  throw new Error(`not serving on port ${port} after ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+async function measure(
+  spec: ServerSpec,
+  workload: Workload,
+  luaScript: string,
+): Promise<RowResult> {
+  const port = freePort();
+  let kvDir: string | undefined;
+  if (spec.kv) {
+    kvDir = await Deno.makeTempDir({ prefix: "sealed-load-kv-" });
+    tempPaths.add(kvDir);
+  }
+  const launch = spec.launch(kvDir);
+  const [cmd, args] = pinned(0, Deno.execPath(), launch.args);
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: ROOT_DIR,
+    clearEnv: true,
+    env: childEnv({ ...launch.env, PORT: String(port) }),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  running.add(child);
+  let exitStatus: Deno.CommandStatus | undefined;
+  child.status.then((status) => exitStatus = status);
+  const stdout = collect(child.stdout);
+  const stderr = collect(child.stderr);
+  const serverOutput = () => {
+    const text = `${stdout.text()}\n${stderr.text()}`.trim().split("\n").slice(-6).join(" / ");
+    return text === "" ? "" : `; server output: ${text}`;
+  };
+
+  try {
+    try {
+      await waitReady(port, () => exitStatus);
+    } catch (error) {
+      const reason = `${(error as Error).message}${serverOutput()}`;
+      return { status: spec.optional ? "unavailable" : "failed", reason, notes: [] };
+    }
+
+    let checked: CheckOutcome;
+    try {
+      checked = await check(port, spec);
+    } catch (error) {
+      const unavailable = error instanceof CheckError && error.unavailable && spec.optional;
+      const reason = `check failed: ${(error as Error).message}${serverOutput()}`;
+      return { status: unavailable ? "unavailable" : "failed", reason, notes: [] };
+    }
+
+    const url = `http://${HOST}:${port}${workload.key === "get" ? "/session-data" : "/greeting"}`;
+    const extra = workload.key === "get"
+      ? ["-H", "Accept: text/plain", "-H", `Cookie: ${checked.cookie}`]
+      : ["-s", luaScript];
+    const warm = await runWrk(WARMUP, url, extra);
+    const notes = [...checked.notes];
+    if (warm.stats && warm.stats.non2xx + warm.stats.socketErrors > 0) {
+      notes.push(
+        `warm-up: ${warm.stats.non2xx} non-2xx/3xx, ${warm.stats.socketErrors} socket errors`,
+      );
+    }
+    const quiet = await waitQuiet();
+    if (quiet.busy >= QUIET_BELOW) {
+      notes.push(
+        `core 0 was still ${Math.round(quiet.busy * 100)}% busy with other work after waiting ` +
+          `${QUIET_WAIT_S} s for it to calm down`,
+      );
+    } else if (quiet.waitedS >= 1) {
+      notes.push(`waited ${Math.round(quiet.waitedS)} s for core 0 to be free of other work`);
+    }
+    const coreBefore = await coreBusySeconds(0);
+    const cpuBefore = await cpuSeconds(child.pid);
+    const started = performance.now();
+    const run = await runWrk(DURATION, url, extra);
+    const elapsed = (performance.now() - started) / 1000;
+    const cpuAfter = await cpuSeconds(child.pid);
+    const coreAfter = await coreBusySeconds(0);
+    const cpuUsed = cpuBefore === undefined || cpuAfter === undefined
+      ? undefined
+      : cpuAfter - cpuBefore;
+    const cpuShare = cpuUsed === undefined ? undefined : cpuUsed / elapsed;
+    const othersShare = !PIN || cpuUsed === undefined || coreBefore === undefined ||
+        coreAfter === undefined
+      ? undefined
+      : Math.max(0, coreAfter - coreBefore - cpuUsed) / elapsed;
+    const rssMiB = await peakRssMiB(child.pid);
+    if (exitStatus !== undefined) {
+      return {
+        status: "failed",
+        reason: `the server exited (code ${exitStatus.code}) during the load${serverOutput()}`,
+        notes,
+      };
+    }
+    if (run.stats === undefined) {
+      return { status: "failed", reason: `could not read wrk's output: ${run.output}`, notes };
+    }
+    const reqPerCpuSec = cpuUsed ? run.stats.requests / cpuUsed : undefined;
+    return { status: "ok", rssMiB, cpuShare, reqPerCpuSec, othersShare, notes, ...run.stats };
+  } finally {
+    await stop(child);
+    await Promise.all([stdout.done, stderr.done]);
+    if (kvDir !== undefined) {
+      await Deno.remove(kvDir, { recursive: true }).catch(() => {});
+      tempPaths.delete(kvDir);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function fixed(value: number, digits: number): string {
+  return value.toFixed(digits);
+}
+
+function percent(share: number | undefined): string {
+  return share === undefined ? "n/a" : `${Math.round(share * 100)}%`;
+}
+
+function ms(value: number): string {
+  return value < 10 ? `${fixed(value, 2)} ms` : `${fixed(value, 1)} ms`;
+}
+
+function get(workload: string, server: string): RowResult | undefined {
+  return results.get(`${workload}:${server}`);
+}
+
+function reqPerSec(workload: string, server: string): number | undefined {
+  const row = get(workload, server);
+  return row?.status === "ok" ? row.reqPerSec : undefined;
+}
+
+function reqPerCpuSec(workload: string, server: string): number | undefined {
+  const row = get(workload, server);
+  return row?.status === "ok" ? row.reqPerCpuSec : undefined;
+}
+
+/** Below this share of its core, a server was starved by other load (or wrk was the limit). */
+const STARVED_BELOW = 0.8;
+
+function ratio(value: number, base: number | undefined): string {
+  return base === undefined || base === 0 ? "—" : `${fixed(value / base, 2)}×`;
+}
+
+function table(workload: Workload): string {
+  const lines = [
+    `## ${workload.title}`,
+    "",
+    "| server | req/s | vs (1) bare | vs (2) bare+secureHeaders | p50 | p99 | peak RSS MiB | " +
+    "non-2xx | server CPU | others on core 0 | req per CPU-s |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+  ];
+  const bare = reqPerSec(workload.key, "bare");
+  const secure = reqPerSec(workload.key, "secure");
+  const notes: string[] = [];
+  const starved: string[] = [];
+  for (const spec of SERVERS) {
+    const row = get(workload.key, spec.key);
+    if (row === undefined) continue;
+    if (row.status === "ok") {
+      const failures = row.non2xx + row.socketErrors;
+      const failureText = row.socketErrors > 0
+        ? `${row.non2xx} (+${row.socketErrors} socket errors)`
+        : String(failures);
+      lines.push(
+        `| ${spec.label} | ${Math.round(row.reqPerSec)} | ${ratio(row.reqPerSec, bare)} | ` +
+          `${ratio(row.reqPerSec, secure)} | ${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ` +
+          `${row.rssMiB === undefined ? "n/a" : fixed(row.rssMiB, 1)} | ${failureText} | ` +
+          `${percent(row.cpuShare)} | ${percent(row.othersShare)} | ` +
+          `${row.reqPerCpuSec === undefined ? "n/a" : Math.round(row.reqPerCpuSec)} |`,
+      );
+    } else {
+      const word = row.status === "failed" ? "FAILED" : "not available";
+      lines.push(`| ${spec.label} | ${word} | — | — | — | — | — | — | — | — | — |`);
+      notes.push(`${spec.label}: ${word}: ${row.reason}`);
+    }
+    if (row.notes.length > 0) notes.push(`${spec.label}: ${row.notes.join("; ")}.`);
+    if (row.status === "ok" && row.cpuShare !== undefined && row.cpuShare < STARVED_BELOW) {
+      starved.push(spec.label.split(" ")[0]!);
+    }
+  }
+  if (starved.length > 0) {
+    notes.unshift(
+      `**Warning**: server CPU under ${STARVED_BELOW * 100}% for ${starved.join(", ")}: their ` +
+        "req/s is skewed by other load on the machine (or capped by wrk, for the fastest " +
+        "rows); compare req per CPU-s, or re-run when the machine is idle.",
+    );
+  }
+  if (notes.length > 0) lines.push("", ...notes.map((note) => `- ${note}`));
+  return lines.join("\n");
+}
+
+interface Target {
+  text: string;
+  workload: string;
+  server: string;
+  base: string;
+  min: number;
+}
+
+const TARGETS: readonly Target[] = [
+  {
+    text: "(5) service ≥ 0.7× (2) bare+secureHeaders on GET /session-data",
+    workload: "get",
+    server: "service",
+    base: "secure",
+    min: 0.7,
+  },
+  {
+    text: "(5) service ≥ 0.5× (2) bare+secureHeaders on POST /greeting",
+    workload: "post",
+    server: "service",
+    base: "secure",
+    min: 0.5,
+  },
+  {
+    text: "(3) our middleware ≥ 0.5× (1) bare on GET /session-data",
+    workload: "get",
+    server: "ours",
+    base: "bare",
+    min: 0.5,
+  },
+  {
+    text: "(3) our middleware ≥ 5× (4a) @hono/session on GET /session-data",
+    workload: "get",
+    server: "ours",
+    base: "honoSession",
+    min: 5,
+  },
+  {
+    text: "(6a) revocation on ≥ 0.7× (5) revocation off on GET /session-data",
+    workload: "get",
+    server: "revocation",
+    base: "service",
+    min: 0.7,
+  },
+];
+
+function targetLines(): string[] {
+  const lines = [
+    "## Targets",
+    "",
+    "PASS/FAIL is decided on req/s, as specified; the same ratio on req per CPU-s is shown " +
+    "beside it because it is far less sensitive to other load on the machine.",
+    "",
+    "| target | req/s ratio | result | req per CPU-s ratio | result (per CPU-s) |",
+    "|---|--:|---|--:|---|",
+  ];
+  for (const target of TARGETS) {
+    const value = reqPerSec(target.workload, target.server);
+    const base = reqPerSec(target.workload, target.base);
+    if (value === undefined || base === undefined) {
+      const missing = [target.server, target.base]
+        .filter((key) => reqPerSec(target.workload, key) === undefined)
+        .map((key) => {
+          const spec = SERVERS.find((s) => s.key === key)!;
+          const row = get(target.workload, key);
+          return `${spec.label.split(" ")[0]} ${row?.status === "ok" ? "missing" : row?.status}`;
+        });
+      lines.push(`| ${target.text} | — | N/A (${missing.join(", ")}) | — | N/A |`);
+      continue;
+    }
+    const measured = value / base;
+    const cpuValue = reqPerCpuSec(target.workload, target.server);
+    const cpuBase = reqPerCpuSec(target.workload, target.base);
+    const cpuRatio = cpuValue !== undefined && cpuBase ? cpuValue / cpuBase : undefined;
+    lines.push(
+      `| ${target.text} | ${fixed(measured, 2)}× | ${verdict(measured, target.min)} | ` +
+        `${cpuRatio === undefined ? "—" : `${fixed(cpuRatio, 2)}×`} | ` +
+        `${cpuRatio === undefined ? "N/A" : verdict(cpuRatio, target.min)} |`,
+    );
+  }
+  return lines;
+}
+
+function verdict(measured: number, min: number): string {
+  return measured >= min ? "PASS" : "FAIL";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+if ((await commandOutput("wrk", ["-v"])) === undefined) {
+  console.error("wrk is not installed (apt-get install wrk)");
+  Deno.exit(2);
+}
+
+async function loadAverage(): Promise<string> {
+  try {
+    return (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "unknown";
+  }
+}
+
+const loadBefore = await loadAverage();
+const [date, cpu, denoVersion, wrkVersion] = await Promise.all([
+  commandOutput("date", ["-u"]),
+  cpuModel(),
+  commandOutput(Deno.execPath(), ["--version"]),
+  commandOutput("wrk", ["-v"]),
+]);
+
+const scriptDir = await Deno.makeTempDir({ prefix: "sealed-load-" });
+tempPaths.add(scriptDir);
+const luaScript = `${scriptDir}/post_greeting.lua`;
+await Deno.writeTextFile(
+  luaScript,
+  [
+    'wrk.method = "POST"',
+    `wrk.body = "${FORM_BODY}"`,
+    'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"',
+    'wrk.headers["Accept"] = "text/plain"',
+    "",
+  ].join("\n"),
+);
+
+try {
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const workload of WORKLOADS) {
+      for (const spec of SERVERS) {
+        const key = `${workload.key}:${spec.key}`;
+        const earlier = results.get(key);
+        // A row that failed or is not available stays so: no need to try it again.
+        if (earlier !== undefined && earlier.status !== "ok") continue;
+        const which = ROUNDS > 1 ? ` (round ${round}/${ROUNDS})` : "";
+        console.error(`[load] ${workload.key.toUpperCase()} ${spec.label}${which} …`);
+        const row = await measure(spec, workload, luaScript);
+        results.set(key, combine(earlier, row));
+        console.error(
+          row.status === "ok"
+            ? `[load]   ${Math.round(row.reqPerSec)} req/s, p99 ${ms(row.p99Ms)}, ` +
+              `${row.non2xx + row.socketErrors} failures`
+            : `[load]   ${row.status}: ${row.reason}`,
+        );
+      }
+    }
+  }
+} finally {
+  await cleanUp();
+}
+
+const loadAfter = await loadAverage();
+const header = [
+  "# Load test results",
+  "",
+  `- Date: ${date ?? "unknown"}`,
+  `- CPU: ${cpu}, ${CORES} logical cores; ` +
+  (PIN ? "server pinned to core 0, wrk to core 1 (taskset)" : "no CPU pinning"),
+  `- Load average (1/5/15 min) before: ${loadBefore}, after: ${loadAfter} ` +
+  "(other work on the machine skews the numbers)",
+  `- Deno: ${denoVersion?.split("\n")[0] ?? "unknown"}`,
+  `- wrk: ${wrkVersion?.split("\n")[0]?.split(" Copyright")[0] ?? "unknown"}; ` +
+  `\`-t${THREADS} -c${CONNECTIONS} -d${DURATION}s --latency\` after a ${WARMUP} s warm-up ` +
+  "on a fresh server per row and workload" +
+  (ROUNDS > 1
+    ? `; ${ROUNDS} rounds over all servers, each row showing its best round (highest req/s; ` +
+      "non-2xx summed over rounds, peak RSS the highest)"
+    : ""),
+  "- server CPU: CPU time the server process used during the measured run, as a share of one " +
+  "core; well under 100% means other load on the machine starved it (or wrk was the limit). " +
+  "others on core 0: CPU time other processes took on the server's core meanwhile. Before " +
+  `each measured run the script waits up to ${QUIET_WAIT_S} s (BENCH_QUIET_WAIT) for core 0 ` +
+  `to be under ${QUIET_BELOW * 100}% busy.`,
+  "- Every request sends `Accept: text/plain` and no `Origin`; every server is checked once " +
+  'with fetch (200 and "Ada Lovelace") before the load.',
+  `- Command: \`${DURATION === 10 ? "" : `BENCH_DURATION=${DURATION} `}` +
+  `${ROUNDS === 1 ? "" : `BENCH_ROUNDS=${ROUNDS} `}deno run -A bench/load.ts\``,
+].join("\n");
+
+const report = [header, ...WORKLOADS.map(table), targetLines().join("\n")].join("\n\n") + "\n";
+await Deno.writeTextFile(RESULTS_FILE, report);
+// Formatted as `deno fmt` wants it (aligned tables), so the repository's fmt check stays clean.
+const formatted = await new Deno.Command(Deno.execPath(), {
+  args: ["fmt", "--quiet", decodeURIComponent(RESULTS_FILE.pathname)],
+  cwd: ROOT_DIR,
+  stdout: "null",
+  stderr: "inherit",
+  signal: AbortSignal.timeout(30_000),
+}).output().then((result) => result.success, () => false);
+console.log(formatted ? await Deno.readTextFile(RESULTS_FILE) : report);
+console.error(`[load] written to ${decodeURIComponent(RESULTS_FILE.pathname)}`);
+
+const failed = [...results.values()].some((row) =>
+  row.status === "failed" || (row.status === "ok" && row.non2xx + row.socketErrors > 0)
+);
+Deno.exit(failed ? 1 : 0);

@@ -1,0 +1,52 @@
+/**
+ * The routes of the bare load-test servers (`bare.ts`, `bare_secure_headers.ts`): the same
+ * work as the session contenders minus the sealing, the session kept in a plain cookie.
+ *
+ * @module
+ */
+
+import type { Hono } from "hono";
+import { getCookie, setCookie } from "hono/cookie";
+import { type Greeting, INVALID_FORM, MAX_AGE, PRIVATE_HEADERS, readGreeting } from "./_shared.ts";
+
+const COOKIE = "name";
+
+/**
+ * Adds `POST /greeting` and `GET /session-data` to an app.
+ *
+ * @param app The app, possibly with middleware already added.
+ * @returns The same app.
+ */
+export function createBareApp(app: Hono): Hono {
+  app.post("/greeting", async (c) => {
+    const greeting = await readGreeting(c.req.raw);
+    if (greeting === undefined) return c.text(INVALID_FORM, 400, PRIVATE_HEADERS);
+    setCookie(c, COOKIE, JSON.stringify(greeting), {
+      path: "/",
+      httpOnly: true,
+      sameSite: "Lax",
+      maxAge: MAX_AGE,
+    });
+    return c.text(`Hello ${greeting.name} ${greeting.lastname}`, 200, PRIVATE_HEADERS);
+  });
+
+  app.get("/session-data", (c) => {
+    const data = parse(getCookie(c, COOKIE));
+    return c.text(
+      `Session Data: ${data?.name ?? ""} ${data?.lastname ?? ""}`,
+      200,
+      PRIVATE_HEADERS,
+    );
+  });
+  return app;
+}
+
+function parse(value: string | undefined): Partial<Greeting> | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const data: unknown = JSON.parse(value);
+    return typeof data === "object" && data !== null ? data as Partial<Greeting> : undefined;
+  } catch {
+    return undefined;
+  }
+}

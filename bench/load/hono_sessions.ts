@@ -1,0 +1,45 @@
+/**
+ * Load-test server 4b: the two routes with `hono-sessions` and its `CookieStore` (iron
+ * sealed cookie, `iron-webcrypto`), set up as its README shows.
+ *
+ * Run: `PORT=8000 deno run -A bench/load/hono_sessions.ts`
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { CookieStore, type Session, sessionMiddleware } from "hono-sessions";
+import {
+  type Greeting,
+  INVALID_FORM,
+  MAX_AGE,
+  PRIVATE_HEADERS,
+  readGreeting,
+  SECRET,
+  serve,
+} from "./_shared.ts";
+
+const app = new Hono<{ Variables: { session: Session<Greeting> } }>();
+app.use(sessionMiddleware({
+  store: new CookieStore(),
+  encryptionKey: SECRET,
+  expireAfterSeconds: MAX_AGE,
+  cookieOptions: { sameSite: "Lax", path: "/", httpOnly: true },
+}));
+
+app.post("/greeting", async (c) => {
+  const greeting = await readGreeting(c.req.raw);
+  if (greeting === undefined) return c.text(INVALID_FORM, 400, PRIVATE_HEADERS);
+  const current = c.get("session");
+  current.set("name", greeting.name);
+  current.set("lastname", greeting.lastname);
+  return c.text(`Hello ${greeting.name} ${greeting.lastname}`, 200, PRIVATE_HEADERS);
+});
+
+app.get("/session-data", (c) => {
+  const current = c.get("session");
+  const text = `Session Data: ${current.get("name") ?? ""} ${current.get("lastname") ?? ""}`;
+  return c.text(text, 200, PRIVATE_HEADERS);
+});
+
+serve(app.fetch);
