@@ -26,7 +26,7 @@ export interface ServerSideOptions {
  * ```ts
  * import { serverSideOptions } from "./server_side.ts";
  *
- * const { session, kv } = await serverSideOptions({ kv: ":memory:", store: true, secrets: [] });
+ * const { session, kv } = await serverSideOptions({ kv: ":memory:", store: true });
  * console.assert(session.revocation !== undefined && session.store !== undefined);
  * kv?.close();
  * ```
