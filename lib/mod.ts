@@ -16,7 +16,8 @@
  */
 
 export { session } from "./session/middleware.ts";
-export type { SessionCookieOptions, SessionEnv, SessionOptions } from "./session/middleware.ts";
+export type { SessionEnv } from "./session/middleware.ts";
+export type { SessionCookieOptions, SessionOptions } from "./session/options.ts";
 export type { FlaskBridgeOptions } from "./session/flask_bridge.ts";
 export { Session } from "./session/session.ts";
 export type { SessionData } from "./session/session.ts";

@@ -8,8 +8,14 @@
  */
 
 import { type FlaskCookieOptions, sealFlaskCookie, unsealFlaskCookie } from "../flask/mod.ts";
-import { type CookieAttributes, MAX_COOKIE_BYTES, serializeCookie } from "./cookie.ts";
+import {
+  type CookieAttributes,
+  MAX_COOKIE_BYTES,
+  readSessionCookies,
+  serializeCookie,
+} from "./cookie.ts";
 import { SessionConfigError, SessionTooLargeError } from "./errors.ts";
+import { encodeBody, type OpenedRecord, SESSION_ID_LENGTH } from "./seal.ts";
 
 /** Options of the `flask` option of `session()`. */
 export interface FlaskBridgeOptions {
@@ -168,4 +174,68 @@ export async function writeFlaskSession(
  */
 export function deleteFlaskSession(bridge: FlaskBridge): string {
   return serializeCookie(bridge.cookieName, "", bridge.attributes, 0);
+}
+
+/**
+ * The Flask cookie value of a request, if it is shaped like one (sealed values are base64url
+ * and never hold a ".").
+ *
+ * @param header The `Cookie` request header.
+ * @param bridge The bridge settings.
+ * @param sealedName The sealed session's cookie name for this request.
+ * @param found The sealed cookie read from the same header.
+ * @returns The Flask cookie value, or undefined.
+ */
+export function flaskCookie(
+  header: string | undefined,
+  bridge: FlaskBridge,
+  sealedName: string,
+  found: { value: string | undefined },
+): string | undefined {
+  const value = bridge.cookieName === sealedName
+    ? found.value
+    : readSessionCookies(header, bridge.cookieName, MAX_COOKIE_BYTES).value;
+  return value?.includes(".") ? value : undefined;
+}
+
+/**
+ * A shared Flask session as an opened record: no id or deadlines of its own.
+ *
+ * @param data The Flask session data.
+ * @param now Current Unix time in seconds.
+ * @param maxAge The sealed session lifetime, for the record's deadline.
+ * @returns The record; flash values come from {@linkcode FLASH_KEY}.
+ */
+export function sharedRecord(
+  data: Record<string, unknown>,
+  now: number,
+  maxAge: number,
+): OpenedRecord {
+  const { [FLASH_KEY]: flash, ...rest } = data;
+  const flashValues = typeof flash === "object" && flash !== null && !Array.isArray(flash)
+    ? flash as Record<string, unknown>
+    : undefined;
+  return {
+    id: crypto.getRandomValues(new Uint8Array(SESSION_ID_LENGTH)),
+    issuedAt: Math.floor(now),
+    expiresAt: Math.floor(now) + maxAge,
+    idleExpiresAt: 0,
+    data: rest,
+    flash: flashValues,
+    keyIndex: 0,
+    body: encodeBody(rest, flashValues),
+  };
+}
+
+/**
+ * The data written to a shared Flask cookie, flash values under {@linkcode FLASH_KEY}.
+ *
+ * @param record The session's data and flash values.
+ * @returns The Flask session data.
+ */
+export function flaskData(
+  record: { data: Record<string, unknown>; flash?: Record<string, unknown> | undefined },
+): Record<string, unknown> {
+  const { data, flash } = record;
+  return flash && Object.keys(flash).length > 0 ? { ...data, [FLASH_KEY]: flash } : data;
 }

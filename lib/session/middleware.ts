@@ -7,168 +7,27 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import {
-  assertCookieName,
-  type CookieAttributes,
   deletionCookies,
   MAX_COOKIE_BYTES,
   planSessionCookies,
   readSessionCookies,
-  type SameSite,
 } from "./cookie.ts";
-import {
-  type InvalidReason,
-  InvalidSessionError,
-  SessionConfigError,
-  SessionError,
-} from "./errors.ts";
-import { type Secret, secretBytes } from "./keys.ts";
+import { type InvalidReason, InvalidSessionError, SessionError } from "./errors.ts";
 import {
   deleteFlaskSession,
-  FLASH_KEY,
-  type FlaskBridge,
-  flaskBridge,
-  type FlaskBridgeOptions,
+  flaskCookie,
+  flaskData,
   readFlaskSession,
+  sharedRecord,
   writeFlaskSession,
 } from "./flask_bridge.ts";
-import {
-  assertUnexpired,
-  createSealer,
-  encodeBody,
-  type OpenedRecord,
-  type Sealer,
-  SESSION_ID_LENGTH,
-} from "./seal.ts";
-import type { SessionRevocation, SessionStore, StoredSession } from "./server_side.ts";
+import { OpenCache } from "./open_cache.ts";
+import { normalise, type SessionOptions, targets } from "./options.ts";
+import { createSealer, decodeBody, type OpenedRecord, type Sealer } from "./seal.ts";
+import type { StoredSession } from "./server_side.ts";
 import { DECIDE, LOADED, Session, type SessionData, TOUCHED } from "./session.ts";
-import { hasNodeCrypto, type XaesBackend } from "./xaes.ts";
 
-/** Cookie attributes of {@linkcode SessionOptions}. */
-export interface SessionCookieOptions {
-  /**
-   * Send the cookie over HTTPS only. `"auto"` sets it when the request URL is `https:`, and
-   * then also prefixes the name with `__Host-` (or `__Secure-` when a `domain` is set). Behind
-   * a proxy that terminates TLS, the URL is `http:`: set `true`.
-   * @default {"auto"}
-   */
-  secure?: "auto" | boolean;
-  /**
-   * `SameSite`. `Lax` keeps the session on top-level navigations from other sites and withholds
-   * it from cross-site subrequests and form posts.
-   * @default {"Lax"}
-   */
-  sameSite?: SameSite;
-  /**
-   * `Path`.
-   * @default {"/"}
-   */
-  path?: string;
-  /**
-   * `Domain`. Unset keeps the cookie on the exact host (and allows the `__Host-` prefix).
-   * @default {undefined}
-   */
-  domain?: string;
-  /**
-   * `HttpOnly`: hide the cookie from page scripts.
-   * @default {true}
-   */
-  httpOnly?: boolean;
-  /**
-   * `Partitioned` (CHIPS), for sessions inside third-party iframes.
-   * @default {false}
-   */
-  partitioned?: boolean;
-}
-
-/** Options of {@linkcode session}. */
-export interface SessionOptions {
-  /**
-   * Secrets, newest first, each at least 32 bytes. The first seals; all open, and a session
-   * opened with an older one is re-sealed with the first on the same response.
-   */
-  secrets: readonly Secret[];
-  /**
-   * Cookie name, before any `__Host-`/`__Secure-` prefix. Chunks are named `name.0`, `name.1`….
-   * @default {"session"}
-   */
-  cookieName?: string;
-  /**
-   * Absolute lifetime in seconds from the session's issue (login, or {@linkcode Session.regenerate}).
-   * Sealed inside the cookie, so it holds even if the browser keeps the cookie longer.
-   * @default {1209600} (14 days)
-   */
-  maxAge?: number;
-  /**
-   * Idle timeout in seconds: a session unused this long expires. Unset for none.
-   * @default {undefined}
-   */
-  idleTimeout?: number;
-  /**
-   * Fraction of the idle window that must pass before a request pushes the idle deadline back
-   * (and so re-writes the cookie). Higher means fewer writes and a coarser deadline.
-   * @default {0.5}
-   */
-  idleRefreshAfter?: number;
-  /**
-   * Most cookies one session may use; a larger session fails with `SessionTooLargeError`.
-   * @default {4}
-   */
-  maxChunks?: number;
-  /**
-   * How many opened cookies to remember, per isolate, keyed by the exact cookie value: a
-   * browser sends the same cookie until it changes, and a hit skips the decryption. Expiry,
-   * the current `maxAge` and revocation are still checked on every request, and the data is
-   * parsed afresh, so a hit behaves exactly as a miss. Only cookies that opened are kept. 0
-   * turns it off.
-   * @default {1000}
-   */
-  openCacheSize?: number;
-  /** Cookie attributes. */
-  cookie?: SessionCookieOptions;
-  /**
-   * Called when a request carried a session cookie that did not open, with the reason. For
-   * logging: the client sees an empty session whatever the reason.
-   * @default {undefined}
-   */
-  onInvalid?: (reason: InvalidReason, c: Context) => void;
-  /**
-   * A revocation list (`kvRevocation(kv)` from `lib/kv/mod.ts`): `destroy()` and
-   * `regenerate()` revoke the old session id, so copies of the cookie stop working. With it,
-   * the cookie is opened before the handler runs (the check is asynchronous).
-   * @default {undefined}
-   */
-  revocation?: SessionRevocation;
-  /**
-   * A server-side store (`kvStore(kv)` from `lib/kv/mod.ts`): the cookie holds only the sealed
-   * session id and the data lives in the store. The session is loaded before the handler runs.
-   * @default {undefined}
-   */
-  store?: SessionStore;
-  /**
-   * What to do when the revocation list or store cannot be reached. `false` (fail closed)
-   * throws a `SessionError` with code `ERR_SESSION_STORE_UNAVAILABLE` to `app.onError` (answer
-   * 503), so a possibly revoked session is never accepted. `true` (fail open) logs the error
-   * and goes on: revocation is not checked, and a store-backed session is empty.
-   * @default {false}
-   */
-  failOpen?: boolean;
-  /**
-   * Read Flask's session cookie, to move a Flask app here without logging anyone out: see
-   * {@linkcode FlaskBridgeOptions}.
-   * @default {undefined}
-   */
-  flask?: FlaskBridgeOptions;
-  /**
-   * XAES-256-GCM implementation. `auto` uses synchronous `node:crypto` where it exists.
-   * @default {"auto"}
-   */
-  backend?: XaesBackend;
-  /**
-   * Clock in milliseconds, for tests.
-   * @default {Date.now}
-   */
-  now?: () => number;
-}
+export type { SessionCookieOptions, SessionOptions } from "./options.ts";
 
 /**
  * Hono environment with a typed session, for `new Hono<SessionEnv<Data>>()`.
@@ -178,157 +37,6 @@ export interface SessionOptions {
 export type SessionEnv<Data extends SessionData = SessionData> = {
   Variables: { session: Session<Data> };
 };
-
-/** Longest lifetime accepted: browsers cap a cookie's Max-Age at 400 days. */
-const MAX_AGE_LIMIT = 400 * 24 * 60 * 60;
-
-function positiveInteger(value: unknown, option: string): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
-    throw new SessionConfigError(
-      option,
-      `must be a positive whole number of seconds, received ${value}`,
-    );
-  }
-  return value;
-}
-
-/** Normalised options, computed once at set-up. */
-interface Settings {
-  cookieName: string;
-  maxAge: number;
-  idleTimeout: number | undefined;
-  idleRefreshAfter: number;
-  maxChunks: number;
-  openCacheSize: number;
-  secure: "auto" | boolean;
-  attributes: Omit<CookieAttributes, "secure">;
-  onInvalid: SessionOptions["onInvalid"];
-  flask: FlaskBridge | undefined;
-  revocation: SessionRevocation | undefined;
-  store: SessionStore | undefined;
-  failOpen: boolean;
-  now: () => number;
-}
-
-function normalise(options: SessionOptions): Settings {
-  if (typeof options !== "object" || options === null) {
-    throw new SessionConfigError("options", "pass an object with at least `secrets`");
-  }
-  secretBytes(options.secrets);
-  const cookieName = options.cookieName ?? "session";
-  assertCookieName(cookieName, "cookieName");
-  const maxAge = positiveInteger(options.maxAge ?? 14 * 24 * 60 * 60, "maxAge");
-  if (maxAge > MAX_AGE_LIMIT) {
-    throw new SessionConfigError(
-      "maxAge",
-      `must be at most ${MAX_AGE_LIMIT} seconds (400 days, the longest browsers keep a cookie), received ${maxAge}`,
-    );
-  }
-  if (options.backend === "node" && !hasNodeCrypto) {
-    throw new SessionConfigError(
-      "backend",
-      'is "node" but node:crypto is not available here; use "auto"',
-    );
-  }
-  const idleTimeout = options.idleTimeout === undefined
-    ? undefined
-    : positiveInteger(options.idleTimeout, "idleTimeout");
-  const idleRefreshAfter = options.idleRefreshAfter ?? 0.5;
-  if (!(idleRefreshAfter >= 0 && idleRefreshAfter <= 1)) {
-    throw new SessionConfigError(
-      "idleRefreshAfter",
-      `must be between 0 and 1, received ${idleRefreshAfter}`,
-    );
-  }
-  const maxChunks = options.maxChunks ?? 4;
-  if (!Number.isInteger(maxChunks) || maxChunks < 1 || maxChunks > 50) {
-    throw new SessionConfigError(
-      "maxChunks",
-      `must be a whole number from 1 to 50, received ${maxChunks}`,
-    );
-  }
-  const openCacheSize = options.openCacheSize ?? 1000;
-  if (!Number.isSafeInteger(openCacheSize) || openCacheSize < 0) {
-    throw new SessionConfigError(
-      "openCacheSize",
-      `must be a whole number of entries (0 turns it off), received ${openCacheSize}`,
-    );
-  }
-  const cookie = options.cookie ?? {};
-  const sameSite = cookie.sameSite ?? "Lax";
-  if (!["Strict", "Lax", "None"].includes(sameSite)) {
-    throw new SessionConfigError(
-      "cookie.sameSite",
-      `must be "Strict", "Lax" or "None", received ${JSON.stringify(sameSite)}`,
-    );
-  }
-  const secure = cookie.secure ?? "auto";
-  if (sameSite === "None" && secure === false) {
-    throw new SessionConfigError(
-      "cookie.secure",
-      'must not be false with sameSite "None": browsers refuse such cookies',
-    );
-  }
-  const path = cookie.path ?? "/";
-  if (!path.startsWith("/") || /[;\s]/.test(path)) {
-    throw new SessionConfigError(
-      "cookie.path",
-      `must start with "/" and hold no ";" or spaces, received ${JSON.stringify(path)}`,
-    );
-  }
-  if (cookie.domain !== undefined && !/^\.?[A-Za-z0-9.-]+$/.test(cookie.domain)) {
-    throw new SessionConfigError(
-      "cookie.domain",
-      `must be a host name, received ${JSON.stringify(cookie.domain)}`,
-    );
-  }
-  return {
-    cookieName,
-    maxAge,
-    idleTimeout,
-    idleRefreshAfter,
-    maxChunks,
-    openCacheSize,
-    secure,
-    attributes: {
-      path,
-      domain: cookie.domain,
-      httpOnly: cookie.httpOnly ?? true,
-      sameSite,
-      partitioned: cookie.partitioned ?? false,
-    },
-    onInvalid: options.onInvalid,
-    revocation: options.revocation,
-    store: options.store,
-    failOpen: options.failOpen ?? false,
-    flask: options.flask ? flaskBridge(options.flask) : undefined,
-    now: options.now ?? Date.now,
-  };
-}
-
-/** The cookie name and attributes for one request (they depend on HTTPS). */
-interface Target {
-  name: string;
-  attributes: CookieAttributes;
-}
-
-function targets(settings: Settings): { plain: Target; secure: Target } {
-  // __Host- requires Secure, Path=/ and no Domain; otherwise the weaker __Secure- still stops
-  // an HTTP page or a sibling subdomain over plain HTTP from planting the cookie.
-  const prefix = settings.attributes.domain || settings.attributes.path !== "/"
-    ? "__Secure-"
-    : "__Host-";
-  return {
-    plain: {
-      name: settings.cookieName,
-      attributes: { ...settings.attributes, secure: settings.secure === true },
-    },
-    secure: {
-      name: settings.secure === false ? settings.cookieName : prefix + settings.cookieName,
-      attributes: { ...settings.attributes, secure: settings.secure !== false },
-    },
-  };
-}
 
 /**
  * Sealed cookie sessions for Hono. Each request gets `c.get("session")`, a {@linkcode Session}
@@ -381,23 +89,7 @@ export function session<Data extends SessionData = SessionData>(
   // unhandled rejection that would end the process.
   ready.catch(() => {});
 
-  // Opened cookies by name and value; the data is kept only as the sealed JSON text.
-  const opened = new Map<string, OpenedRecord>();
-  const openCached = (s: Sealer, value: string, name: string, now: number): OpenedRecord => {
-    if (settings.openCacheSize === 0) return s.openSync(value, name, now);
-    const key = name + "=" + value;
-    const hit = opened.get(key);
-    if (hit) {
-      assertUnexpired(hit, now);
-      const { data, flash } = parseStoredBody(hit.body)!;
-      return { ...hit, data, flash };
-    }
-    const record = s.openSync(value, name, now);
-    // Oldest first out: Map keeps insertion order.
-    if (opened.size >= settings.openCacheSize) opened.delete(opened.keys().next().value!);
-    opened.set(key, { ...record, data: {}, flash: undefined });
-    return record;
-  };
+  const opened = new OpenCache(settings.openCacheSize);
 
   /** Runs a server-side call; on an outage, fails closed (throws) or open (logs, `fallback`). */
   const guarded = async <T>(call: () => Promise<T>, fallback: T): Promise<T> => {
@@ -456,7 +148,7 @@ export function session<Data extends SessionData = SessionData>(
     const value = shared || found.value?.includes(".") ? undefined : found.value;
     const openSync = (): OpenedRecord | undefined => {
       try {
-        return accept(openCached(s, value!, target.name, nowSeconds()));
+        return accept(opened.open(s, value!, target.name, nowSeconds()));
       } catch (error) {
         return reject(error);
       }
@@ -479,7 +171,7 @@ export function session<Data extends SessionData = SessionData>(
       if (record && store) {
         const id = record.id;
         stored = await guarded(() => store.load(id), undefined);
-        const parsed = stored && parseStoredBody(stored.body);
+        const parsed = stored && decodeBody(stored.body);
         if (parsed) {
           record = { ...record, data: parsed.data, flash: parsed.flash, body: stored!.body };
         } else {
@@ -595,61 +287,6 @@ function appendHeaders(c: Context, name: string, values: readonly string[]): voi
   for (let i = 1; i < values.length; i++) headers.append(name, values[i]!);
 }
 
-/** The Flask cookie value of a request, if it is shaped like one. */
-function flaskCookie(
-  header: string | undefined,
-  bridge: FlaskBridge,
-  sealedName: string,
-  found: { value: string | undefined },
-): string | undefined {
-  const value = bridge.cookieName === sealedName
-    ? found.value
-    : readSessionCookies(header, bridge.cookieName, MAX_COOKIE_BYTES).value;
-  return value?.includes(".") ? value : undefined;
-}
-
-/** A shared Flask session as an opened record: no id or deadlines of its own. */
-function sharedRecord(data: Record<string, unknown>, now: number, maxAge: number): OpenedRecord {
-  const { [FLASH_KEY]: flash, ...rest } = data;
-  const flashValues = isObject(flash) ? flash : undefined;
-  return {
-    id: crypto.getRandomValues(new Uint8Array(SESSION_ID_LENGTH)),
-    issuedAt: Math.floor(now),
-    expiresAt: Math.floor(now) + maxAge,
-    idleExpiresAt: 0,
-    data: rest,
-    flash: flashValues,
-    keyIndex: 0,
-    body: encodeBody(rest, flashValues),
-  };
-}
-
-/** The data written to a shared Flask cookie, flash values under {@linkcode FLASH_KEY}. */
-function flaskData(record: { data: Record<string, unknown>; flash?: Record<string, unknown> }) {
-  const { data, flash } = record;
-  return flash && Object.keys(flash).length > 0 ? { ...data, [FLASH_KEY]: flash } : data;
-}
-
 function sameId(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** Reads a stored body (`data` or `[data, flash]`); undefined when it is not one. */
-function parseStoredBody(body: string): {
-  data: Record<string, unknown>;
-  flash: Record<string, unknown> | undefined;
-} | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  const [data, flash] = Array.isArray(parsed) ? parsed : [parsed, undefined];
-  if (!isObject(data) || (flash !== undefined && !isObject(flash))) return undefined;
-  return { data, flash };
 }

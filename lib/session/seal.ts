@@ -117,6 +117,36 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Reads the JSON text written by {@linkcode encodeBody}.
+ *
+ * @param body The JSON text.
+ * @returns The data and flash values, or undefined when it is not such a text.
+ *
+ * @example
+ * ```ts
+ * import { decodeBody } from "./seal.ts";
+ *
+ * console.assert(decodeBody('[{"a":1},{"note":"hi"}]')?.flash?.note === "hi");
+ * console.assert(decodeBody("[1,2]") === undefined);
+ * ```
+ */
+export function decodeBody(
+  body: string,
+): { data: Record<string, unknown>; flash: Record<string, unknown> | undefined } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  let data: unknown = parsed;
+  let flash: unknown;
+  if (Array.isArray(parsed) && parsed.length === 2) [data, flash] = parsed;
+  if (!isObject(data) || (flash !== undefined && !isObject(flash))) return undefined;
+  return { data, flash: flash as Record<string, unknown> | undefined };
+}
+
 const aadCache = new Map<number, Map<string, Uint8Array>>();
 
 /** The authenticated data: version, key id and cookie name. Cached: a few names per app. */
@@ -312,20 +342,14 @@ export class Sealer {
     const expiresAt = view.getUint32(5 + SESSION_ID_LENGTH);
     const idleExpiresAt = view.getUint32(9 + SESSION_ID_LENGTH);
     assertUnexpired({ expiresAt, idleExpiresAt }, now);
-    let body: string;
-    let parsed: unknown;
-    try {
-      body = utf8Decode(plaintext.subarray(1 + headerLength));
-      parsed = JSON.parse(body);
-    } catch (cause) {
-      throw new InvalidSessionError("malformed", { cause });
+    const body = utf8Decode(plaintext.subarray(1 + headerLength));
+    const decoded = decodeBody(body);
+    if (!decoded) {
+      throw new InvalidSessionError("malformed", {
+        cause: new Error("the sealed JSON is not a data object or [data, flash]"),
+      });
     }
-    let data: unknown = parsed;
-    let flash: unknown;
-    if (Array.isArray(parsed) && parsed.length === 2) [data, flash] = parsed;
-    if (!isObject(data) || (flash !== undefined && !isObject(flash))) {
-      throw new InvalidSessionError("malformed", { cause: new Error("data is not an object") });
-    }
+    const { data, flash } = decoded;
     return {
       id: plaintext.slice(1, 1 + SESSION_ID_LENGTH),
       issuedAt,

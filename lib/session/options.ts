@@ -1,0 +1,305 @@
+/**
+ * The options of `session()`: their types, documented defaults, and their validation at set-up
+ * into normalised settings. Every mistake is reported here, naming the option.
+ *
+ * @module
+ */
+
+import type { Context } from "hono";
+import { assertCookieName, type CookieAttributes, type SameSite } from "./cookie.ts";
+import { type InvalidReason, SessionConfigError } from "./errors.ts";
+import { type FlaskBridge, flaskBridge, type FlaskBridgeOptions } from "./flask_bridge.ts";
+import { type Secret, secretBytes } from "./keys.ts";
+import type { SessionRevocation, SessionStore } from "./server_side.ts";
+import { hasNodeCrypto, type XaesBackend } from "./xaes.ts";
+
+/** Cookie attributes of {@linkcode SessionOptions}. */
+export interface SessionCookieOptions {
+  /**
+   * Send the cookie over HTTPS only. `"auto"` sets it when the request URL is `https:`, and
+   * then also prefixes the name with `__Host-` (or `__Secure-` when a `domain` is set). Behind
+   * a proxy that terminates TLS, the URL is `http:`: set `true`.
+   * @default {"auto"}
+   */
+  secure?: "auto" | boolean;
+  /**
+   * `SameSite`. `Lax` keeps the session on top-level navigations from other sites and withholds
+   * it from cross-site subrequests and form posts.
+   * @default {"Lax"}
+   */
+  sameSite?: SameSite;
+  /**
+   * `Path`.
+   * @default {"/"}
+   */
+  path?: string;
+  /**
+   * `Domain`. Unset keeps the cookie on the exact host (and allows the `__Host-` prefix).
+   * @default {undefined}
+   */
+  domain?: string;
+  /**
+   * `HttpOnly`: hide the cookie from page scripts.
+   * @default {true}
+   */
+  httpOnly?: boolean;
+  /**
+   * `Partitioned` (CHIPS), for sessions inside third-party iframes.
+   * @default {false}
+   */
+  partitioned?: boolean;
+}
+
+/** Options of {@linkcode session}. */
+export interface SessionOptions {
+  /**
+   * Secrets, newest first, each at least 32 bytes. The first seals; all open, and a session
+   * opened with an older one is re-sealed with the first on the same response.
+   */
+  secrets: readonly Secret[];
+  /**
+   * Cookie name, before any `__Host-`/`__Secure-` prefix. Chunks are named `name.0`, `name.1`….
+   * @default {"session"}
+   */
+  cookieName?: string;
+  /**
+   * Absolute lifetime in seconds from the session's issue (login, or {@linkcode Session.regenerate}).
+   * Sealed inside the cookie, so it holds even if the browser keeps the cookie longer.
+   * @default {1209600} (14 days)
+   */
+  maxAge?: number;
+  /**
+   * Idle timeout in seconds: a session unused this long expires. Unset for none.
+   * @default {undefined}
+   */
+  idleTimeout?: number;
+  /**
+   * Fraction of the idle window that must pass before a request pushes the idle deadline back
+   * (and so re-writes the cookie). Higher means fewer writes and a coarser deadline.
+   * @default {0.5}
+   */
+  idleRefreshAfter?: number;
+  /**
+   * Most cookies one session may use; a larger session fails with `SessionTooLargeError`.
+   * @default {4}
+   */
+  maxChunks?: number;
+  /**
+   * How many opened cookies to remember, per isolate, keyed by the exact cookie value: a
+   * browser sends the same cookie until it changes, and a hit skips the decryption. Expiry,
+   * the current `maxAge` and revocation are still checked on every request, and the data is
+   * parsed afresh, so a hit behaves exactly as a miss. Only cookies that opened are kept. 0
+   * turns it off.
+   * @default {1000}
+   */
+  openCacheSize?: number;
+  /** Cookie attributes. */
+  cookie?: SessionCookieOptions;
+  /**
+   * Called when a request carried a session cookie that did not open, with the reason. For
+   * logging: the client sees an empty session whatever the reason.
+   * @default {undefined}
+   */
+  onInvalid?: (reason: InvalidReason, c: Context) => void;
+  /**
+   * A revocation list (`kvRevocation(kv)` from `lib/kv/mod.ts`): `destroy()` and
+   * `regenerate()` revoke the old session id, so copies of the cookie stop working. With it,
+   * the cookie is opened before the handler runs (the check is asynchronous).
+   * @default {undefined}
+   */
+  revocation?: SessionRevocation;
+  /**
+   * A server-side store (`kvStore(kv)` from `lib/kv/mod.ts`): the cookie holds only the sealed
+   * session id and the data lives in the store. The session is loaded before the handler runs.
+   * @default {undefined}
+   */
+  store?: SessionStore;
+  /**
+   * What to do when the revocation list or store cannot be reached. `false` (fail closed)
+   * throws a `SessionError` with code `ERR_SESSION_STORE_UNAVAILABLE` to `app.onError` (answer
+   * 503), so a possibly revoked session is never accepted. `true` (fail open) logs the error
+   * and goes on: revocation is not checked, and a store-backed session is empty.
+   * @default {false}
+   */
+  failOpen?: boolean;
+  /**
+   * Read Flask's session cookie, to move a Flask app here without logging anyone out: see
+   * {@linkcode FlaskBridgeOptions}.
+   * @default {undefined}
+   */
+  flask?: FlaskBridgeOptions;
+  /**
+   * XAES-256-GCM implementation. `auto` uses synchronous `node:crypto` where it exists.
+   * @default {"auto"}
+   */
+  backend?: XaesBackend;
+  /**
+   * Clock in milliseconds, for tests.
+   * @default {Date.now}
+   */
+  now?: () => number;
+}
+
+/** Longest lifetime accepted: browsers cap a cookie's Max-Age at 400 days. */
+const MAX_AGE_LIMIT = 400 * 24 * 60 * 60;
+
+function positiveInteger(value: unknown, option: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
+    throw new SessionConfigError(
+      option,
+      `must be a positive whole number of seconds, received ${value}`,
+    );
+  }
+  return value;
+}
+
+/** Normalised options, computed once at set-up. */
+export interface Settings {
+  cookieName: string;
+  maxAge: number;
+  idleTimeout: number | undefined;
+  idleRefreshAfter: number;
+  maxChunks: number;
+  openCacheSize: number;
+  secure: "auto" | boolean;
+  attributes: Omit<CookieAttributes, "secure">;
+  onInvalid: SessionOptions["onInvalid"];
+  flask: FlaskBridge | undefined;
+  revocation: SessionRevocation | undefined;
+  store: SessionStore | undefined;
+  failOpen: boolean;
+  now: () => number;
+}
+
+/**
+ * Validates and normalises the options, once, at set-up.
+ *
+ * @param options The options.
+ * @returns The settings.
+ * @throws {SessionConfigError} Naming the option at fault.
+ */
+export function normalise(options: SessionOptions): Settings {
+  if (typeof options !== "object" || options === null) {
+    throw new SessionConfigError("options", "pass an object with at least `secrets`");
+  }
+  secretBytes(options.secrets);
+  const cookieName = options.cookieName ?? "session";
+  assertCookieName(cookieName, "cookieName");
+  const maxAge = positiveInteger(options.maxAge ?? 14 * 24 * 60 * 60, "maxAge");
+  if (maxAge > MAX_AGE_LIMIT) {
+    throw new SessionConfigError(
+      "maxAge",
+      `must be at most ${MAX_AGE_LIMIT} seconds (400 days, the longest browsers keep a cookie), received ${maxAge}`,
+    );
+  }
+  if (options.backend === "node" && !hasNodeCrypto) {
+    throw new SessionConfigError(
+      "backend",
+      'is "node" but node:crypto is not available here; use "auto"',
+    );
+  }
+  const idleTimeout = options.idleTimeout === undefined
+    ? undefined
+    : positiveInteger(options.idleTimeout, "idleTimeout");
+  const idleRefreshAfter = options.idleRefreshAfter ?? 0.5;
+  if (!(idleRefreshAfter >= 0 && idleRefreshAfter <= 1)) {
+    throw new SessionConfigError(
+      "idleRefreshAfter",
+      `must be between 0 and 1, received ${idleRefreshAfter}`,
+    );
+  }
+  const maxChunks = options.maxChunks ?? 4;
+  if (!Number.isInteger(maxChunks) || maxChunks < 1 || maxChunks > 50) {
+    throw new SessionConfigError(
+      "maxChunks",
+      `must be a whole number from 1 to 50, received ${maxChunks}`,
+    );
+  }
+  const openCacheSize = options.openCacheSize ?? 1000;
+  if (!Number.isSafeInteger(openCacheSize) || openCacheSize < 0) {
+    throw new SessionConfigError(
+      "openCacheSize",
+      `must be a whole number of entries (0 turns it off), received ${openCacheSize}`,
+    );
+  }
+  const cookie = options.cookie ?? {};
+  const sameSite = cookie.sameSite ?? "Lax";
+  if (!["Strict", "Lax", "None"].includes(sameSite)) {
+    throw new SessionConfigError(
+      "cookie.sameSite",
+      `must be "Strict", "Lax" or "None", received ${JSON.stringify(sameSite)}`,
+    );
+  }
+  const secure = cookie.secure ?? "auto";
+  if (sameSite === "None" && secure === false) {
+    throw new SessionConfigError(
+      "cookie.secure",
+      'must not be false with sameSite "None": browsers refuse such cookies',
+    );
+  }
+  const path = cookie.path ?? "/";
+  if (!path.startsWith("/") || /[;\s]/.test(path)) {
+    throw new SessionConfigError(
+      "cookie.path",
+      `must start with "/" and hold no ";" or spaces, received ${JSON.stringify(path)}`,
+    );
+  }
+  if (cookie.domain !== undefined && !/^\.?[A-Za-z0-9.-]+$/.test(cookie.domain)) {
+    throw new SessionConfigError(
+      "cookie.domain",
+      `must be a host name, received ${JSON.stringify(cookie.domain)}`,
+    );
+  }
+  return {
+    cookieName,
+    maxAge,
+    idleTimeout,
+    idleRefreshAfter,
+    maxChunks,
+    openCacheSize,
+    secure,
+    attributes: {
+      path,
+      domain: cookie.domain,
+      httpOnly: cookie.httpOnly ?? true,
+      sameSite,
+      partitioned: cookie.partitioned ?? false,
+    },
+    onInvalid: options.onInvalid,
+    revocation: options.revocation,
+    store: options.store,
+    failOpen: options.failOpen ?? false,
+    flask: options.flask ? flaskBridge(options.flask) : undefined,
+    now: options.now ?? Date.now,
+  };
+}
+
+/** The cookie name and attributes for one request (they depend on HTTPS). */
+export interface Target {
+  name: string;
+  attributes: CookieAttributes;
+}
+
+/**
+ * The cookie name and attributes for plain HTTP and for HTTPS requests.
+ *
+ * @param settings The settings.
+ * @returns Both targets.
+ */
+export function targets(settings: Settings): { plain: Target; secure: Target } {
+  // __Host- requires Secure, Path=/ and no Domain; otherwise the weaker __Secure- still stops
+  // an HTTP page or a sibling subdomain over plain HTTP from planting the cookie.
+  const prefix = settings.attributes.domain || settings.attributes.path !== "/"
+    ? "__Secure-"
+    : "__Host-";
+  return {
+    plain: {
+      name: settings.cookieName,
+      attributes: { ...settings.attributes, secure: settings.secure === true },
+    },
+    secure: {
+      name: settings.secure === false ? settings.cookieName : prefix + settings.cookieName,
+      attributes: { ...settings.attributes, secure: settings.secure !== false },
+    },
+  };
+}
