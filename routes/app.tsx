@@ -187,6 +187,13 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
         "What you asked to save does not fit in the session cookie, so nothing was saved.",
       ]);
     }
+    if (error instanceof SessionError && error.code === "ERR_SESSION_CONFLICT") {
+      // Server-side store: another request changed this session first; nothing was saved.
+      return sendMessage(c, 409, "Conflict", [
+        "Your session was changed by another request at the same time, so nothing was saved.",
+        "Please try again.",
+      ]);
+    }
     logError(error, c);
     if (error instanceof SessionError && error.code === "ERR_SESSION_STORE_UNAVAILABLE") {
       c.header("Retry-After", "5");

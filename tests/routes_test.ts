@@ -6,7 +6,13 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { createApp, loadConfig } from "../main.ts";
-import { session, type SessionEnv, SessionError, SessionTooLargeError } from "../lib/mod.ts";
+import {
+  kvRevocation,
+  session,
+  type SessionEnv,
+  SessionError,
+  SessionTooLargeError,
+} from "../lib/mod.ts";
 import { ConfigError, isDevMode } from "../routes/config.ts";
 import { acceptsHtmlExplicitly, preferredFormat } from "../routes/negotiate.ts";
 import { isCrossSite } from "../routes/origin.ts";
@@ -33,6 +39,9 @@ app.get("/too-large", () => {
 });
 app.get("/store-down", () => {
   throw new SessionError("ERR_SESSION_STORE_UNAVAILABLE", "Cannot reach the session store");
+});
+app.get("/conflict", () => {
+  throw new SessionError("ERR_SESSION_CONFLICT", "Another request changed it first");
 });
 /** The same service under another secret. */
 const foreignApp = createApp({ secrets: [OTHER_SECRET] });
@@ -723,6 +732,42 @@ Deno.test("An unreachable session store answers 503 and is logged", async () => 
   assert.equal(res.headers.get("retry-after"), "5");
   assert.match((await res.json()).error, /try again/);
   assert.equal(logged.length, 1);
+});
+
+Deno.test("A session changed concurrently in the store answers 409 and saves nothing", async () => {
+  const res = await app.request("/conflict", { headers: { accept: "application/json" } });
+  assert.equal(res.status, 409);
+  assert.match((await res.json()).error, /changed by another request/);
+  assert.equal(res.headers.get("set-cookie"), null);
+});
+
+Deno.test("With revocation on a closed Deno KV, a session request answers 503 rather than trust the cookie", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const errors: unknown[] = [];
+  const kvApp = createApp({
+    secrets: [SECRET],
+    logError: (error) => errors.push(error),
+    session: { revocation: kvRevocation(kv, { cacheMs: 0 }) },
+  });
+  const posted = await postGreeting(kvApp, form({ name: "Ada", lastname: "Lovelace" }));
+  const cookie = posted.headers.get("set-cookie")!.split(";")[0]!;
+  kv.close();
+  const originalError = console.error;
+  console.error = () => {};
+  try {
+    const res = await kvApp.request(
+      new Request("http://localhost/session-data", {
+        headers: { cookie, accept: "application/json" },
+      }),
+    );
+    assert.equal(res.status, 503);
+    await res.body?.cancel();
+    assert.equal(errors.length, 1, "the outage is logged");
+    // A route that never touches the session still answers.
+    assert.equal((await kvApp.request("/healthz")).status, 200);
+  } finally {
+    console.error = originalError;
+  }
 });
 
 Deno.test("Cross-site posts are refused with 403", async (t) => {
