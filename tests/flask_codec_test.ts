@@ -10,6 +10,7 @@ import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
 import { deflateSync, inflateSync } from "node:zlib";
 import fc from "fast-check";
+import { anyChar } from "./_arbitraries.ts";
 import { type FlaskCookieOptions, sealFlaskCookie, unsealFlaskCookie } from "../lib/flask/mod.ts";
 import vectorFile from "./fixtures/flask_vectors.json" with { type: "json" };
 
@@ -1475,16 +1476,6 @@ Deno.test("unsealFlaskCookie() returns null for a value over 64 KiB without look
 // Properties.
 
 const RUNS = { numRuns: 200 };
-
-/**
- * Any code point, lone surrogates included (Python keeps them too), weighted towards ASCII and
- * the BMP. (fc's "binary" unit takes seconds to set up.)
- */
-const anyChar = fc.oneof(
-  fc.integer({ min: 0, max: 0x7f }),
-  fc.integer({ min: 0x80, max: 0xffff }),
-  fc.integer({ min: 0x10000, max: 0x10ffff }),
-).map((c) => String.fromCodePoint(c));
 
 const cookieSegment = fc.string({ unit: fc.constantFrom(...URL_ALPHABET), maxLength: 40 });
 const cookieShaped = fc.tuple(fc.boolean(), cookieSegment, cookieSegment, cookieSegment)

@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { anyChar } from "./_arbitraries.ts";
 import {
   decodeBase64,
   decodeBase64Url,
@@ -18,16 +19,6 @@ import { formatPythonNumber } from "../lib/flask/_python_number.ts";
 import { tagValue, untagValue } from "../lib/flask/_tagged_json.ts";
 
 const RUNS = { numRuns: 200 };
-
-/**
- * Any code point, lone surrogates included (Python keeps them too), weighted towards ASCII and
- * the BMP. (fc's "binary" unit takes seconds to set up.)
- */
-const anyChar = fc.oneof(
-  fc.integer({ min: 0, max: 0x7f }),
-  fc.integer({ min: 0x80, max: 0xffff }),
-  fc.integer({ min: 0x10000, max: 0x10ffff }),
-).map((c) => String.fromCodePoint(c));
 
 // ---------------------------------------------------------------------------------------------
 // Numbers.
