@@ -7,6 +7,7 @@
  */
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const ALPHABET_ONLY = /^[A-Za-z0-9_-]*$/;
 const LOOKUP = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
 
@@ -70,10 +71,7 @@ export function encodeBase64Url(bytes: Uint8Array): string {
 export function decodeBase64Url(text: string): Uint8Array | undefined {
   const rest = text.length % 4;
   if (rest === 1) return undefined;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 127 || LOOKUP[c]! < 0) return undefined;
-  }
+  if (!ALPHABET_ONLY.test(text)) return undefined;
   if (rest !== 0) {
     const last = LOOKUP[text.charCodeAt(text.length - 1)]!;
     if ((rest === 2 && (last & 15) !== 0) || (rest === 3 && (last & 3) !== 0)) return undefined;

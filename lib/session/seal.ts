@@ -316,7 +316,7 @@ export class Sealer {
         cause: new Error(`unknown format version ${bytes[0]}`),
       });
     }
-    const idNumber = new DataView(bytes.buffer, bytes.byteOffset + 1, KEY_ID_LENGTH).getUint32(0);
+    const idNumber = ((bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!) >>> 0;
     const found = this.#ring.find(idNumber);
     if (!found) {
       throw new InvalidSessionError("unknown-key", {

@@ -131,8 +131,12 @@ function dbl(l: Uint8Array): Uint8Array {
 }
 
 /** The two blocks `M1 ^ K1 || M2 ^ K1` whose encryption is the derived key. */
-function subkeyInput(k1: Uint8Array, nonce: Uint8Array): Uint8Array {
-  const m = new Uint8Array(32);
+function subkeyInput(
+  k1: Uint8Array,
+  nonce: Uint8Array,
+  m: Uint8Array = new Uint8Array(32),
+): Uint8Array {
+  m.fill(0);
   m[1] = 1;
   m[2] = 0x58; // "X"
   m[17] = 2;
@@ -162,14 +166,18 @@ function prepareNodeKey(crypto: NodeCrypto, key: Uint8Array): XaesKey {
   };
   const shared = CIPHERS_ARE_RESOURCES ? undefined : newEcb();
   const ecb = (input: Uint8Array): Uint8Array => {
-    if (shared) return new Uint8Array(shared.update(input));
+    // The Buffer is used as it is (a Uint8Array): no copy on the per-message path.
+    if (shared) return shared.update(input);
     const cipher = newEcb();
     const out = new Uint8Array(cipher.update(input));
     cipher.final();
     return out;
   };
   const k1 = dbl(ecb(new Uint8Array(16)));
-  const derive = (nonce: Uint8Array) => ecb(subkeyInput(k1, nonce));
+  // One scratch block pair per key for single derivations: calls are synchronous, never
+  // interleaved.
+  const scratch = new Uint8Array(32);
+  const derive = (nonce: Uint8Array) => ecb(subkeyInput(k1, nonce, scratch));
 
   const gcmSealInto = (
     subkey: Uint8Array,
