@@ -7,7 +7,7 @@
 
 import { SessionConfigError, SessionError, SessionTooLargeError } from "../session/errors.ts";
 import type { SessionStore, StoredSession } from "../session/server_side.ts";
-import { hex } from "./_hex.ts";
+import { hex } from "../session/_bytes.ts";
 
 /** Largest value Deno KV accepts, in bytes. */
 export const KV_VALUE_LIMIT = 65_536;

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { encodeBase64 } from "../flask/_base64.ts";
 import { type FlaskCookieOptions, sealFlaskCookie, unsealFlaskCookie } from "../flask/mod.ts";
 import {
   type CookieAttributes,
@@ -103,19 +104,13 @@ export function flaskBridge(options: FlaskBridgeOptions): FlaskBridge {
   };
 }
 
-function toBase64(bytes: Uint8Array): string {
-  let text = "";
-  for (const b of bytes) text += String.fromCharCode(b);
-  return btoa(text);
-}
-
 /**
  * Flask values as JSON for a sealed session: `Date` → ISO string, bytes → standard base64,
  * `bigint` → number when exact, else its decimal string.
  */
 function jsonSafe(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
-  if (value instanceof Uint8Array) return toBase64(value);
+  if (value instanceof Uint8Array) return encodeBase64(value);
   if (typeof value === "bigint") {
     return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { sameBytes } from "./_bytes.ts";
 import { SessionConfigError } from "./errors.ts";
 import { prepareXaesKey, type XaesBackend, type XaesKey } from "./xaes.ts";
 
@@ -88,10 +89,6 @@ export function secretBytes(secrets: readonly Secret[], option = "secrets"): Uin
     }
   }
   return list;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 type NodeCrypto = typeof import("node:crypto");

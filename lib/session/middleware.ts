@@ -6,6 +6,7 @@
  */
 
 import type { Context, MiddlewareHandler } from "hono";
+import { sameBytes } from "./_bytes.ts";
 import {
   deletionCookies,
   MAX_COOKIE_BYTES,
@@ -226,7 +227,7 @@ export function session<Data extends SessionData = SessionData>(
       headers = deletionCookies(target.name, target.attributes, found.names);
     } else {
       const { record } = decision;
-      const renewed = loaded !== undefined && !sameId(loaded.id, record.id);
+      const renewed = loaded !== undefined && !sameBytes(loaded.id, record.id);
       let cookieBody = decision.body;
       let writeCookie = true;
       if (store) {
@@ -285,8 +286,4 @@ function appendHeaders(c: Context, name: string, values: readonly string[]): voi
     headers.append(name, values[0]!);
   }
   for (let i = 1; i < values.length; i++) headers.append(name, values[i]!);
-}
-
-function sameId(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

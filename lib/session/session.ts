@@ -6,6 +6,7 @@
  * @module
  */
 
+import { hex } from "./_bytes.ts";
 import {
   encodeBody,
   MAX_SEALED_TIME,
@@ -50,12 +51,6 @@ export const DECIDE: unique symbol = Symbol("decide");
 export const TOUCHED: unique symbol = Symbol("touched");
 /** Internal: the record as loaded, for server-side layers. Not part of the public API. */
 export const LOADED: unique symbol = Symbol("loaded");
-
-function hex(bytes: Uint8Array): string {
-  let out = "";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
-  return out;
-}
 
 function newId(): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(SESSION_ID_LENGTH));
