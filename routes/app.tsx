@@ -22,6 +22,7 @@ import {
   MessagePage,
   sessionDataLine,
   SessionDataPage,
+  type SessionLifetime,
   STYLESHEET,
   STYLESHEET_PATH,
 } from "./pages.tsx";
@@ -46,7 +47,9 @@ export interface AppOptions {
    */
   logError?: (error: unknown, c: Context<AppEnv>) => void;
   /**
-   * Further session options (cookie attributes, chunk limit, clock), mainly for tests.
+   * Further session options (cookie attributes, chunk limit, clock), mainly for tests. The
+   * service sets `persistent: false` (a greeting is a browser-session cookie, as in Flask,
+   * unless the visitor ticks "Remember me"); this may override it.
    *
    * @default {{}}
    */
@@ -90,6 +93,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   const logError = options.logError ??
     ((error, c) => console.error(`Unexpected error on ${c.req.method} ${c.req.path}:`, error));
   const sessions = session<Greeting>({
+    persistent: false,
     ...options.session,
     secrets: options.secrets,
     maxAge: options.maxAge ?? 1_209_600,
@@ -124,7 +128,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.get("/favicon.ico", (c) => c.body(null, 204, FAVICON_HEADERS));
 
   app.get("/", sessions, (c) => {
-    return sendPage(c, 200, <HomePage greeting={c.get("session").data} />);
+    const current = c.get("session");
+    return sendPage(c, 200, <HomePage greeting={current.data} lifetime={lifetimeOf(current)} />);
   });
 
   app.post("/greeting", sessions, async (c) => {
@@ -133,7 +138,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       const titles = { 400: "Bad request", 413: "Request too large", 415: "Unsupported type" };
       return sendMessage(c, body.status, titles[body.status], [body.message]);
     }
-    const result = validateGreeting(body.fields);
+    const result = validateGreeting(body.fields, {
+      encoding: body.encoding === "json" ? "json" : "form",
+    });
     const format = preferredFormat(c.req.header("accept"));
     if (!result.ok) {
       // Nothing was written to the session, so no Set-Cookie goes out.
@@ -151,10 +158,14 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     const current = c.get("session");
     current.set("name", greeting.name);
     current.set("lastname", greeting.lastname);
+    // Each greeting posts the visitor's choice anew: unticked is a browser-session cookie.
+    current.persistent = result.remember;
+    // Asking for the id fixes a new session's id and lifetime now, so the page can say until when.
+    void current.id;
     const text = `Hello ${fullName(greeting)}`;
     if (format === "json") return c.json({ greeting: text }, 200, PRIVATE_HEADERS);
     if (format === "text") return c.text(text, 200, PRIVATE_HEADERS);
-    return sendPage(c, 200, <GreetingPage greeting={greeting} />);
+    return sendPage(c, 200, <GreetingPage greeting={greeting} lifetime={lifetimeOf(current)} />);
   });
   app.all("/greeting", methodNotAllowed("POST"));
 
@@ -208,6 +219,11 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   });
 
   return app;
+}
+
+/** What the pages say about how long the visitor's session lasts. */
+function lifetimeOf(current: AppEnv["Variables"]["session"]): SessionLifetime {
+  return { persistent: current.persistent, expiresAt: current.expiresAt };
 }
 
 function methodNotAllowed(allow: string) {

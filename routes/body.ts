@@ -27,9 +27,15 @@ export type BodyProblem =
   | { readonly status: 413; readonly message: string }
   | { readonly status: 415; readonly message: string };
 
+/**
+ * How a body was encoded: field values are strings (and files) in forms, any JSON value in JSON,
+ * so a field's rules may depend on it (a checkbox is `"on"` in a form, `true` in JSON).
+ */
+export type BodyEncoding = "urlencoded" | "multipart" | "json";
+
 /** The outcome of {@linkcode readFields}. */
 export type BodyResult =
-  | { readonly ok: true; readonly fields: Fields }
+  | { readonly ok: true; readonly fields: Fields; readonly encoding: BodyEncoding }
   | ({ readonly ok: false } & BodyProblem);
 
 /** Options of {@linkcode readFields}. */
@@ -102,7 +108,8 @@ export async function readFields(
   if (text === undefined) {
     return { ok: false, status: 400, message: "The request body is not valid UTF-8" };
   }
-  return isJson ? parseJson(text) : { ok: true, fields: firstValues(new URLSearchParams(text)) };
+  if (isJson) return parseJson(text);
+  return { ok: true, fields: firstValues(new URLSearchParams(text)), encoding: "urlencoded" };
 }
 
 /**
@@ -193,7 +200,7 @@ function parseJson(text: string): BodyResult {
     return { ok: false, status: 400, message: "The JSON body must be an object" };
   }
   // Copy own properties only, so `name` can never come from a prototype.
-  return { ok: true, fields: Object.assign(Object.create(null), value) };
+  return { ok: true, fields: Object.assign(Object.create(null), value), encoding: "json" };
 }
 
 async function parseMultipart(bytes: Uint8Array, contentType: string): Promise<BodyResult> {
@@ -206,7 +213,7 @@ async function parseMultipart(bytes: Uint8Array, contentType: string): Promise<B
   } catch {
     return { ok: false, status: 400, message: "The multipart body could not be parsed" };
   }
-  return { ok: true, fields: firstValues(form) };
+  return { ok: true, fields: firstValues(form), encoding: "multipart" };
 }
 
 function firstValues(entries: Iterable<[string, unknown]>): Fields {

@@ -18,32 +18,62 @@ export const GREETING_FIELDS = ["name", "lastname"] as const;
 /** Longest name accepted, in characters (Unicode code points). */
 export const MAX_NAME_LENGTH = 100;
 
+/**
+ * The "Remember me on this device" checkbox: absent (unticked) or `"on"` in a form, absent,
+ * `true` or `false` in JSON.
+ */
+export const REMEMBER_FIELD = "remember";
+
+/** Every field of the greeting form, in form order. */
+export const FORM_FIELDS = [...GREETING_FIELDS, REMEMBER_FIELD] as const;
+
 /** For each invalid field, why: e.g. `{ name: "is required" }`. */
-export type FieldErrors = Partial<Record<keyof Greeting, string>>;
+export type FieldErrors = Partial<Record<(typeof FORM_FIELDS)[number], string>>;
 
 /** The outcome of {@linkcode validateGreeting}. */
 export type GreetingResult =
-  | { readonly ok: true; readonly greeting: Greeting }
+  | { readonly ok: true; readonly greeting: Greeting; readonly remember: boolean }
   | { readonly ok: false; readonly errors: FieldErrors };
+
+/** Options of {@linkcode validateGreeting}. */
+export interface ValidateGreetingOptions {
+  /**
+   * How the fields were sent: a form (URL-encoded or multipart), where a ticked checkbox is
+   * `"on"`, or JSON, where it is `true`.
+   * @default {"form"}
+   */
+  encoding?: "form" | "json";
+}
 
 /**
  * Checks posted fields: `name` and `lastname` must both be present, be strings, and be 1 to
- * 100 characters once trimmed, with no control characters.
+ * 100 characters once trimmed, with no control characters. `remember` must be absent or a
+ * ticked checkbox: `"on"` in a form, `true` (or `false`) in JSON.
  *
  * @param fields The decoded body.
- * @returns The trimmed greeting, or a reason for each invalid field.
+ * @param options How the body was encoded.
+ * @returns The trimmed greeting and whether to remember the visitor, or a reason for each
+ * invalid field.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validateGreeting } from "./greeting.ts";
  *
- * const ok = validateGreeting({ name: " Ada ", lastname: "Lovelace" });
- * console.assert(ok.ok && ok.greeting.name === "Ada");
+ * const ok = validateGreeting({ name: " Ada ", lastname: "Lovelace", remember: "on" });
+ * assert.ok(ok.ok && ok.greeting.name === "Ada" && ok.remember);
  * const bad = validateGreeting({ name: "Ada" });
- * console.assert(!bad.ok && bad.errors.lastname === "is required");
+ * assert.ok(!bad.ok && bad.errors.lastname === "is required");
+ * const json = validateGreeting({ name: "Ada", lastname: "L", remember: "on" }, {
+ *   encoding: "json",
+ * });
+ * assert.ok(!json.ok && json.errors.remember === 'must be true or false, received "on"');
  * ```
  */
-export function validateGreeting(fields: Readonly<Record<string, unknown>>): GreetingResult {
+export function validateGreeting(
+  fields: Readonly<Record<string, unknown>>,
+  options: ValidateGreetingOptions = {},
+): GreetingResult {
   const errors: FieldErrors = {};
   const greeting: Partial<Greeting> = {};
   for (const field of GREETING_FIELDS) {
@@ -52,8 +82,13 @@ export function validateGreeting(fields: Readonly<Record<string, unknown>>): Gre
     if (typeof checked === "string") greeting[field] = checked;
     else errors[field] = checked.problem;
   }
-  if (errors.name !== undefined || errors.lastname !== undefined) return { ok: false, errors };
-  return { ok: true, greeting: greeting as Greeting };
+  const remember = checkRemember(
+    Object.hasOwn(fields, REMEMBER_FIELD) ? fields[REMEMBER_FIELD] : undefined,
+    options.encoding ?? "form",
+  );
+  if (typeof remember !== "boolean") errors.remember = remember.problem;
+  if (Object.keys(errors).length > 0 || typeof remember !== "boolean") return { ok: false, errors };
+  return { ok: true, greeting: greeting as Greeting, remember };
 }
 
 /**
@@ -63,7 +98,7 @@ export function validateGreeting(fields: Readonly<Record<string, unknown>>): Gre
  * @returns The sentences, in form order.
  */
 export function describeErrors(errors: FieldErrors): string[] {
-  return GREETING_FIELDS.flatMap((field) => {
+  return FORM_FIELDS.flatMap((field) => {
     const problem = errors[field];
     return problem === undefined ? [] : [`Field "${field}" ${problem}`];
   });
@@ -73,6 +108,30 @@ export function describeErrors(errors: FieldErrors): string[] {
 // answers and logs.
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+function checkRemember(value: unknown, encoding: "form" | "json"): boolean | { problem: string } {
+  if (value === undefined) return false;
+  if (encoding === "json") {
+    if (typeof value === "boolean") return value;
+    return { problem: `must be true or false, received ${describeValue(value)}` };
+  }
+  if (value === "on") return true;
+  return {
+    problem: `must be "on" (a ticked checkbox) or absent, received ${describeValue(value)}`,
+  };
+}
+
+/** A short, quoted account of a refused value, for messages. */
+function describeValue(value: unknown): string {
+  if (typeof value === "string") {
+    const chars = [...value];
+    return JSON.stringify(chars.length > 20 ? chars.slice(0, 20).join("") + "…" : value);
+  }
+  if (value instanceof Blob) return "a file";
+  if (Array.isArray(value)) return "an array";
+  if (value === null) return "null";
+  return typeof value === "object" ? "an object" : String(value);
+}
 
 function checkName(value: unknown): string | { problem: string } {
   if (value === undefined || value === null) return { problem: "is required" };

@@ -27,6 +27,9 @@ button { font: inherit; padding: 0.4rem 1rem; justify-self: start; cursor: point
 .error { color: #b00020; margin: 0; }
 @media (prefers-color-scheme: dark) { .error { color: #ff8a80; } }
 [aria-invalid="true"] { outline: 2px solid #b00020; }
+.check { display: flex; gap: 0.5rem; align-items: center; }
+.check label { font-weight: normal; }
+.hint { margin: 0; font-size: 0.9em; }
 `;
 
 const DOCTYPE = raw("<!DOCTYPE html>");
@@ -67,10 +70,20 @@ export function Layout({ title, children }: LayoutProps): Child {
   );
 }
 
+/** What the pages tell a visitor about how long their session lasts. */
+export interface SessionLifetime {
+  /** True for a cookie kept across browser restarts ("Remember me"), false for a browser-session one. */
+  persistent: boolean;
+  /** The sealed absolute expiry, if the session has one yet. */
+  expiresAt: Date | undefined;
+}
+
 /** Props of {@linkcode HomePage}. */
 export interface HomePageProps {
   /** What the session holds; the visitor is greeted when it has a name. */
   greeting?: Partial<Greeting> | undefined;
+  /** The kind of session a known visitor has, said on the welcome-back page. */
+  lifetime?: SessionLifetime | undefined;
   /** Values to put back in the form after a refused post. */
   values?: Readonly<Record<string, unknown>> | undefined;
   /** Why each field was refused, shown next to it. */
@@ -84,7 +97,7 @@ export interface HomePageProps {
  * @param props What the session holds, and the refused values and errors if any.
  * @returns The page.
  */
-export function HomePage({ greeting, values, errors }: HomePageProps): Child {
+export function HomePage({ greeting, lifetime, values, errors }: HomePageProps): Child {
   const known = greeting?.name !== undefined;
   const title = errors
     ? "Please check your name"
@@ -99,9 +112,11 @@ export function HomePage({ greeting, values, errors }: HomePageProps): Child {
           <ul>
             {errors.name && <li>First name {errors.name}.</li>}
             {errors.lastname && <li>Last name {errors.lastname}.</li>}
+            {errors.remember && <li>Remember me {errors.remember}.</li>}
           </ul>
         </div>
       )}
+      {known && lifetime && <LifetimeNote lifetime={lifetime} />}
       {known && <VisitorLinks />}
       <form method="post" action="/greeting">
         <NameField
@@ -118,6 +133,12 @@ export function HomePage({ greeting, values, errors }: HomePageProps): Child {
           value={textValue(values?.lastname) ?? greeting?.lastname}
           error={errors?.lastname}
         />
+        <RememberField
+          checked={values
+            ? values.remember === "on" || values.remember === true
+            : known && lifetime?.persistent === true}
+          error={errors?.remember}
+        />
         <button type="submit">{known ? "Change my name" : "Greet me"}</button>
       </form>
     </Layout>
@@ -130,10 +151,13 @@ export function HomePage({ greeting, values, errors }: HomePageProps): Child {
  * @param props The saved greeting.
  * @returns The page.
  */
-export function GreetingPage({ greeting }: { greeting: Greeting }): Child {
+export function GreetingPage(
+  { greeting, lifetime }: { greeting: Greeting; lifetime?: SessionLifetime | undefined },
+): Child {
   return (
     <Layout title={`Hello ${fullName(greeting)}`}>
       <p>Your name is saved in an encrypted session cookie.</p>
+      {lifetime && <LifetimeNote lifetime={lifetime} />}
       <VisitorLinks />
       <p>
         <a href="/">Back to the start page</a>
@@ -203,6 +227,59 @@ export function sessionDataLine(greeting: Partial<Greeting>): string {
  */
 export function fullName(greeting: Partial<Greeting> | undefined): string {
   return [greeting?.name, greeting?.lastname].filter((part) => part !== undefined).join(" ");
+}
+
+const DATE_FORMAT = new Intl.DateTimeFormat("en-GB", {
+  dateStyle: "long",
+  timeStyle: "short",
+  timeZone: "UTC",
+});
+
+/**
+ * Which kind of session the visitor has: remembered on this device, or ended with the browser.
+ * Both still end at the sealed expiry.
+ */
+function LifetimeNote({ lifetime }: { lifetime: SessionLifetime }): Child {
+  const { persistent, expiresAt } = lifetime;
+  const until = expiresAt && (
+    <time datetime={expiresAt.toISOString()}>{DATE_FORMAT.format(expiresAt)} UTC</time>
+  );
+  if (persistent) {
+    return (
+      <p id="session-kind">
+        This device remembers you
+        {until ? <>{" until "}{until} at the latest</> : ""}, even after you close your browser.
+      </p>
+    );
+  }
+  return (
+    <p id="session-kind">
+      You will be forgotten when you close your browser
+      {until ? <>{" (or on "}{until}, if it stays open)</> : ""}.
+    </p>
+  );
+}
+
+function RememberField({ checked, error }: { checked: boolean; error: string | undefined }): Child {
+  return (
+    <>
+      <div class="check">
+        <input
+          id="remember"
+          name="remember"
+          type="checkbox"
+          checked={checked}
+          aria-describedby={error ? "remember-hint remember-error" : "remember-hint"}
+          aria-invalid={error ? "true" : undefined}
+        />
+        <label for="remember">Remember me on this device</label>
+      </div>
+      <p id="remember-hint" class="hint">
+        Leave it unticked on a shared computer: you are forgotten when the browser closes.
+      </p>
+      {error && <p id="remember-error" class="error">Remember me {error}.</p>}
+    </>
+  );
 }
 
 function VisitorLinks(): Child {

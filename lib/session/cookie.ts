@@ -136,7 +136,8 @@ export function readSessionCookies(
  * @param name Cookie name.
  * @param value Cookie value (already safe: base64url).
  * @param attributes Attributes.
- * @param maxAge Seconds until the browser drops it; 0 deletes it.
+ * @param maxAge Seconds until the browser drops it; 0 deletes it; undefined writes no `Max-Age`
+ * (a browser-session cookie, dropped when the browser closes).
  * @returns The header value.
  *
  * @example
@@ -156,8 +157,9 @@ export function serializeCookie(
   name: string,
   value: string,
   attributes: CookieAttributes,
-  maxAge: number,
+  maxAge: number | undefined,
 ): string {
+  if (maxAge === undefined) return `${name}=${value}${attributeText(attributes)}`;
   return `${name}=${value}; Max-Age=${Math.max(0, Math.floor(maxAge))}${attributeText(attributes)}`;
 }
 
@@ -193,7 +195,8 @@ export function attributeText(attributes: CookieAttributes): string {
  * @param name Cookie name.
  * @param value The sealed value.
  * @param attributes Attributes.
- * @param maxAge Seconds until the browser drops the cookies.
+ * @param maxAge Seconds until the browser drops the cookies; undefined for browser-session
+ * cookies (no `Max-Age`).
  * @param maxChunks Most cookies allowed.
  * @param present Names of the session cookies the request carried.
  * @returns `Set-Cookie` header values.
@@ -212,7 +215,7 @@ export function planSessionCookies(
   name: string,
   value: string,
   attributes: CookieAttributes,
-  maxAge: number,
+  maxAge: number | undefined,
   maxChunks: number,
   present: readonly string[],
 ): string[] {

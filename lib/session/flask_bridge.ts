@@ -8,8 +8,10 @@
  */
 
 import { encodeBase64 } from "../flask/_base64.ts";
+import { formatHttpDate } from "../flask/_http_date.ts";
 import { type FlaskCookieOptions, sealFlaskCookie, unsealFlaskCookie } from "../flask/mod.ts";
 import {
+  attributeText,
   type CookieAttributes,
   MAX_COOKIE_BYTES,
   readSessionCookies,
@@ -57,6 +59,12 @@ export interface FlaskBridge {
 
 /** The key under which flash values travel inside a shared Flask session. */
 export const FLASH_KEY = "_sealed_flash";
+
+/**
+ * The key where Flask keeps `session.permanent`: `true` for a permanent session (a cookie with
+ * `Expires`), absent (or false) for a browser-session cookie.
+ */
+export const PERMANENT_KEY = "_permanent";
 
 /**
  * Validates the `flask` option once, at set-up.
@@ -139,7 +147,35 @@ export async function readFlaskSession(
 }
 
 /**
- * The `Set-Cookie` header of a shared Flask session.
+ * Splits Flask's `_permanent` key off migrated Flask data: a permanent Flask session becomes a
+ * persistent sealed session, any other a browser-session one, as Flask's cookie was.
+ *
+ * @param data The Flask session data.
+ * @returns The data without `_permanent`, and the persistence.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { migratedSession } from "./flask_bridge.ts";
+ *
+ * assert.deepEqual(migratedSession({ name: "Ada", _permanent: true }), {
+ *   data: { name: "Ada" },
+ *   persistent: true,
+ * });
+ * assert.equal(migratedSession({ name: "Ada" }).persistent, false);
+ * ```
+ */
+export function migratedSession(
+  data: Record<string, unknown>,
+): { data: Record<string, unknown>; persistent: boolean } {
+  const { [PERMANENT_KEY]: permanent, ...rest } = data;
+  return { data: rest, persistent: permanent === true };
+}
+
+/**
+ * The `Set-Cookie` header of a shared Flask session, as Flask writes it: with `Expires` (now
+ * plus `maxAge`) for a permanent session (`_permanent: true` in the data), with neither
+ * `Expires` nor `Max-Age` for any other, which the browser drops when it closes.
  *
  * @param bridge The bridge settings.
  * @param data The data to write.
@@ -153,8 +189,11 @@ export async function writeFlaskSession(
   now: number,
 ): Promise<string> {
   const value = await sealFlaskCookie(data, { ...bridge.codec, now: new Date(now) });
-  // Max-Age matches the lifetime Flask enforces on the signature timestamp.
-  const header = serializeCookie(bridge.cookieName, value, bridge.attributes, bridge.maxAge);
+  // Flask's own expiry: the lifetime it enforces on the signature timestamp, from now.
+  const expires = data[PERMANENT_KEY] === true
+    ? `; Expires=${formatHttpDate(new Date(now + bridge.maxAge * 1000))}`
+    : "";
+  const header = `${bridge.cookieName}=${value}${expires}${attributeText(bridge.attributes)}`;
   if (header.length > MAX_COOKIE_BYTES) {
     throw new SessionTooLargeError(header.length, MAX_COOKIE_BYTES);
   }
@@ -206,7 +245,7 @@ export function sharedRecord(
   now: number,
   maxAge: number,
 ): OpenedRecord {
-  const { [FLASH_KEY]: flash, ...rest } = data;
+  const { [FLASH_KEY]: flash, [PERMANENT_KEY]: permanent, ...rest } = data;
   const flashValues = typeof flash === "object" && flash !== null && !Array.isArray(flash)
     ? flash as Record<string, unknown>
     : undefined;
@@ -217,20 +256,30 @@ export function sharedRecord(
     idleExpiresAt: 0,
     data: rest,
     flash: flashValues,
+    persistent: permanent === true,
     keyIndex: 0,
     body: encodeBody(rest, flashValues),
   };
 }
 
 /**
- * The data written to a shared Flask cookie, flash values under {@linkcode FLASH_KEY}.
+ * The data written to a shared Flask cookie: flash values under {@linkcode FLASH_KEY}, and
+ * `_permanent: true` for a persistent session, as Flask stores `session.permanent`.
  *
- * @param record The session's data and flash values.
+ * @param record The session's data, flash values and persistence.
  * @returns The Flask session data.
  */
 export function flaskData(
-  record: { data: Record<string, unknown>; flash?: Record<string, unknown> | undefined },
+  record: {
+    data: Record<string, unknown>;
+    flash?: Record<string, unknown> | undefined;
+    persistent?: boolean | undefined;
+  },
 ): Record<string, unknown> {
   const { data, flash } = record;
-  return flash && Object.keys(flash).length > 0 ? { ...data, [FLASH_KEY]: flash } : data;
+  const out: Record<string, unknown> = { ...data };
+  delete out[PERMANENT_KEY];
+  if (flash && Object.keys(flash).length > 0) out[FLASH_KEY] = flash;
+  if (record.persistent !== false) out[PERMANENT_KEY] = true;
+  return out;
 }

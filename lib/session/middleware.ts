@@ -18,6 +18,7 @@ import {
   deleteFlaskSession,
   flaskCookie,
   flaskData,
+  migratedSession,
   readFlaskSession,
   sharedRecord,
   writeFlaskSession,
@@ -80,6 +81,7 @@ export function session<Data extends SessionData = SessionData>(
     maxAge: settings.maxAge,
     idleTimeout: settings.idleTimeout,
     idleRefreshAfter: settings.idleRefreshAfter,
+    persistent: settings.persistent,
   };
   const nowSeconds = () => settings.now() / 1000;
   // Keys are derived once, here; requests only wait for it the first time.
@@ -181,14 +183,14 @@ export function session<Data extends SessionData = SessionData>(
       }
       loader = () => record;
     }
-    let migrated: Record<string, unknown> | undefined;
+    let migrated: { data: Record<string, unknown>; persistent: boolean } | undefined;
     if (flaskValue !== undefined && (shared || value === undefined)) {
       const data = await readFlaskSession(bridge!, flaskValue, settings.now());
       if (!data) reject(new InvalidSessionError("forged", { cause: new Error("Flask cookie") }));
       else if (shared) {
         const record = sharedRecord(data, nowSeconds(), settings.maxAge);
         loader = () => record;
-      } else migrated = data;
+      } else migrated = migratedSession(data);
     }
     const load = loader;
     const current = new Session<Data>(
@@ -203,7 +205,8 @@ export function session<Data extends SessionData = SessionData>(
     c.set("session", current);
     // A migrated Flask session is a new sealed session holding the Flask data.
     if (migrated) {
-      for (const [k, v] of Object.entries(migrated)) current.set(k as never, v as never);
+      for (const [k, v] of Object.entries(migrated.data)) current.set(k as never, v as never);
+      current.persistent = migrated.persistent;
     }
 
     await next();
@@ -257,7 +260,8 @@ export function session<Data extends SessionData = SessionData>(
           target.name,
           sealed,
           target.attributes,
-          expires - Math.floor(nowSeconds()),
+          // A browser-session cookie has no Max-Age; its sealed deadlines still hold.
+          record.persistent === false ? undefined : expires - Math.floor(nowSeconds()),
           settings.maxChunks,
           found.names,
         );

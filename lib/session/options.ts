@@ -69,6 +69,16 @@ export interface SessionOptions {
    */
   maxAge?: number;
   /**
+   * Whether a new session's cookie is persistent: `true` writes `Max-Age` (the cookie outlives
+   * the browser, until the sealed expiry), `false` writes none, so the browser drops the cookie
+   * when it closes (Flask's, Rails' and express-session's default). A handler chooses per session
+   * with `session.persistent` (a "remember me" box); the choice is sealed in the cookie. The
+   * sealed `maxAge` and `idleTimeout` hold either way. The default is `true` so that apps written
+   * before this option keep their cookies' lifetime.
+   * @default {true}
+   */
+  persistent?: boolean;
+  /**
    * Idle timeout in seconds: a session unused this long expires. Unset for none.
    * @default {undefined}
    */
@@ -157,6 +167,7 @@ function positiveInteger(value: unknown, option: string): number {
 export interface Settings {
   cookieName: string;
   maxAge: number;
+  persistent: boolean;
   idleTimeout: number | undefined;
   idleRefreshAfter: number;
   maxChunks: number;
@@ -196,6 +207,15 @@ export function normalise(options: SessionOptions): Settings {
     throw new SessionConfigError(
       "backend",
       'is "node" but node:crypto is not available here; use "auto"',
+    );
+  }
+  const persistent = options.persistent ?? true;
+  if (typeof persistent !== "boolean") {
+    throw new SessionConfigError(
+      "persistent",
+      `must be true (cookies with Max-Age) or false (browser-session cookies), received ${
+        JSON.stringify(persistent)
+      }`,
     );
   }
   const idleTimeout = options.idleTimeout === undefined
@@ -253,6 +273,7 @@ export function normalise(options: SessionOptions): Settings {
   return {
     cookieName,
     maxAge,
+    persistent,
     idleTimeout,
     idleRefreshAfter,
     maxChunks,

@@ -5,8 +5,11 @@
  * ```
  * value     = base64url( version || keyId || nonce || ciphertext || tag )
  * aad       = version || keyId || cookieName
- * plaintext = headerLength || sessionId || issuedAt || expiresAt || idleExpiresAt || json
+ * plaintext = headerLength || sessionId || issuedAt || expiresAt || idleExpiresAt || flags || json
  * ```
+ *
+ * A header of 28 bytes (no `flags`, as sealed before the flags byte existed) still opens, with all
+ * flags clear.
  *
  * @module
  */
@@ -20,8 +23,15 @@ import { NONCE_LENGTH, TAG_LENGTH, type XaesBackend } from "./xaes.ts";
 export const SEAL_VERSION = 1;
 /** Bytes in a session id. */
 export const SESSION_ID_LENGTH = 16;
-/** Bytes of the plaintext header in format version 1 (after its length byte). */
+/** Bytes of the shortest plaintext header of format version 1 (after its length byte). */
 export const HEADER_LENGTH_V1 = SESSION_ID_LENGTH + 12;
+/** Bytes of the plaintext header written now: the version-1 header and a flags byte. */
+export const HEADER_LENGTH = HEADER_LENGTH_V1 + 1;
+/**
+ * Flag bit: a browser-session cookie (written without `Max-Age`). Clear means persistent, which
+ * is also what a header without flags (sealed before they existed) means.
+ */
+export const FLAG_BROWSER_SESSION = 0x01;
 
 /** Latest time a sealed value can hold: times are unsigned 32-bit Unix seconds (year 2106). */
 export const MAX_SEALED_TIME = 0xffff_ffff;
@@ -43,10 +53,18 @@ export interface SessionRecord {
   data: Record<string, unknown>;
   /** Flash values for the next request, if any. */
   flash?: Record<string, unknown> | undefined;
+  /**
+   * True for a persistent cookie (with `Max-Age`), false for a browser-session cookie (none).
+   * Sealed in the flags byte, so every later re-seal keeps it.
+   * @default {true}
+   */
+  persistent?: boolean | undefined;
 }
 
 /** A record opened from a cookie. */
 export interface OpenedRecord extends SessionRecord {
+  /** The sealed persistence; true for a value sealed before it was recorded. */
+  persistent: boolean;
   /** Position of the key that opened it in `secrets`: above 0 means it should be re-sealed. */
   keyIndex: number;
   /** The JSON text that was sealed, to tell later whether the data changed. */
@@ -229,14 +247,15 @@ export class Sealer {
       }
     }
     const json = utf8(body);
-    const plaintext = new Uint8Array(1 + HEADER_LENGTH_V1 + json.length);
+    const plaintext = new Uint8Array(1 + HEADER_LENGTH + json.length);
     const view = new DataView(plaintext.buffer);
-    plaintext[0] = HEADER_LENGTH_V1;
+    plaintext[0] = HEADER_LENGTH;
     plaintext.set(record.id, 1);
     view.setUint32(1 + SESSION_ID_LENGTH, record.issuedAt);
     view.setUint32(5 + SESSION_ID_LENGTH, record.expiresAt);
     view.setUint32(9 + SESSION_ID_LENGTH, record.idleExpiresAt);
-    plaintext.set(json, 1 + HEADER_LENGTH_V1);
+    plaintext[1 + HEADER_LENGTH_V1] = record.persistent === false ? FLAG_BROWSER_SESSION : 0;
+    plaintext.set(json, 1 + HEADER_LENGTH);
 
     const key = this.#ring.keys[0]!;
     const prefix = new Uint8Array(PREFIX_LENGTH);
@@ -341,6 +360,9 @@ export class Sealer {
     const issuedAt = view.getUint32(1 + SESSION_ID_LENGTH);
     const expiresAt = view.getUint32(5 + SESSION_ID_LENGTH);
     const idleExpiresAt = view.getUint32(9 + SESSION_ID_LENGTH);
+    // No flags byte: sealed before it existed, when every cookie was persistent. Bits this
+    // version does not know are ignored, like header bytes it does not know.
+    const flags = headerLength > HEADER_LENGTH_V1 ? plaintext[1 + HEADER_LENGTH_V1]! : 0;
     assertUnexpired({ expiresAt, idleExpiresAt }, now);
     const body = utf8Decode(plaintext.subarray(1 + headerLength));
     const decoded = decodeBody(body);
@@ -357,6 +379,7 @@ export class Sealer {
       idleExpiresAt,
       data,
       flash,
+      persistent: (flags & FLAG_BROWSER_SESSION) === 0,
       keyIndex,
       body,
     };

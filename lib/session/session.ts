@@ -26,6 +26,12 @@ export interface SessionTiming {
   idleTimeout: number | undefined;
   /** Fraction of the idle window that must pass before the deadline is pushed back. */
   idleRefreshAfter: number;
+  /**
+   * Whether a new session's cookie is persistent (`Max-Age`) rather than a browser-session
+   * cookie, until a handler chooses with {@linkcode Session.persistent}.
+   * @default {true}
+   */
+  persistent?: boolean;
 }
 
 /** What the end of a request must do with the cookie. */
@@ -89,6 +95,8 @@ export class Session<Data extends SessionData = SessionData> {
   #expiresAt = 0;
   #destroyed = false;
   #renewed = false;
+  /** The handler's choice of persistence; undefined until it makes one. */
+  #persistent: boolean | undefined;
 
   /**
    * @param load Opens the request's cookie; called at most once, on first use.
@@ -221,8 +229,50 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   /**
+   * Whether the cookie is persistent: `true` writes it with `Max-Age` (it outlives the browser
+   * session, up to the sealed expiry), `false` without (the browser drops it when it closes —
+   * "remember me" unticked). The choice is sealed in the cookie, so later writes keep it; the
+   * sealed absolute and idle expiry hold either way. A session opened from a cookie reports the
+   * choice sealed in it; a new one the `persistent` option of `session()`. Setting a different
+   * value re-writes the cookie even if the data did not change.
+   *
+   * @throws {TypeError} When set to anything but `true` or `false`.
+   *
+   * @example A "remember me" checkbox
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Session } from "./session.ts";
+   *
+   * const timing = { maxAge: 3600, idleTimeout: undefined, idleRefreshAfter: 0.5 };
+   * const session = new Session(() => undefined, { ...timing, persistent: false }, Date.now);
+   * assert.equal(session.persistent, false);
+   * session.persistent = true; // the visitor ticked "Remember me"
+   * assert.equal(session.persistent, true);
+   * ```
+   */
+  get persistent(): boolean {
+    this.#ensure();
+    if (this.#persistent !== undefined) return this.#persistent;
+    const opened = this.#destroyed ? undefined : this.#opened;
+    return opened ? opened.persistent : this.#timing.persistent ?? true;
+  }
+
+  set persistent(value: boolean) {
+    if (typeof value !== "boolean") {
+      throw new TypeError(
+        `Cannot set session.persistent: expected true or false, received ${
+          typeof value === "string" ? JSON.stringify(value) : String(value)
+        }`,
+      );
+    }
+    this.#ensure();
+    this.#persistent = value;
+  }
+
+  /**
    * Ends the session: the data is dropped and every session cookie is deleted at the end of
-   * the request. Storing anything afterwards starts a new session with a new id.
+   * the request. Storing anything afterwards starts a new session with a new id (and the
+   * default persistence).
    */
   destroy(): void {
     this.#ensure();
@@ -230,6 +280,7 @@ export class Session<Data extends SessionData = SessionData> {
     this.#data = {};
     this.#flash = {};
     this.#id = undefined;
+    this.#persistent = undefined;
   }
 
   /**
@@ -298,7 +349,9 @@ export class Session<Data extends SessionData = SessionData> {
     const { idleTimeout, idleRefreshAfter } = this.#timing;
     const opened = this.#destroyed ? undefined : this.#opened;
     const dataChanged = !opened || body !== opened.body;
-    let cookieDue = !opened || this.#renewed || opened.keyIndex > 0;
+    const persistent = this.persistent;
+    let cookieDue = !opened || this.#renewed || opened.keyIndex > 0 ||
+      persistent !== opened.persistent;
     if (!cookieDue && opened && idleTimeout !== undefined) {
       const deadline = opened.idleExpiresAt || opened.expiresAt;
       // Due once enough of the window has passed, unless the deadline is already at the
@@ -320,6 +373,7 @@ export class Session<Data extends SessionData = SessionData> {
         idleExpiresAt: idleTimeout === undefined ? 0 : Math.min(now + idleTimeout, this.#expiresAt),
         data: this.#data,
         flash: this.#flash,
+        persistent,
       },
     };
   }
