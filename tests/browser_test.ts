@@ -100,6 +100,17 @@ async function browse(t: Deno.TestContext): Promise<void> {
         assert.equal(await page.locator("h1").textContent(), "Hello Ada Lovelace");
       });
 
+      await t.step("without Remember me, the cookie ends with the browser session", async () => {
+        const cookies = await page.context().cookies();
+        assert.deepEqual(cookies.map((cookie) => cookie.name), ["session"]);
+        // Playwright reports a cookie without Expires or Max-Age as expiring at -1.
+        assert.equal(cookies[0]!.expires, -1);
+        assert.match(
+          await page.locator("#session-kind").textContent() ?? "",
+          /forgotten when you close your browser/,
+        );
+      });
+
       await t.step("the stylesheet applied: the CSP let it through", async () => {
         // A string, evaluated in the page: Deno's type check knows no DOM.
         const font = await page.evaluate<string>(
@@ -122,6 +133,28 @@ async function browse(t: Deno.TestContext): Promise<void> {
       await t.step("the start page welcomes the visitor back", async () => {
         await page.goto(`${server.url}/`);
         assert.match(await page.locator("h1").textContent() ?? "", /Welcome back, Ada Lovelace/);
+      });
+
+      await t.step("ticking Remember me keeps the cookie for SESSION_MAX_AGE", async () => {
+        const box = page.getByLabel("Remember me on this device");
+        assert.equal(await box.isChecked(), false);
+        await box.check();
+        const before = Date.now() / 1000;
+        await Promise.all([
+          page.waitForURL(`${server.url}/greeting`),
+          page.getByRole("button", { name: "Change my name" }).click(),
+        ]);
+        const cookies = await page.context().cookies();
+        assert.deepEqual(cookies.map((cookie) => cookie.name), ["session"]);
+        const expires = cookies[0]!.expires;
+        // Max-Age=1209600 (the default SESSION_MAX_AGE), counted from the response.
+        assert.ok(
+          expires >= before + 1_209_600 - 5 && expires <= Date.now() / 1000 + 1_209_600 + 5,
+          `expires ${expires}, expected about ${before + 1_209_600}`,
+        );
+        assert.match(await page.locator("#session-kind").textContent() ?? "", /remembers you/);
+        await page.goto(`${server.url}/`);
+        assert.equal(await page.getByLabel("Remember me on this device").isChecked(), true);
       });
 
       await t.step("logging out returns to the form and forgets the name", async () => {

@@ -80,8 +80,23 @@ async function startFlask(python: string): Promise<{ url: string; stop: () => Pr
   throw new Error("The Flask app did not start within 10 s");
 }
 
-function greeting(name: string, lastname: string): RequestInit {
-  return { method: "POST", body: new URLSearchParams({ name, lastname }), headers: PLAIN };
+function greeting(name: string, lastname: string, remember = false): RequestInit {
+  const fields = new URLSearchParams({ name, lastname });
+  if (remember) fields.set("remember", "on");
+  return { method: "POST", body: fields, headers: PLAIN };
+}
+
+/** The attributes of a response's one `session` cookie, lower-case names to values. */
+function sessionAttributes(res: Response): Map<string, string> {
+  const headers = res.headers.getSetCookie().filter((h) => h.startsWith("session="));
+  assert.equal(headers.length, 1, `one session cookie in ${res.headers.getSetCookie()}`);
+  const attributes = new Map<string, string>();
+  for (const part of headers[0]!.split(";").slice(1)) {
+    const eq = part.indexOf("=");
+    const name = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
+    attributes.set(name, eq < 0 ? "" : part.slice(eq + 1).trim());
+  }
+  return attributes;
 }
 
 async function text(res: Response): Promise<string> {
@@ -158,6 +173,91 @@ for (const { python, version } of pythons) {
       assert.equal(logout.status, 204);
       await logout.body?.cancel();
       assert.equal(await text(await jar.fetch(`${flask.url}/session-data`)), "Session Data:  ");
+    } finally {
+      await ours.stop();
+      await flask.stop();
+    }
+  });
+
+  Deno.test(`migrate mode: a Flask ${version} session keeps its kind, permanent or not`, async (t) => {
+    const flask = await startFlask(python);
+    const ours = await startServer({
+      env: { SESSION_SECRET: SECRET, FLASK_SECRET_KEY: FLASK_KEY, FLASK_SESSION_MODE: "migrate" },
+    });
+    try {
+      for (const permanent of [false, true]) {
+        await t.step(permanent ? "a permanent session" : "a non-permanent session", async () => {
+          const jar = new CookieJar();
+          const posted = await jar.fetch(`${flask.url}/greeting`, greeting("Ada", "L", permanent));
+          assert.equal(await text(posted), "Hello Ada L");
+          // Flask writes Expires for a permanent session only, and Max-Age never.
+          const flaskCookie = sessionAttributes(posted);
+          assert.equal(flaskCookie.has("expires"), permanent);
+          assert.equal(flaskCookie.has("max-age"), false);
+
+          const res = await jar.fetch(`${ours.url}/`);
+          const page = await res.text();
+          const sealed = sessionAttributes(res);
+          assert.equal(sealed.get("max-age"), permanent ? "1209600" : undefined);
+          assert.equal(sealed.has("expires"), false);
+          assert.match(
+            page,
+            permanent ? /This device remembers you/ : /forgotten when you close your browser/,
+          );
+          // `_permanent` became the cookie's kind and is no longer data.
+          const data = await jar.fetch(`${ours.url}/session-data`, { headers: PLAIN });
+          assert.equal(await text(data), "Session Data: Ada L");
+        });
+      }
+    } finally {
+      await ours.stop();
+      await flask.stop();
+    }
+  });
+
+  Deno.test(`shared mode: the service writes the Flask ${version} cookie as Flask would`, async (t) => {
+    const flask = await startFlask(python);
+    const ours = await startServer({
+      env: { SESSION_SECRET: SECRET, FLASK_SECRET_KEY: FLASK_KEY, FLASK_SESSION_MODE: "shared" },
+    });
+    try {
+      for (const permanent of [false, true]) {
+        await t.step(
+          permanent ? "Remember me: permanent" : "no Remember me: not permanent",
+          async () => {
+            // Flask's own cookie for the same greeting, to compare with.
+            const flaskJar = new CookieJar();
+            const fromFlask = sessionAttributes(
+              await flaskJar.fetch(`${flask.url}/greeting`, greeting("Ada", "L", permanent)),
+            );
+
+            const jar = new CookieJar();
+            const posted = await jar.fetch(`${ours.url}/greeting`, greeting("Ada", "L", permanent));
+            assert.equal(await text(posted), "Hello Ada L");
+            const fromUs = sessionAttributes(posted);
+            assert.equal(fromUs.has("expires"), permanent);
+            assert.equal(fromUs.has("max-age"), false);
+            assert.equal(fromFlask.has("expires"), permanent);
+            if (permanent) {
+              const ourExpiry = Date.parse(fromUs.get("expires")!);
+              const flaskExpiry = Date.parse(fromFlask.get("expires")!);
+              assert.ok(
+                Math.abs(ourExpiry - flaskExpiry) <= 5_000,
+                `${ourExpiry} vs ${flaskExpiry}`,
+              );
+            }
+            // Flask reads the session's kind from the cookie we wrote.
+            assert.equal(
+              await text(await jar.fetch(`${flask.url}/permanent`)),
+              permanent ? "True" : "False",
+            );
+            assert.equal(
+              await text(await jar.fetch(`${flask.url}/session-data`)),
+              "Session Data: Ada L",
+            );
+          },
+        );
+      }
     } finally {
       await ours.stop();
       await flask.stop();

@@ -24,7 +24,16 @@ def index():
 def greeting():
     session["name"] = request.form["name"]
     session["lastname"] = request.form["lastname"]
+    # "Remember me": a permanent session (a cookie with Expires); otherwise Flask's default,
+    # a browser-session cookie.
+    if request.form.get("remember") == "on":
+        session.permanent = True
     return f"Hello {session['name']} {session['lastname']}"
+
+
+@app.route("/permanent")
+def permanent():
+    return str(session.permanent)
 
 
 @app.route("/session-data")
