@@ -331,7 +331,8 @@ export class Session<Data extends SessionData = SessionData> {
   /**
    * Internal: what the end of the request must do. A write happens only when the data or flash
    * changed (compared as sealed JSON, so changes inside nested objects count), the session was
-   * regenerated, it was opened with an older key, or the idle deadline is due to move.
+   * regenerated, it was opened with an older key, its persistence changed, or the idle deadline
+   * is due to move.
    *
    * @param invalidCookie True when the request carried a cookie that did not open.
    */
