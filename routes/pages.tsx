@@ -100,7 +100,7 @@ export interface HomePageProps {
 export function HomePage({ greeting, lifetime, values, errors }: HomePageProps): Child {
   const known = greeting?.name !== undefined;
   const title = errors
-    ? "Please check your name"
+    ? (errors.name || errors.lastname ? "Please check your name" : "Please check the form")
     : known
     ? `Welcome back, ${fullName(greeting)}`
     : "Hello, who are you?";

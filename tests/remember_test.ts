@@ -190,6 +190,7 @@ Deno.test("any other remember value is a 400 that names the field and saves noth
   await t.step("browsers get the form back, the box marked invalid and described", async () => {
     const res = await post(app, form({ remember: "yes" }));
     const page = await res.text();
+    assert.match(page, /<h1>Please check the form<\/h1>/);
     assert.match(page, /role="alert"/);
     assert.match(
       page,
