@@ -85,14 +85,20 @@ async function slowHeaders(port: number): Promise<Deno.Conn> {
 /** What the server did with the connection within `ms`: its answer, "closed", or "open". */
 async function fate(conn: Deno.Conn, ms: number): Promise<string> {
   const buffer = new Uint8Array(4096);
-  const timer = setTimeout(() => conn.close(), ms);
+  let open = true;
+  const timer = setTimeout(() => {
+    open = false;
+    conn.close();
+  }, ms);
   try {
     const n = await conn.read(buffer);
-    clearTimeout(timer);
     if (n === null) return "closed";
     return new TextDecoder().decode(buffer.subarray(0, n)).split("\r\n")[0]!;
   } catch {
     return "open";
+  } finally {
+    clearTimeout(timer);
+    if (open) conn.close();
   }
 }
 

@@ -22,6 +22,8 @@ const NEW = "the new secret of at least thirty-two bytes";
 const FORM = { name: "Ada", lastname: "Lovelace" };
 const JSON_ACCEPT = { accept: "application/json" };
 
+type App = ReturnType<typeof createApp>;
+
 /** One instance of the greeting service, with what its `onInvalid` hook heard. */
 function instance(options: AppOptions & { now?: () => number; revocation?: SessionRevocation }) {
   const invalid: InvalidReason[] = [];
@@ -42,7 +44,7 @@ function cookieFrom(res: Response): string {
   return res.headers.getSetCookie().map((header) => header.split(";")[0]!).join("; ");
 }
 
-async function login(app: Hono<SessionEnv>, cookie = "", form = FORM): Promise<Response> {
+async function login(app: App, cookie = "", form = FORM): Promise<Response> {
   return await app.request("/greeting", {
     method: "POST",
     headers: { accept: "text/plain", ...(cookie ? { cookie } : {}) },
@@ -50,11 +52,11 @@ async function login(app: Hono<SessionEnv>, cookie = "", form = FORM): Promise<R
   });
 }
 
-async function read(app: Hono<SessionEnv>, cookie: string): Promise<Response> {
+async function read(app: App, cookie: string): Promise<Response> {
   return await app.request("/session-data", { headers: { ...JSON_ACCEPT, cookie } });
 }
 
-async function nameOn(app: Hono<SessionEnv>, cookie: string): Promise<string | null> {
+async function nameOn(app: App, cookie: string): Promise<string | null> {
   const body = await (await read(app, cookie)).json() as { name: string | null };
   return body.name;
 }
