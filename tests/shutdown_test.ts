@@ -79,11 +79,18 @@ Deno.test("main.ts on SIGTERM drains: the request in flight finishes, new ones g
 
     // The balancer's health check and a visitor arriving now are both turned away.
     assert.equal(await statusOfNewConnection(`${server.url}/healthz`), 503);
-    const late = await fetch(`${server.url}/session-data`, { headers: { connection: "close" } });
-    assert.equal(late.status, 503);
-    assert.equal(late.headers.get("retry-after"), "1");
-    assert.equal(late.headers.get("x-content-type-options"), "nosniff");
-    await late.body?.cancel();
+    const late = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      await late.write(encoder.encode(`GET /session-data HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`));
+      const answer = await readResponse(late);
+      assert.match(answer, /^HTTP\/1\.1 503 /);
+      assert.match(answer, /\r\nretry-after: 1\r\n/i);
+      assert.match(answer, /\r\nx-content-type-options: nosniff\r\n/i);
+      // So that the client does not send its next request on this connection.
+      assert.match(answer, /\r\nconnection: close\r\n/i);
+    } finally {
+      late.close();
+    }
 
     // The upload that was under way when the signal came completes with its normal answer.
     await slow.conn.write(encoder.encode(slow.rest));
