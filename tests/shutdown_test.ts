@@ -167,3 +167,38 @@ Deno.test("main.ts refuses to start on a SHUTDOWN_TIMEOUT that is not a whole nu
     assert.match(run.stderr, /SHUTDOWN_TIMEOUT must be a whole number of seconds/);
   }
 });
+
+Deno.test("main.ts with Deno KV saves a session posted during the drain, then exits 0", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/sessions.sqlite`;
+  const server = await startServer({
+    env: { SESSION_SECRET: SECRET, SESSION_KV: path, SESSION_STORE: "kv" },
+    allowWrite: dir,
+  });
+  const slow = await startSlowPost(portOf(server));
+  try {
+    await sleep(300);
+    Deno.kill(server.pid, "SIGTERM");
+    await sleep(200);
+    await slow.conn.write(encoder.encode(slow.rest));
+    // The session is saved in KV during the drain: KV is closed only after it.
+    assert.match(await readResponse(slow.conn), /^HTTP\/1\.1 200 [^]*Hello Ada Lovelace$/);
+    const status = await server.exited;
+    assert.equal(status.code, 0, server.stderr());
+    assert.match(server.stdout(), /Stopped on SIGTERM: drained in \d+ ms/);
+    assert.doesNotMatch(server.stderr(), /error/i);
+    // What was saved is there for the next instance.
+    const kv = await Deno.openKv(path);
+    try {
+      let sessions = 0;
+      for await (const _ of kv.list({ prefix: [] })) sessions++;
+      assert.ok(sessions > 0, "the session saved during the drain is in KV");
+    } finally {
+      kv.close();
+    }
+  } finally {
+    slow.conn.close();
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
