@@ -59,10 +59,13 @@ export async function connectRedis(
     reported = false;
     log(`redis: connected to ${where}`);
   });
-  client.on("error", (error: Error) => {
-    // One line per outage, not one per reconnection attempt.
-    if (up || !reported) log(`redis: ${where} unreachable (${error.message}); retrying`);
+  // One line per outage, not one per reconnection attempt.
+  client.on("close", () => {
+    if (up) log(`redis: connection to ${where} lost; reconnecting`);
     up = false;
+  });
+  client.on("error", (error: Error) => {
+    if (!reported) log(`redis: ${where} unreachable (${error.message}); retrying`);
     reported = true;
   });
   const ready = new Promise<void>((resolve) => {

@@ -40,6 +40,8 @@ export interface StartRedisOptions {
    * restart. Without it nothing is saved.
    */
   dir?: string;
+  /** The port, e.g. one chosen with {@linkcode freePort} before; a free one by default. */
+  port?: number;
 }
 
 /** A port no one listens on right now (the system picks it). */
@@ -73,11 +75,11 @@ async function waitForPort(port: number, child: Deno.ChildProcess): Promise<void
 /**
  * Starts `redis-server` on a free port of 127.0.0.1, without persistence.
  *
- * @param options An optional folder for persistence.
+ * @param options An optional folder for persistence, and the port.
  * @returns The running server; stop it in `finally` (or `await using`).
  */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
-  const port = freePort();
+  const port = options.port ?? freePort();
   const persistence = options.dir === undefined
     ? ["--appendonly", "no"]
     : ["--appendonly", "yes", "--appendfsync", "always", "--dir", options.dir];
