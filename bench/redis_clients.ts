@@ -14,7 +14,7 @@
 
 import { createClient } from "redis";
 import { Redis } from "ioredis";
-import { startRedis } from "../tests/_redis.ts";
+import { startRedis } from "../tests/redis_server.ts";
 import type { RedisClientLike } from "../lib/redis/mod.ts";
 
 interface Contender {

@@ -10,7 +10,7 @@ import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { session, type SessionEnv } from "../lib/mod.ts";
 import { type RedisClientLike, redisRevocation, redisStore } from "../lib/redis/mod.ts";
-import { HAS_REDIS, type RedisServer, startRedis } from "./_redis.ts";
+import { HAS_REDIS, type RedisServer, startRedis } from "./redis_server.ts";
 
 const ignore = !HAS_REDIS;
 const needs = ignore ? " (ignored: redis-server is not installed at /usr/bin/redis-server)" : "";
