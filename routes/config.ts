@@ -67,7 +67,10 @@ export interface AppConfig {
    * with no argument (Deno Deploy). Undefined: no server-side state.
    */
   readonly kv?: string | undefined;
-  /** Keep session data in {@linkcode AppConfig.kv} (or {@linkcode AppConfig.redis}) instead of the cookie. */
+  /**
+   * Keep session data in {@linkcode AppConfig.kv} (or {@linkcode AppConfig.redis}) instead of
+   * the cookie.
+   */
   readonly store?: boolean;
   /**
    * Redis for revocation (and the store), from `SESSION_REDIS_URL`: a `redis://` or `rediss://`
@@ -128,7 +131,8 @@ const encoder = new TextEncoder();
  * @param options `dev` (default `false`) allows running without `SESSION_SECRET`.
  * @returns The validated configuration.
  * @throws {ConfigError} When `SESSION_SECRET` is missing outside dev mode (or on Deno
- * Deploy), a secret is shorter than 32 bytes, or `SESSION_MAX_AGE`, `PORT` is not a number.
+ * Deploy), a secret is shorter than 32 bytes, or `SESSION_MAX_AGE`, `PORT` is not a number,
+ * or `SESSION_KV`, `SESSION_REDIS_URL` and `SESSION_STORE` are malformed or combined wrongly.
  *
  * @example Loading a configuration in a test
  * ```ts
@@ -269,9 +273,7 @@ function randomSecret(): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-function serverSide(
-  env: Env,
-): { kv: string | undefined; store: boolean; redis: string | undefined } {
+function serverSide(env: Env): { kv: string | undefined; store: boolean; redis?: string } {
   const kv = nonEmpty(env.SESSION_KV);
   const redis = redisUrl(env.SESSION_REDIS_URL);
   const store = nonEmpty(env.SESSION_STORE);
@@ -308,7 +310,7 @@ function serverSide(
       "Cannot start: SESSION_STORE=kv needs SESSION_KV (a file path such as .data/sessions.sqlite, or `default` on Deno Deploy).",
     );
   }
-  return { kv, store: store === "kv", redis };
+  return { kv, store: store === "kv" };
 }
 
 // A redis:// or rediss:// URL with a host, an optional port and an optional database number.
