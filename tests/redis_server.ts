@@ -21,7 +21,7 @@ export const HAS_REDIS: boolean = (() => {
 export interface RedisServer extends AsyncDisposable {
   /** Its port on 127.0.0.1. */
   readonly port: number;
-  /** `redis://127.0.0.1:PORT`. */
+  /** `redis://127.0.0.1:PORT` (`rediss://` with TLS, `:PASSWORD@` with a password). */
   readonly url: string;
   /** Stops the server (SIGTERM) and waits for it to exit. */
   stop(): Promise<void>;
@@ -42,6 +42,10 @@ export interface StartRedisOptions {
   dir?: string;
   /** The port, e.g. one chosen with {@linkcode freePort} before; a free one by default. */
   port?: number;
+  /** A password clients must give (`requirepass`). */
+  password?: string;
+  /** Serve TLS only, with this certificate (PEM files); clients are not asked for one. */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 /** A port no one listens on right now (the system picks it). */
@@ -52,18 +56,27 @@ export function freePort(): number {
   return port;
 }
 
-async function waitForPort(port: number, child: Deno.ChildProcess): Promise<void> {
+async function waitForPort(
+  port: number,
+  child: Deno.ChildProcess,
+  caFile: string | undefined,
+): Promise<void> {
   const deadline = Date.now() + 10_000;
   let exited = false;
   child.status.then(() => (exited = true));
+  const caCerts = caFile === undefined ? undefined : [await Deno.readTextFile(caFile)];
   while (Date.now() < deadline && !exited) {
     try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      const address = { hostname: "127.0.0.1", port };
+      const conn = caCerts
+        ? await Deno.connectTls({ ...address, caCerts })
+        : await Deno.connect(address);
       await conn.write(new TextEncoder().encode("PING\r\n"));
       const buffer = new Uint8Array(16);
       const n = await conn.read(buffer);
       conn.close();
-      if (n && new TextDecoder().decode(buffer.subarray(0, n)).startsWith("+PONG")) return;
+      // PONG, or NOAUTH when a password is required: either way it is serving.
+      if (n && /^(\+PONG|-NOAUTH)/.test(new TextDecoder().decode(buffer.subarray(0, n)))) return;
     } catch {
       // Not listening yet.
     }
@@ -75,7 +88,7 @@ async function waitForPort(port: number, child: Deno.ChildProcess): Promise<void
 /**
  * Starts `redis-server` on a free port of 127.0.0.1, without persistence.
  *
- * @param options An optional folder for persistence, and the port.
+ * @param options Persistence folder, port, password and TLS.
  * @returns The running server; stop it in `finally` (or `await using`).
  */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
@@ -83,15 +96,22 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   const persistence = options.dir === undefined
     ? ["--appendonly", "no"]
     : ["--appendonly", "yes", "--appendfsync", "always", "--dir", options.dir];
+  const { tls, password } = options;
+  const listen = tls === undefined ? ["--port", String(port)] : [
+    ...["--port", "0", "--tls-port", String(port), "--tls-auth-clients", "no"],
+    ...["--tls-cert-file", tls.certFile, "--tls-key-file", tls.keyFile],
+    ...["--tls-ca-cert-file", tls.caFile],
+  ];
+  const auth = password === undefined ? [] : ["--requirepass", password];
   let child: Deno.ChildProcess | undefined;
   const start = async () => {
     child = new Deno.Command(REDIS_SERVER, {
-      args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence],
+      args: ["--bind", "127.0.0.1", "--save", "", ...listen, ...persistence, ...auth],
       stdin: "null",
       stdout: "null",
       stderr: "null",
     }).spawn();
-    await waitForPort(port, child);
+    await waitForPort(port, child, tls?.caFile);
   };
   const stop = async () => {
     const running = child;
@@ -109,7 +129,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   await start();
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls ? "rediss" : "redis"}://${password ? `:${password}@` : ""}127.0.0.1:${port}`,
     stop,
     start,
     pause: () => signal("SIGSTOP"),

@@ -322,3 +322,78 @@ Deno.test("loadConfig accepts redis:// and rediss:// URLs with a password and a 
   assert.equal(stored.store, true);
   assert.equal(loadConfig({ SESSION_SECRET: SECRET }).redis, undefined);
 });
+
+const HAS_OPENSSL = (() => {
+  try {
+    return new Deno.Command("openssl", { args: ["version"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+
+/** Makes a CA and a certificate for 127.0.0.1 with openssl. */
+async function makeCertificates(
+  dir: string,
+): Promise<{ certFile: string; keyFile: string; caFile: string }> {
+  const run = async (args: string[]) => {
+    const { success } = await new Deno.Command("openssl", {
+      args,
+      cwd: dir,
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    if (!success) throw new Error(`openssl ${args[0]} failed`);
+  };
+  const days = ["-days", "2"];
+  await run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key"].concat(
+    ["-out", "ca.pem", ...days, "-subj", "/CN=sealed sessions test CA"],
+  ));
+  await run(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key"].concat(
+    ["-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+  ));
+  await Deno.writeTextFile(`${dir}/ext.cnf`, "subjectAltName=IP:127.0.0.1\n");
+  await run(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key"].concat(
+    ["-CAcreateserial", "-out", "server.pem", ...days, "-extfile", "ext.cnf"],
+  ));
+  return { certFile: `${dir}/server.pem`, keyFile: `${dir}/server.key`, caFile: `${dir}/ca.pem` };
+}
+
+Deno.test({
+  name: `SESSION_REDIS_URL: rediss:// with a password works, a wrong password fails closed${
+    needs || (HAS_OPENSSL ? "" : " (ignored: openssl is not installed to make a certificate)")
+  }`,
+  ignore: ignore || !HAS_OPENSSL,
+  fn: async (t) => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const tls = await makeCertificates(dir);
+      const password = "correct-horse-battery-staple";
+      await using redis = await startRedis({ tls, password });
+      assert.match(redis.url, /^rediss:\/\/:correct-horse-battery-staple@127\.0\.0\.1:\d+$/);
+      // The service trusts the test CA as a production host trusts its private CA.
+      const base = { SESSION_SECRET: SECRET, SESSION_STORE: "redis", DENO_CERT: tls.caFile };
+
+      await t.step("the right password: sessions are kept in Redis over TLS", async () => {
+        await using a = await startServer({ env: { ...base, SESSION_REDIS_URL: redis.url } });
+        const jar = new CookieJar();
+        const res = await greet(jar, a.url);
+        assert.equal(res.status, 200);
+        await res.body?.cancel();
+        assert.deepEqual(await sessionData(jar.header, a.url), ADA);
+        assert.match(a.stderr(), /redis: connected to rediss:\/\/127\.0\.0\.1:\d+/);
+      });
+
+      await t.step("a wrong password: 503, and the password is never logged", async () => {
+        const wrong = redis.url.replace(password, "wrong-password-123");
+        await using a = await startServer({ env: { ...base, SESSION_REDIS_URL: wrong } });
+        const res = await greet(new CookieJar(), a.url);
+        assert.equal(res.status, 503);
+        await res.body?.cancel();
+        assert.doesNotMatch(a.stderr(), /wrong-password-123|correct-horse/);
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
