@@ -150,6 +150,36 @@ Deno.test({
 });
 
 Deno.test({
+  name: `redisRevocation: a full cache does not drop a logout a read in flight must see${needs}`,
+  ignore,
+  fn: () =>
+    withRedis(async (_redis, a) => {
+      let release = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let first = true;
+      const slow: RedisClientLike = {
+        async call(command: string, ...args: string[]) {
+          const hold = command === "MGET" && first;
+          if (hold) first = false;
+          const reply = await a.call(command, ...args);
+          if (hold) await held;
+          return reply;
+        },
+      };
+      const revocation = redisRevocation(slow, { cacheMs: 60_000, cacheSize: 1 });
+      const id = newId();
+      const issued = nowSeconds();
+      const inFlight = revocation.isRevoked(id, issued);
+      await sleep(50);
+      await revocation.revoke(id, issued + 3600);
+      // Another session's answer fills the one-entry cache meanwhile.
+      assert.equal(await revocation.isRevoked(newId(), issued), false);
+      release();
+      assert.equal(await inFlight, true);
+    }),
+});
+
+Deno.test({
   name: `redisStore keeps data with the session's remaining lifetime as TTL${needs}`,
   ignore,
   fn: () =>

@@ -141,8 +141,16 @@ export function redisRevocation(
   let cutoff: Fact<number> | undefined;
   let seq = 0;
 
+  // Start sequence numbers of the reads in flight, with their count.
+  const inFlight = new Map<number, number>();
+
   const remember = (key: string, fact: Fact<boolean>) => {
-    if (revoked.size >= cacheSize && !revoked.has(key)) revoked.clear();
+    if (revoked.size >= cacheSize && !revoked.has(key)) {
+      // Make room, but keep what this process learnt after the oldest read in flight began:
+      // that read must still find it when it returns.
+      const oldest = inFlight.size === 0 ? Infinity : Math.min(...inFlight.keys());
+      for (const [k, f] of revoked) if (f.seq <= oldest) revoked.delete(k);
+    }
     revoked.set(key, fact);
   };
 
@@ -160,7 +168,15 @@ export function redisRevocation(
       }
 
       const started = seq;
-      const reply = await command(["MGET", idKey(key), cutoffKey], "check session revocation");
+      inFlight.set(started, (inFlight.get(started) ?? 0) + 1);
+      let reply: unknown;
+      try {
+        reply = await command(["MGET", idKey(key), cutoffKey], "check session revocation");
+      } finally {
+        const left = inFlight.get(started)! - 1;
+        if (left === 0) inFlight.delete(started);
+        else inFlight.set(started, left);
+      }
       const [idValue, cutoffValue] = Array.isArray(reply) ? reply : [];
       const read: Fact<boolean> = { value: idValue != null, at: t, seq: started };
       const readCutoff: Fact<number> = {
