@@ -2,14 +2,23 @@
  * Sealed Sessions: stateless, encrypted cookie sessions for Hono on Deno and every
  * Web-standard runtime. Session data is sealed with XAES-256-GCM into the cookie itself.
  *
- * @example
+ * @example A greeting kept in the session
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Hono } from "hono";
  * import { session, type SessionEnv } from "./mod.ts";
  *
  * const app = new Hono<SessionEnv<{ name: string }>>();
  * app.use(session({ secrets: ["a secret of at least thirty-two bytes!"] }));
+ * app.post("/hello/:name", (c) => {
+ *   c.get("session").set("name", c.req.param("name"));
+ *   return c.text("saved");
+ * });
  * app.get("/", (c) => c.text(`Hello ${c.get("session").get("name") ?? "stranger"}`));
+ *
+ * const saved = await app.request("/hello/Ada", { method: "POST" });
+ * const cookie = saved.headers.get("set-cookie")!.split(";")[0]!;
+ * assert.equal(await (await app.request("/", { headers: { cookie } })).text(), "Hello Ada");
  * ```
  *
  * @module

@@ -75,6 +75,7 @@ const HEALTH_HEADERS = { "Cache-Control": "no-store" } as const;
  *
  * @example Greeting through the app, no server needed
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createApp } from "./app.tsx";
  *
  * const app = createApp({ secrets: ["a secret of at least thirty-two bytes!"] });
@@ -83,7 +84,7 @@ const HEALTH_HEADERS = { "Cache-Control": "no-store" } as const;
  *   headers: { accept: "text/plain" },
  *   body: new URLSearchParams({ name: "Ada", lastname: "Lovelace" }),
  * });
- * console.assert((await res.text()) === "Hello Ada Lovelace");
+ * assert.equal(await res.text(), "Hello Ada Lovelace");
  * ```
  */
 export function createApp(options: AppOptions): Hono<AppEnv> {

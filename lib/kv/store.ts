@@ -55,15 +55,16 @@ const encoder = new TextEncoder();
  * @returns The store.
  * @throws {SessionConfigError} When an option is invalid.
  *
- * @example
+ * @example Saving and loading a session in memory
  * ```ts
+ * import assert from "node:assert/strict";
  * import { kvStore } from "./store.ts";
  *
  * const kv = await Deno.openKv(":memory:");
  * const store = kvStore(kv);
  * const id = crypto.getRandomValues(new Uint8Array(16));
  * const saved = await store.save(id, '{"name":"Ada"}', Date.now() / 1000 + 60);
- * console.assert((await store.load(id))?.version === saved.version);
+ * assert.equal((await store.load(id))?.version, saved.version);
  * kv.close();
  * ```
  */

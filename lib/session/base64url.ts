@@ -24,11 +24,12 @@ const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
  * @param bytes The bytes.
  * @returns The text.
  *
- * @example
+ * @example Encoding bytes for a cookie value
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeBase64Url } from "./base64url.ts";
  *
- * console.assert(encodeBase64Url(new Uint8Array([0xfb, 0xff])) === "-_8");
+ * assert.equal(encodeBase64Url(new Uint8Array([0xfb, 0xff])), "-_8");
  * ```
  */
 export function encodeBase64Url(bytes: Uint8Array): string {
@@ -60,12 +61,13 @@ export function encodeBase64Url(bytes: Uint8Array): string {
  * @param text The text.
  * @returns The bytes, or `undefined` when `text` is not canonical base64url.
  *
- * @example
+ * @example Decoding, and refusing a non-canonical spelling
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeBase64Url } from "./base64url.ts";
  *
- * console.assert(decodeBase64Url("-_8")?.join() === "251,255");
- * console.assert(decodeBase64Url("-_9") === undefined); // non-zero unused bits
+ * assert.equal(decodeBase64Url("-_8")?.join(), "251,255");
+ * assert.equal(decodeBase64Url("-_9"), undefined); // non-zero unused bits
  * ```
  */
 export function decodeBase64Url(text: string): Uint8Array | undefined {

@@ -29,11 +29,14 @@ export type SessionErrorCode =
  *
  * @example Telling a configuration mistake from a bad cookie
  * ```ts
- * import { SessionError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * import { SessionConfigError, SessionError } from "./errors.ts";
  *
  * function describe(error: unknown): string {
  *   return error instanceof SessionError ? error.code : "unknown";
  * }
+ * assert.equal(describe(new SessionConfigError("secrets", "must not be empty")), "ERR_SESSION_CONFIG");
+ * assert.equal(describe(new TypeError("not ours")), "unknown");
  * ```
  */
 export class SessionError extends Error {
@@ -71,10 +74,11 @@ export type InvalidReason = "malformed" | "unknown-key" | "forged" | "expired" |
  *
  * @example Logging why a cookie was refused
  * ```ts
+ * import assert from "node:assert/strict";
  * import { InvalidSessionError } from "./errors.ts";
  *
  * const error = new InvalidSessionError("forged");
- * console.assert(error.code === "ERR_SESSION_INVALID");
+ * assert.equal(error.code, "ERR_SESSION_INVALID");
  * ```
  */
 export class InvalidSessionError extends SessionError {
@@ -98,10 +102,11 @@ export class InvalidSessionError extends SessionError {
  *
  * @example Catching an oversized session in a handler
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SessionTooLargeError } from "./errors.ts";
  *
  * const error = new SessionTooLargeError(20_000, 16_384);
- * console.assert(error.code === "ERR_SESSION_TOO_LARGE");
+ * assert.equal(error.code, "ERR_SESSION_TOO_LARGE");
  * ```
  */
 export class SessionTooLargeError extends SessionError {
@@ -128,12 +133,13 @@ export class SessionTooLargeError extends SessionError {
 /**
  * Thrown at set-up when an option is missing or wrong. The message names the option.
  *
- * @example
+ * @example The message names the option to fix
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SessionConfigError } from "./errors.ts";
  *
  * const error = new SessionConfigError("secrets", "must not be empty");
- * console.assert(error.message.includes("secrets"));
+ * assert.ok(error.message.includes("secrets"));
  * ```
  */
 export class SessionConfigError extends SessionError {

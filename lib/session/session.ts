@@ -65,6 +65,7 @@ function newId(): Uint8Array {
  *
  * @example Counting visits
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Session } from "./session.ts";
  *
  * const session = new Session<{ visits: number }>(() => undefined, {
@@ -73,7 +74,7 @@ function newId(): Uint8Array {
  *   idleRefreshAfter: 0.5,
  * }, () => Date.now());
  * session.set("visits", (session.get("visits") ?? 0) + 1);
- * console.assert(session.get("visits") === 1);
+ * assert.equal(session.get("visits"), 1);
  * ```
  */
 export class Session<Data extends SessionData = SessionData> {

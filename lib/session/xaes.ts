@@ -342,12 +342,13 @@ async function prepareWebKey(key: Uint8Array): Promise<XaesKey> {
  *
  * @example Sealing several messages under one prepared key
  * ```ts
+ * import assert from "node:assert/strict";
  * import { prepareXaesKey } from "./xaes.ts";
  *
  * const key = await prepareXaesKey(crypto.getRandomValues(new Uint8Array(32)));
  * const nonce = crypto.getRandomValues(new Uint8Array(24));
  * const sealed = await key.seal(nonce, new TextEncoder().encode("hi"), new Uint8Array());
- * console.assert(sealed.length === 2 + 16);
+ * assert.equal(sealed.length, 2 + 16);
  * ```
  */
 export async function prepareXaesKey(
@@ -386,6 +387,7 @@ function primitive(backend: XaesBackend): Xaes256Gcm {
  *
  * @example The first test vector of the C2SP spec
  * ```ts
+ * import assert from "node:assert/strict";
  * import { xaes256gcm } from "./xaes.ts";
  *
  * const key = new Uint8Array(32).fill(1);
@@ -393,7 +395,7 @@ function primitive(backend: XaesBackend): Xaes256Gcm {
  * const plaintext = new TextEncoder().encode("XAES-256-GCM");
  * const sealed = await xaes256gcm.encrypt(key, nonce, plaintext, new Uint8Array());
  * const hex = Array.from(sealed, (b) => b.toString(16).padStart(2, "0")).join("");
- * console.assert(hex === "ce546ef63c9cc60765923609b33a9a1974e96e52daf2fcf7075e2271");
+ * assert.equal(hex, "ce546ef63c9cc60765923609b33a9a1974e96e52daf2fcf7075e2271");
  * ```
  */
 export const xaes256gcm: Xaes256Gcm = primitive("auto");
@@ -402,8 +404,9 @@ export const xaes256gcm: Xaes256Gcm = primitive("auto");
  * XAES-256-GCM over Web Crypto only: for runtimes without `node:crypto`, and to check that both
  * backends agree.
  *
- * @example
+ * @example Both backends give the same bytes
  * ```ts
+ * import assert from "node:assert/strict";
  * import { xaes256gcm, xaes256gcmWebCrypto } from "./xaes.ts";
  *
  * const key = new Uint8Array(32).fill(3);
@@ -411,7 +414,7 @@ export const xaes256gcm: Xaes256Gcm = primitive("auto");
  * const data = new TextEncoder().encode("same bytes");
  * const a = await xaes256gcm.encrypt(key, nonce, data, new Uint8Array());
  * const b = await xaes256gcmWebCrypto.encrypt(key, nonce, data, new Uint8Array());
- * console.assert(a.join() === b.join());
+ * assert.equal(a.join(), b.join());
  * ```
  */
 export const xaes256gcmWebCrypto: Xaes256Gcm = primitive("webcrypto");
