@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
+import { cookieOf } from "./_cookie_jar.ts";
 import {
   kvRevocation,
   kvStore,
@@ -53,11 +54,6 @@ function makeApp(options: Partial<SessionOptions>) {
     return c.text("error", 500);
   });
   return { app, invalid };
-}
-
-function cookieOf(res: Response): string {
-  return res.headers.getSetCookie().map((h) => h.split(";")[0]).filter((p) => !p!.endsWith("="))
-    .join("; ");
 }
 
 Deno.test("kvRevocation refuses a destroyed session's cookie on another instance sharing the KV file", async () => {

@@ -70,7 +70,7 @@ type BufferLike = {
   from(text: string, encoding: "utf8"): Uint8Array;
   from(data: ArrayBuffer, offset: number, length: number): { toString(e: "utf8"): string };
 };
-// Buffer's UTF-8 encoder is several times faster than TextEncoder for short strings.
+// Buffer's UTF-8 encoder beats TextEncoder for short strings (bench/seal_bench.ts).
 const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
 // The plaintext passed GCM authentication, so it is the UTF-8 we sealed: no need for the
 // strict decoder's validation there.
