@@ -5,7 +5,8 @@
  * @module
  */
 
-import { kvRevocation, kvStore, type SessionOptions } from "../lib/mod.ts";
+import type { SessionOptions } from "../lib/mod.ts";
+import { kvRevocation, kvStore } from "../lib/kv/mod.ts";
 import type { AppConfig } from "./config.ts";
 
 /** Session options beyond secrets and lifetime, and what to close on shutdown. */

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { cookieOf } from "./_cookie_jar.ts";
 import { createApp } from "../main.ts";
-import { kvRevocation } from "../lib/mod.ts";
+import { kvRevocation } from "../lib/kv/mod.ts";
 import {
   adaCookie,
   app,

@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { cookieOf } from "./_cookie_jar.ts";
-import {
-  kvRevocation,
-  kvStore,
-  session,
-  type SessionEnv,
-  SessionError,
-  type SessionOptions,
-} from "../lib/mod.ts";
+import { session, type SessionEnv, SessionError, type SessionOptions } from "../lib/mod.ts";
+import { kvRevocation, kvStore } from "../lib/kv/mod.ts";
 
 const SECRET = "kv-test-secret-kv-test-secret-kv-test-secret";
 type Data = { name: string; blob: string; count: number };

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { nodeBuiltin } from "./_node_builtin.ts";
+
 /**
  * The largest payload read or written: 256 KiB of JSON, far beyond the ~4 KB a browser keeps in
  * one cookie, far below what a zip bomb could otherwise allocate.
@@ -17,11 +19,9 @@ export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 type NodeZlib = typeof import("node:zlib");
 
-// Loaded dynamically so that the library still loads on runtimes without `node:` modules.
-const nodeZlib: NodeZlib | undefined = await import("node:zlib").then(
-  (m) => (typeof m.inflateSync === "function" ? m : undefined),
-  () => undefined,
-);
+// Found synchronously (no top-level await), so that the library still loads, and loads from
+// CommonJS, on runtimes without `node:` modules.
+const nodeZlib = nodeBuiltin<NodeZlib>("node:zlib", ["deflateSync", "inflateSync"]);
 
 /**
  * Compresses as Python's `zlib.compress(data)` (level 6, 32 KiB window). The bytes may differ

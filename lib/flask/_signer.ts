@@ -10,6 +10,8 @@
  * @module
  */
 
+import { nodeBuiltin } from "./_node_builtin.ts";
+
 /** A Flask secret key: text (used as UTF-8) or raw bytes. */
 export type FlaskSecret = string | Uint8Array;
 
@@ -21,15 +23,9 @@ export type SignerBackend = "auto" | "node" | "webcrypto";
 
 type NodeCrypto = typeof import("node:crypto");
 
-// Loaded dynamically so that the library still loads on runtimes without `node:` modules.
-const nodeCrypto: NodeCrypto | undefined = await import("node:crypto").then(
-  (
-    m,
-  ) => (typeof m.createHmac === "function" && typeof m.timingSafeEqual === "function"
-    ? m
-    : undefined),
-  () => undefined,
-);
+// Found synchronously (no top-level await), so that the library still loads, and loads from
+// CommonJS, on runtimes without `node:` modules.
+const nodeCrypto = nodeBuiltin<NodeCrypto>("node:crypto", ["createHmac", "timingSafeEqual"]);
 
 const SALT = new TextEncoder().encode("cookie-session");
 const encoder = new TextEncoder();

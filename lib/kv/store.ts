@@ -9,7 +9,18 @@ import { SessionConfigError, SessionError, SessionTooLargeError } from "../sessi
 import type { SessionStore, StoredSession } from "../session/server_side.ts";
 import { hex } from "../session/_bytes.ts";
 
-/** Largest value Deno KV accepts, in bytes. */
+/**
+ * Largest value Deno KV accepts, in bytes: a session body above it cannot be stored.
+ *
+ * @example Checking a body before storing it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { KV_VALUE_LIMIT } from "./store.ts";
+ *
+ * const body = JSON.stringify({ note: "x".repeat(70_000) });
+ * assert.ok(new TextEncoder().encode(body).length > KV_VALUE_LIMIT);
+ * ```
+ */
 export const KV_VALUE_LIMIT = 65_536;
 
 /** Options of {@linkcode kvStore}. */

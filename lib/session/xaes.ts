@@ -101,7 +101,18 @@ const CIPHERS_ARE_RESOURCES = (() => {
   return major < 2 || (major === 2 && minor < 9);
 })();
 
-/** True when the synchronous `node:crypto` backend is available in this runtime. */
+/**
+ * True when the synchronous `node:crypto` backend is available in this runtime.
+ *
+ * @example Asking for the fastest backend only where it exists
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hasNodeCrypto, prepareXaesKey } from "./xaes.ts";
+ *
+ * const key = await prepareXaesKey(new Uint8Array(32), hasNodeCrypto ? "node" : "webcrypto");
+ * assert.equal(key.sync, hasNodeCrypto);
+ * ```
+ */
 export const hasNodeCrypto: boolean = nodeCrypto !== undefined;
 
 function checkLengths(key: Uint8Array, nonce: Uint8Array): void {
