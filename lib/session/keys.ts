@@ -7,6 +7,7 @@
  */
 
 import { sameBytes } from "./_bytes.ts";
+import { nodeCrypto } from "./_node_crypto.ts";
 import { SessionConfigError } from "./errors.ts";
 import { prepareXaesKey, type XaesBackend, type XaesKey } from "./xaes.ts";
 
@@ -92,16 +93,9 @@ export function secretBytes(secrets: readonly Secret[], option = "secrets"): Uin
   return list;
 }
 
-type NodeCrypto = typeof import("node:crypto");
-const nodeCrypto: NodeCrypto | undefined = await import("node:crypto").then(
-  (m) => (typeof m.hkdfSync === "function" ? m : undefined),
-  () => undefined,
-);
-
 async function hkdf(ikm: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array> {
-  if (nodeCrypto) {
-    return new Uint8Array(nodeCrypto.hkdfSync("sha256", ikm, HKDF_SALT, info, length));
-  }
+  const node = nodeCrypto();
+  if (node) return new Uint8Array(node.hkdfSync("sha256", ikm, HKDF_SALT, info, length));
   const base = await crypto.subtle.importKey(
     "raw",
     ikm as Uint8Array<ArrayBuffer>,

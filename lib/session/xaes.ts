@@ -11,6 +11,7 @@
  * @module
  */
 
+import { type NodeCrypto, nodeCrypto as findNodeCrypto } from "./_node_crypto.ts";
 import { InvalidSessionError } from "./errors.ts";
 
 /** Bytes in an XAES-256-GCM key. */
@@ -85,13 +86,9 @@ export interface XaesKey {
 /** Which implementation to use: `auto` picks `node` where `node:crypto` exists. */
 export type XaesBackend = "auto" | "node" | "webcrypto";
 
-type NodeCrypto = typeof import("node:crypto");
-
-// Loaded dynamically so that the library still loads on runtimes without `node:` modules.
-const nodeCrypto: NodeCrypto | undefined = await import("node:crypto").then(
-  (m) => (typeof m.createCipheriv === "function" ? m : undefined),
-  () => undefined,
-);
+// Found synchronously (no top-level await), so that the library still loads on runtimes
+// without `node:` modules and its importers' start waits for no promise.
+const nodeCrypto: NodeCrypto | undefined = findNodeCrypto();
 
 /** Deno before 2.9 counts each unfinished node:crypto cipher as an open resource. */
 const CIPHERS_ARE_RESOURCES = (() => {
