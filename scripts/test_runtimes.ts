@@ -1,0 +1,428 @@
+/**
+ * `deno task test:runtimes`: the npm package where users run it. Builds and packs it, installs
+ * the tarball into a scratch project under a temporary directory, and runs the round-trip suite
+ * (`tests/runtimes/suite.ts`) on Deno, Node 24 (and the system Node when it is 20.16 or newer),
+ * Bun, and workerd with and without `nodejs_compat` (bundled with esbuild); then the
+ * cross-runtime matrix (a cookie sealed on each runtime opens on every other), and `tsc` on a
+ * consumer file with `moduleResolution` `bundler` and `nodenext`.
+ *
+ * The runtimes and tools are npm packages, pinned below and installed into `.cache/runtimes/`
+ * (or `$SEALED_RUNTIMES_CACHE`). A runtime that cannot be installed is reported as ignored,
+ * with the reason in the test's name; everything else failing fails the task.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { buildNpm } from "./build_npm.ts";
+import type { OpenedCookies, SealedCookies, SuiteReport } from "../tests/runtimes/suite.ts";
+import { BIG } from "../tests/runtimes/suite.ts";
+
+/** Versions of the runtimes and tools, as npm packages. */
+const PINS = {
+  node: "24.21.0",
+  bun: "1.4.5",
+  workerd: "1.20261117.1",
+  esbuild: "0.28.2",
+  typescript: "5.9.3",
+} as const;
+/** The hono the scratch project installs next to the package: the one deno.json pins. */
+const HONO = "4.13.19";
+/** The workerd compatibility date: recent enough for `process.getBuiltinModule`. */
+const COMPATIBILITY_DATE = "2025-09-01";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const CACHE = Deno.env.get("SEALED_RUNTIMES_CACHE") ?? `${ROOT}.cache/runtimes`;
+const BIN = `${CACHE}/node_modules/.bin`;
+
+interface Output {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function exec(
+  command: string,
+  args: string[],
+  options: { cwd?: string; check?: boolean } = {},
+): Promise<Output> {
+  const out = await new Deno.Command(command, {
+    args,
+    cwd: options.cwd ?? ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  const result = {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+  if (options.check !== false && result.code !== 0) {
+    throw new Error(
+      `${command} ${args.join(" ")} exited with ${result.code}\n${result.stdout}\n${result.stderr}`,
+    );
+  }
+  return result;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Installs the pinned packages into the cache; returns why each missing one is missing. */
+async function installTools(): Promise<Map<string, string>> {
+  await Deno.mkdir(CACHE, { recursive: true });
+  const dependencies = Object.fromEntries(Object.entries(PINS));
+  const manifest = JSON.stringify({ private: true, dependencies }, null, 2) + "\n";
+  const current = await Deno.readTextFile(`${CACHE}/package.json`).catch(() => "");
+  const installed = await exists(`${CACHE}/node_modules/.package-lock.json`);
+  const missing = new Map<string, string>();
+  if (current !== manifest || !installed) {
+    await Deno.writeTextFile(`${CACHE}/package.json`, manifest);
+    const all = await exec("npm", ["install", "--no-audit", "--no-fund"], {
+      cwd: CACHE,
+      check: false,
+    });
+    if (all.code !== 0) {
+      // One at a time, so that one runtime that cannot be installed does not stop the others.
+      for (const [name, version] of Object.entries(PINS)) {
+        const one = await exec(
+          "npm",
+          ["install", "--no-audit", "--no-fund", "--no-save", `${name}@${version}`],
+          { cwd: CACHE, check: false },
+        );
+        if (one.code !== 0) missing.set(name, one.stderr.trim().split("\n").at(-1) ?? "");
+      }
+    }
+  }
+  for (const name of Object.keys(PINS)) {
+    const bin = name === "typescript" ? "tsc" : name;
+    if (!missing.has(name) && !(await exists(`${BIN}/${bin}`))) {
+      missing.set(name, `npm install ${name}@${PINS[name as keyof typeof PINS]} left no binary`);
+    }
+  }
+  return missing;
+}
+
+/** A free port on 127.0.0.1. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+// ---- set-up: tools, package, scratch project, bundles ----------------------------------------
+
+const missing = await installTools();
+for (const tool of ["esbuild", "typescript"]) {
+  if (missing.has(tool)) throw new Error(`Cannot install ${tool}: ${missing.get(tool)}`);
+}
+
+const dist = await buildNpm();
+const scratch = await Deno.makeTempDir({ prefix: "sealed-sessions-runtimes-" });
+const packed = await exec("npm", ["pack", "--json", "--pack-destination", scratch], {
+  cwd: dist.pathname,
+});
+const tarball = `${scratch}/${JSON.parse(packed.stdout)[0].filename}`;
+
+const app = `${scratch}/app`;
+await Deno.mkdir(`${app}/src/runtimes`, { recursive: true });
+await Deno.writeTextFile(
+  `${app}/package.json`,
+  JSON.stringify({ name: "scratch", private: true, type: "module" }) + "\n",
+);
+await exec("npm", ["install", "--no-audit", "--no-fund", tarball, `hono@${HONO}`], { cwd: app });
+for (const file of ["suite.ts", "cli.ts", "worker.ts", "consumer.ts"]) {
+  await Deno.copyFile(`${ROOT}tests/runtimes/${file}`, `${app}/src/runtimes/${file}`);
+}
+await Deno.copyFile(`${ROOT}tests/_cookie_jar.ts`, `${app}/src/_cookie_jar.ts`);
+
+// The suite for Node, Bun and Deno: the package and hono stay imports, resolved from the
+// scratch project's node_modules at run time, as in a user's project.
+await exec(`${BIN}/esbuild`, [
+  "src/runtimes/cli.ts",
+  "--bundle",
+  "--format=esm",
+  "--platform=node",
+  "--external:hono",
+  "--external:@sealed/sessions",
+  "--outfile=suite.mjs",
+  "--log-level=warning",
+], { cwd: app });
+// The suite for workerd: one module, package and hono included, as Wrangler bundles.
+await exec(`${BIN}/esbuild`, [
+  "src/runtimes/worker.ts",
+  "--bundle",
+  "--format=esm",
+  "--platform=browser",
+  "--conditions=workerd,worker,browser",
+  "--outfile=worker/worker.js",
+  "--log-level=warning",
+], { cwd: app });
+
+globalThis.addEventListener("unload", () => {
+  Deno.removeSync(scratch, { recursive: true });
+});
+
+// ---- runtimes --------------------------------------------------------------------------------
+
+interface Runtime {
+  name: string;
+  /** Whether the synchronous node:crypto backend must be found there. */
+  nodeCrypto: boolean;
+  /** Why it cannot run here; undefined when it can. */
+  unavailable?: string;
+  suite(): Promise<SuiteReport>;
+  seal(): Promise<SealedCookies>;
+  open(cookies: Record<string, SealedCookies>): Promise<Record<string, OpenedCookies>>;
+}
+
+function cliRuntime(name: string, command: string, prefix: string[] = []): Runtime {
+  const run = async (mode: string, input?: unknown) => {
+    const args = [...prefix, "suite.mjs", name, mode];
+    if (input !== undefined) {
+      const file = `${scratch}/${name}-${mode}.json`;
+      await Deno.writeTextFile(file, JSON.stringify(input));
+      args.push(file);
+    }
+    const out = await exec(command, args, { cwd: app });
+    return JSON.parse(out.stdout);
+  };
+  return {
+    name,
+    nodeCrypto: true,
+    suite: () => run("suite"),
+    seal: () => run("seal"),
+    open: (cookies) => run("open", cookies),
+  };
+}
+
+/** Runs `fn` against a workerd serving the worker bundle, then stops it. */
+async function withWorkerd<T>(
+  compat: boolean,
+  fn: (url: string) => Promise<T>,
+): Promise<T> {
+  const port = freePort();
+  const flags = compat ? `"nodejs_compat"` : "";
+  const config = `${app}/worker/${compat ? "compat" : "plain"}.capnp`;
+  await Deno.writeTextFile(
+    config,
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .worker)],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+);
+const worker :Workerd.Worker = (
+  modules = [(name = "worker.js", esModule = embed "worker.js")],
+  compatibilityDate = "${COMPATIBILITY_DATE}",
+  compatibilityFlags = [${flags}],
+);
+`,
+  );
+  const child = new Deno.Command(`${BIN}/workerd`, {
+    args: ["serve", config],
+    cwd: `${app}/worker`,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const logs = Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    let ready = false;
+    for (let i = 0; i < 100 && !ready; i++) {
+      try {
+        const res = await fetch(`${url}/readme`);
+        await res.body?.cancel();
+        ready = res.ok;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    if (!ready) throw new Error("workerd did not start within 10 s");
+    return await fn(url);
+  } catch (error) {
+    child.kill("SIGTERM");
+    await child.status;
+    const [stdout, stderr] = await logs;
+    throw new Error(`${error}\nworkerd output:\n${stdout}\n${stderr}`);
+  } finally {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // Already stopped.
+    }
+    await child.status;
+    await logs;
+  }
+}
+
+async function json<T>(res: Response): Promise<T> {
+  if (!res.ok) throw new Error(`workerd answered ${res.status}: ${await res.text()}`);
+  return await res.json() as T;
+}
+
+function workerdRuntime(name: string, compat: boolean): Runtime {
+  return {
+    name,
+    nodeCrypto: compat,
+    suite: () =>
+      withWorkerd(compat, async (url) => json(await fetch(`${url}/suite?runtime=${name}`))),
+    seal: () =>
+      withWorkerd(compat, async (url) => json(await fetch(`${url}/seal?runtime=${name}`))),
+    open: (cookies) =>
+      withWorkerd(compat, async (url) =>
+        json(
+          await fetch(`${url}/open`, {
+            method: "POST",
+            body: JSON.stringify(cookies),
+            headers: { "content-type": "application/json" },
+          }),
+        )),
+  };
+}
+
+async function systemNode(): Promise<Runtime> {
+  let version: string;
+  try {
+    version = (await exec("node", ["--version"])).stdout.trim();
+  } catch {
+    return { ...cliRuntime("node-system", "node"), unavailable: "no node on PATH" };
+  }
+  const [major = 0, minor = 0] = version.slice(1).split(".").map(Number);
+  const runtime = cliRuntime(`node${major}-system`, "node");
+  if (major < 20 || (major === 20 && minor < 16)) {
+    return { ...runtime, unavailable: `the system Node is ${version}, below 20.16` };
+  }
+  return runtime;
+}
+
+function unless(tool: string, runtime: Runtime): Runtime {
+  const why = missing.get(tool);
+  return why ? { ...runtime, unavailable: `npm install ${tool} failed: ${why}` } : runtime;
+}
+
+const runtimes: Runtime[] = [
+  cliRuntime(`deno${Deno.version.deno}`, Deno.execPath(), ["run", "--allow-read", "--allow-env"]),
+  unless("node", cliRuntime(`node${PINS.node.split(".")[0]}`, `${BIN}/node`)),
+  await systemNode(),
+  unless("bun", cliRuntime("bun", `${BIN}/bun`)),
+  unless("workerd", workerdRuntime("workerd", false)),
+  unless("workerd", workerdRuntime("workerd-nodejs_compat", true)),
+];
+const available = runtimes.filter((runtime) => !runtime.unavailable);
+
+// ---- tests -----------------------------------------------------------------------------------
+
+for (const runtime of runtimes) {
+  const skipped = runtime.unavailable ? ` (SKIPPED: ${runtime.unavailable})` : "";
+  Deno.test({
+    name: `the installed package passes the round-trip suite on ${runtime.name}${skipped}`,
+    ignore: runtime.unavailable !== undefined,
+    sanitizeResources: false,
+    async fn(t) {
+      const report = await runtime.suite();
+      assert.equal(report.runtime, runtime.name);
+      assert.ok(report.results.length >= 10, `only ${report.results.length} checks ran`);
+      for (const result of report.results) {
+        await t.step(result.name, () => {
+          if (!result.ok) throw new Error(result.error);
+        });
+      }
+      await t.step(
+        `the node:crypto backend is ${runtime.nodeCrypto ? "found" : "absent"} there`,
+        () => assert.equal(report.nodeCrypto, runtime.nodeCrypto),
+      );
+    },
+  });
+}
+
+Deno.test({
+  name:
+    `a cookie sealed on each runtime opens on every other (${available.length}×${available.length})`,
+  sanitizeResources: false,
+  async fn() {
+    const sealed: Record<string, SealedCookies> = {};
+    for (const runtime of available) sealed[runtime.name] = await runtime.seal();
+    const failures: string[] = [];
+    let opened = 0;
+    for (const opener of available) {
+      const results = await opener.open(sealed);
+      for (const sealer of available) {
+        const result = results[sealer.name];
+        const plainOk = result?.plain?.sealedOn === sealer.name && result.plain.n === 42;
+        const chunkedOk = result?.chunked?.sealedOn === sealer.name &&
+          result.chunked.big === BIG;
+        if (plainOk && chunkedOk) opened++;
+        else {
+          failures.push(
+            `${sealer.name} → ${opener.name}: ${JSON.stringify(result).slice(0, 200)}`,
+          );
+        }
+      }
+    }
+    console.log(`  ${opened}/${available.length ** 2} sealed→opened pairs, plain and chunked`);
+    assert.deepEqual(failures, []);
+  },
+});
+
+for (const resolution of ["bundler", "nodenext"] as const) {
+  Deno.test(`tsc ${PINS.typescript} type-checks a consumer with moduleResolution "${resolution}", without Deno or Node types`, async () => {
+    const module = resolution === "bundler" ? "esnext" : "nodenext";
+    const tsconfig = `${app}/tsconfig.${resolution}.json`;
+    await Deno.writeTextFile(
+      tsconfig,
+      JSON.stringify({
+        compilerOptions: {
+          target: "es2022",
+          module,
+          moduleResolution: resolution,
+          lib: ["es2022", "dom", "dom.iterable"],
+          types: [],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+        },
+        files: ["src/runtimes/consumer.ts"],
+      }),
+    );
+    const out = await exec(`${BIN}/tsc`, ["-p", tsconfig], { cwd: app, check: false });
+    assert.equal(out.code, 0, `tsc failed:\n${out.stdout}${out.stderr}`);
+  });
+}
+
+Deno.test({
+  name: `CommonJS on node${
+    PINS.node.split(".")[0]
+  } loads every entry with require() (no top-level await)${
+    missing.has("node") ? " (SKIPPED: node could not be installed)" : ""
+  }`,
+  ignore: missing.has("node"),
+  async fn() {
+    const entries = ["", "/kv", "/flask", "/seal", "/xaes"].map((e) => `@sealed/sessions${e}`);
+    await Deno.writeTextFile(
+      `${app}/require.cjs`,
+      `const entries = ${JSON.stringify(entries)};
+const loaded = entries.map((entry) => Object.keys(require(entry)).length);
+const { session } = require("@sealed/sessions");
+if (typeof session !== "function") throw new Error("no session() from require()");
+console.log(JSON.stringify(loaded));
+`,
+    );
+    const out = await exec(`${BIN}/node`, ["require.cjs"], { cwd: app, check: false });
+    assert.equal(out.code, 0, out.stderr);
+    const counts: number[] = JSON.parse(out.stdout);
+    assert.ok(counts.every((count) => count > 0), `an entry exported nothing: ${counts}`);
+  },
+});
