@@ -1,7 +1,7 @@
 /**
  * `deno task test:runtimes`: the npm package where users run it. Builds and packs it, installs
  * the tarball into a scratch project under a temporary directory, and runs the round-trip suite
- * (`tests/runtimes/suite.ts`) on Deno, Node 24 (and the system Node when it is 20.16 or newer),
+ * (`tests/runtimes/suite.ts`) on Deno (this one and 2.5), Node 24 (and the system Node when it is 20.16 or newer),
  * Bun, and workerd with and without `nodejs_compat` (bundled with esbuild); then the
  * cross-runtime matrix (a cookie sealed on each runtime opens on every other), and `tsc` on a
  * consumer file with `moduleResolution` `bundler` and `nodenext`.
@@ -25,7 +25,11 @@ const PINS = {
   workerd: "1.20261117.1",
   esbuild: "0.28.2",
   typescript: "5.9.3",
+  // TypeScript 7 (the native compiler) too: it is stricter about `Uint8Array` generics.
+  typescript7: "npm:typescript@7.0.2",
 } as const;
+/** The Deno that Deno Deploy runs, from npm like the other runtimes. */
+const DEPLOY_DENO = "2.5.0";
 /** The hono the scratch project installs next to the package: the one deno.json pins. */
 const HONO = "4.13.19";
 /** The workerd compatibility date: recent enough for `process.getBuiltinModule`. */
@@ -76,6 +80,13 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Where the binary of a pinned package is. */
+function binary(name: string): string {
+  if (name === "typescript") return `${BIN}/tsc`;
+  if (name === "typescript7") return `${CACHE}/node_modules/typescript7/bin/tsc`;
+  return `${BIN}/${name}`;
+}
+
 /** Installs the pinned packages into the cache; returns why each missing one is missing. */
 async function installTools(): Promise<Map<string, string>> {
   await Deno.mkdir(CACHE, { recursive: true });
@@ -103,8 +114,7 @@ async function installTools(): Promise<Map<string, string>> {
     }
   }
   for (const name of Object.keys(PINS)) {
-    const bin = name === "typescript" ? "tsc" : name;
-    if (!missing.has(name) && !(await exists(`${BIN}/${bin}`))) {
+    if (!missing.has(name) && !(await exists(binary(name)))) {
       missing.set(name, `npm install ${name}@${PINS[name as keyof typeof PINS]} left no binary`);
     }
   }
@@ -315,6 +325,14 @@ function unless(tool: string, runtime: Runtime): Runtime {
 
 const runtimes: Runtime[] = [
   cliRuntime(`deno${Deno.version.deno}`, Deno.execPath(), ["run", "--allow-read", "--allow-env"]),
+  // What Deno Deploy runs, as .ci/run's second test pass does.
+  cliRuntime(`deno${DEPLOY_DENO}`, "npx", [
+    "--yes",
+    `deno@${DEPLOY_DENO}`,
+    "run",
+    "--allow-read",
+    "--allow-env",
+  ]),
   unless("node", cliRuntime(`node${PINS.node.split(".")[0]}`, `${BIN}/node`)),
   await systemNode(),
   unless("bun", cliRuntime("bun", `${BIN}/bun`)),
@@ -377,29 +395,43 @@ Deno.test({
   },
 });
 
-for (const resolution of ["bundler", "nodenext"] as const) {
-  Deno.test(`tsc ${PINS.typescript} type-checks a consumer with moduleResolution "${resolution}", without Deno or Node types`, async () => {
-    const module = resolution === "bundler" ? "esnext" : "nodenext";
-    const tsconfig = `${app}/tsconfig.${resolution}.json`;
-    await Deno.writeTextFile(
-      tsconfig,
-      JSON.stringify({
-        compilerOptions: {
-          target: "es2022",
-          module,
-          moduleResolution: resolution,
-          lib: ["es2022", "dom", "dom.iterable"],
-          types: [],
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-        },
-        files: ["src/runtimes/consumer.ts"],
-      }),
-    );
-    const out = await exec(`${BIN}/tsc`, ["-p", tsconfig], { cwd: app, check: false });
-    assert.equal(out.code, 0, `tsc failed:\n${out.stdout}${out.stderr}`);
-  });
+const compilers = [
+  { name: "typescript", version: PINS.typescript },
+  { name: "typescript7", version: PINS.typescript7.replace(/^npm:typescript@/, "") },
+];
+for (const compiler of compilers) {
+  for (const resolution of ["bundler", "nodenext"] as const) {
+    const why = missing.get(compiler.name);
+    Deno.test({
+      name:
+        `tsc ${compiler.version} type-checks a consumer with moduleResolution "${resolution}", without Deno or Node types${
+          why ? ` (SKIPPED: npm install failed: ${why})` : ""
+        }`,
+      ignore: why !== undefined,
+      async fn() {
+        const module = resolution === "bundler" ? "esnext" : "nodenext";
+        const tsconfig = `${app}/tsconfig.${compiler.name}.${resolution}.json`;
+        await Deno.writeTextFile(
+          tsconfig,
+          JSON.stringify({
+            compilerOptions: {
+              target: "es2022",
+              module,
+              moduleResolution: resolution,
+              lib: ["es2022", "dom", "dom.iterable"],
+              types: [],
+              strict: true,
+              noEmit: true,
+              skipLibCheck: false,
+            },
+            files: ["src/runtimes/consumer.ts"],
+          }),
+        );
+        const out = await exec(binary(compiler.name), ["-p", tsconfig], { cwd: app, check: false });
+        assert.equal(out.code, 0, `tsc failed:\n${out.stdout}${out.stderr}`);
+      },
+    });
+  }
 }
 
 Deno.test({
