@@ -17,6 +17,7 @@ import assert from "node:assert/strict";
 import { buildNpm } from "./build_npm.ts";
 import type { OpenedCookies, SealedCookies, SuiteReport } from "../tests/runtimes/suite.ts";
 import { BIG } from "../tests/runtimes/suite.ts";
+import { CookieJar } from "../tests/_cookie_jar.ts";
 
 /** Versions of the runtimes and tools, as npm packages. */
 const PINS = {
@@ -30,8 +31,13 @@ const PINS = {
 } as const;
 /** The Deno that Deno Deploy runs, from npm like the other runtimes. */
 const DEPLOY_DENO = "2.5.0";
-/** The hono the scratch project installs next to the package: the one deno.json pins. */
-const HONO = "4.13.19";
+const DENO_JSON = JSON.parse(
+  await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+) as { imports: Record<string, string> };
+/** What the scratch project installs next to the package: the versions deno.json pins. */
+const PEERS = ["hono", "@hono/node-server"].map((name) =>
+  DENO_JSON.imports[name]!.replace(/^npm:/, "")
+);
 /** The workerd compatibility date: recent enough for `process.getBuiltinModule`. */
 const COMPATIBILITY_DATE = "2025-09-01";
 
@@ -149,11 +155,15 @@ await Deno.writeTextFile(
   `${app}/package.json`,
   JSON.stringify({ name: "scratch", private: true, type: "module" }) + "\n",
 );
-await exec("npm", ["install", "--no-audit", "--no-fund", tarball, `hono@${HONO}`], { cwd: app });
+await exec("npm", ["install", "--no-audit", "--no-fund", tarball, ...PEERS], { cwd: app });
 for (const file of ["suite.ts", "cli.ts", "worker.ts", "consumer.ts"]) {
   await Deno.copyFile(`${ROOT}tests/runtimes/${file}`, `${app}/src/runtimes/${file}`);
 }
 await Deno.copyFile(`${ROOT}tests/_cookie_jar.ts`, `${app}/src/_cookie_jar.ts`);
+await Deno.mkdir(`${app}/examples`);
+for (const file of ["app.ts", "deno.ts", "node.ts", "bun.ts", "worker.ts"]) {
+  await Deno.copyFile(`${ROOT}examples/${file}`, `${app}/examples/${file}`);
+}
 
 // The suite for Node, Bun and Deno: the package and hono stay imports, resolved from the
 // scratch project's node_modules at run time, as in a user's project.
@@ -175,6 +185,17 @@ await exec(`${BIN}/esbuild`, [
   "--platform=browser",
   "--conditions=workerd,worker,browser",
   "--outfile=worker/worker.js",
+  "--log-level=warning",
+], { cwd: app });
+
+// The README's Workers example, bundled the same way.
+await exec(`${BIN}/esbuild`, [
+  "examples/worker.ts",
+  "--bundle",
+  "--format=esm",
+  "--platform=browser",
+  "--conditions=workerd,worker,browser",
+  "--outfile=worker/example.js",
   "--log-level=warning",
 ], { cwd: app });
 
@@ -215,31 +236,20 @@ function cliRuntime(name: string, command: string, prefix: string[] = []): Runti
   };
 }
 
-/** Runs `fn` against a workerd serving the worker bundle, then stops it. */
-async function withWorkerd<T>(
-  compat: boolean,
+/**
+ * Starts a server process listening on 127.0.0.1:`port`, waits until `readyPath` answers, runs
+ * `fn` against it, and stops it; its output is shown when something fails.
+ */
+async function withServer<T>(
+  command: string,
+  args: string[],
+  options: { cwd: string; port: number; env?: Record<string, string>; readyPath: string },
   fn: (url: string) => Promise<T>,
 ): Promise<T> {
-  const port = freePort();
-  const flags = compat ? `"nodejs_compat"` : "";
-  const config = `${app}/worker/${compat ? "compat" : "plain"}.capnp`;
-  await Deno.writeTextFile(
-    config,
-    `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [(name = "main", worker = .worker)],
-  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
-);
-const worker :Workerd.Worker = (
-  modules = [(name = "worker.js", esModule = embed "worker.js")],
-  compatibilityDate = "${COMPATIBILITY_DATE}",
-  compatibilityFlags = [${flags}],
-);
-`,
-  );
-  const child = new Deno.Command(`${BIN}/workerd`, {
-    args: ["serve", config],
-    cwd: `${app}/worker`,
+  const child = new Deno.Command(command, {
+    args,
+    cwd: options.cwd,
+    env: options.env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -248,34 +258,68 @@ const worker :Workerd.Worker = (
     new Response(child.stdout).text(),
     new Response(child.stderr).text(),
   ]);
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    let ready = false;
-    for (let i = 0; i < 100 && !ready; i++) {
-      try {
-        const res = await fetch(`${url}/readme`);
-        await res.body?.cancel();
-        ready = res.ok;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-    if (!ready) throw new Error("workerd did not start within 10 s");
-    return await fn(url);
-  } catch (error) {
-    child.kill("SIGTERM");
-    await child.status;
-    const [stdout, stderr] = await logs;
-    throw new Error(`${error}\nworkerd output:\n${stdout}\n${stderr}`);
-  } finally {
+  const stop = async () => {
     try {
       child.kill("SIGTERM");
     } catch {
       // Already stopped.
     }
     await child.status;
-    await logs;
+    return await logs;
+  };
+  const url = `http://127.0.0.1:${options.port}`;
+  let result: T;
+  try {
+    let ready = false;
+    for (let i = 0; i < 100 && !ready; i++) {
+      try {
+        const res = await fetch(`${url}${options.readyPath}`);
+        await res.body?.cancel();
+        ready = res.ok;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    if (!ready) throw new Error(`${command} ${args.join(" ")} did not start within 10 s`);
+    result = await fn(url);
+  } catch (error) {
+    const [stdout, stderr] = await stop();
+    throw new Error(`${error}\n${command} output:\n${stdout}\n${stderr}`);
   }
+  await stop();
+  return result;
+}
+
+/** Runs `fn` against a workerd serving a worker bundle, then stops it. */
+async function withWorkerd<T>(
+  compat: boolean,
+  fn: (url: string) => Promise<T>,
+  worker: { module: string; bindings?: string; readyPath?: string } = { module: "worker.js" },
+): Promise<T> {
+  const port = freePort();
+  const flags = compat ? `"nodejs_compat"` : "";
+  const config = `${app}/worker/${worker.module}.${compat ? "compat" : "plain"}.capnp`;
+  await Deno.writeTextFile(
+    config,
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .worker)],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+);
+const worker :Workerd.Worker = (
+  modules = [(name = "worker.js", esModule = embed "${worker.module}")],
+  compatibilityDate = "${COMPATIBILITY_DATE}",
+  compatibilityFlags = [${flags}],
+  bindings = [${worker.bindings ?? ""}],
+);
+`,
+  );
+  return await withServer(
+    `${BIN}/workerd`,
+    ["serve", config],
+    { cwd: `${app}/worker`, port, readyPath: worker.readyPath ?? "/readme" },
+    fn,
+  );
 }
 
 async function json<T>(res: Response): Promise<T> {
@@ -458,3 +502,74 @@ console.log(JSON.stringify(loaded));
     assert.ok(counts.every((count) => count > 0), `an entry exported nothing: ${counts}`);
   },
 });
+
+// ---- the README's example app ----------------------------------------------------------------
+
+const EXAMPLE_SECRET = "the README example's secret, 32 bytes or more";
+
+/** A browser's visit to the example app: count, log in (with a flash), log out. */
+async function visitExample(url: string): Promise<void> {
+  const jar = new CookieJar();
+  const text = async (res: Response) => {
+    assert.equal(res.status, 200, `${res.url} answered ${res.status}`);
+    return await res.text();
+  };
+  const redirect = async (res: Response) => {
+    assert.equal(res.status, 303);
+    await res.body?.cancel();
+  };
+  assert.equal(await text(await jar.fetch(`${url}/`)), "Hello stranger, visit 1");
+  assert.equal(await text(await jar.fetch(`${url}/`)), "Hello stranger, visit 2");
+  await redirect(await jar.fetch(`${url}/login/Ada`, { method: "POST" }));
+  assert.equal(await text(await jar.fetch(`${url}/`)), "Welcome! Hello Ada, visit 3");
+  assert.equal(await text(await jar.fetch(`${url}/`)), "Hello Ada, visit 4");
+  await redirect(await jar.fetch(`${url}/logout`, { method: "POST" }));
+  assert.deepEqual(jar.names, []);
+  assert.equal(await text(await jar.fetch(`${url}/`)), "Hello stranger, visit 1");
+}
+
+function exampleOn(name: string, command: string, args: string[], tool?: string) {
+  const why = tool ? missing.get(tool) : undefined;
+  Deno.test({
+    name: `the README's example app serves on ${name}${
+      why ? ` (SKIPPED: npm install ${tool} failed: ${why})` : ""
+    }`,
+    ignore: why !== undefined,
+    sanitizeResources: false,
+    async fn() {
+      const port = freePort();
+      await withServer(command, args, {
+        cwd: app,
+        port,
+        env: { SESSION_SECRET: EXAMPLE_SECRET, PORT: String(port) },
+        readyPath: "/",
+      }, visitExample);
+    },
+  });
+}
+
+exampleOn(`deno${Deno.version.deno}`, Deno.execPath(), [
+  "run",
+  "--allow-net",
+  "--allow-env",
+  "examples/deno.ts",
+]);
+exampleOn(`node${PINS.node.split(".")[0]}`, `${BIN}/node`, ["examples/node.ts"], "node");
+exampleOn("bun", `${BIN}/bun`, ["examples/bun.ts"], "bun");
+for (const compat of [false, true]) {
+  const name = compat ? "workerd-nodejs_compat" : "workerd";
+  Deno.test({
+    name: `the README's example app serves on ${name}${
+      missing.has("workerd") ? ` (SKIPPED: npm install workerd failed)` : ""
+    }`,
+    ignore: missing.has("workerd"),
+    sanitizeResources: false,
+    async fn() {
+      await withWorkerd(compat, visitExample, {
+        module: "example.js",
+        bindings: `(name = "SESSION_SECRET", text = "${EXAMPLE_SECRET}")`,
+        readyPath: "/",
+      });
+    },
+  });
+}
