@@ -19,7 +19,7 @@ let found: NodeCrypto | null | undefined;
  *
  * @returns The module, or `undefined` where the runtime offers no synchronous way to it.
  *
- * @example
+ * @example Finding node:crypto where the runtime has it
  * ```ts
  * import assert from "node:assert/strict";
  * import { nodeCrypto } from "./_node_crypto.ts";

@@ -44,6 +44,8 @@ export class SessionError extends Error {
   readonly code: SessionErrorCode;
 
   /**
+   * Creates an error with a stable code.
+   *
    * @param code The stable code.
    * @param message What could not be done and why.
    * @param options `cause`, kept for logs and never shown to clients.
@@ -86,6 +88,8 @@ export class InvalidSessionError extends SessionError {
   readonly reason: InvalidReason;
 
   /**
+   * Creates the error for a value that did not open.
+   *
    * @param reason Why the value was refused.
    * @param options `cause`, the underlying failure.
    */
@@ -116,6 +120,8 @@ export class SessionTooLargeError extends SessionError {
   readonly limit: number;
 
   /**
+   * Creates the error for a session larger than its cookies allow.
+   *
    * @param size Bytes the session cookies would need.
    * @param limit Bytes the configured cookies allow.
    */
@@ -147,6 +153,8 @@ export class SessionConfigError extends SessionError {
   readonly option: string;
 
   /**
+   * Creates the error for a wrong option.
+   *
    * @param option The option at fault.
    * @param problem What is wrong with it and how to fix it.
    */

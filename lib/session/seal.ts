@@ -210,7 +210,11 @@ export function assertUnexpired(
 export class Sealer {
   readonly #ring: Keyring;
 
-  /** @param ring Derived keys, newest first. */
+  /**
+   * Internal: use {@linkcode createSealer}, which derives the keyring.
+   *
+   * @param ring Derived keys, newest first.
+   */
   constructor(ring: Keyring) {
     this.#ring = ring;
   }

@@ -92,6 +92,8 @@ export class Session<Data extends SessionData = SessionData> {
   #renewed = false;
 
   /**
+   * Internal: the middleware creates one per request.
+   *
    * @param load Opens the request's cookie; called at most once, on first use.
    * @param timing Lifetime settings.
    * @param clock Current time in milliseconds.
