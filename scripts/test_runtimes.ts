@@ -503,6 +503,28 @@ console.log(JSON.stringify(loaded));
   },
 });
 
+Deno.test("esbuild bundles every entry to CommonJS, and the bundle loads with require()", async () => {
+  const entries = ["", "/kv", "/flask", "/seal", "/xaes"];
+  await Deno.writeTextFile(
+    `${app}/src/all.ts`,
+    entries.map((e, i) => `export * as entry${i} from "@sealed/sessions${e}";`).join("\n") + "\n",
+  );
+  await exec(`${BIN}/esbuild`, [
+    "src/all.ts",
+    "--bundle",
+    "--format=cjs",
+    "--platform=node",
+    "--outfile=all.cjs",
+    "--log-level=warning",
+  ], { cwd: app });
+  const out = await exec("node", [
+    "-e",
+    "const all = require('./all.cjs'); console.log(typeof all.entry0.session)",
+  ], { cwd: app, check: false });
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout.trim(), "function");
+});
+
 // ---- the README's example app ----------------------------------------------------------------
 
 const EXAMPLE_SECRET = "the README example's secret, 32 bytes or more";
