@@ -108,14 +108,19 @@ async function installTools(): Promise<Map<string, string>> {
       check: false,
     });
     if (all.code !== 0) {
-      // One at a time, so that one runtime that cannot be installed does not stop the others.
+      // One at a time, so that one runtime that cannot be installed does not stop the others:
+      // each that installs is saved to the manifest, so later ones keep it.
+      await Deno.writeTextFile(`${CACHE}/package.json`, '{ "private": true }\n');
       for (const [name, version] of Object.entries(PINS)) {
         const one = await exec(
           "npm",
-          ["install", "--no-audit", "--no-fund", "--no-save", `${name}@${version}`],
+          ["install", "--no-audit", "--no-fund", "--save-exact", `${name}@${version}`],
           { cwd: CACHE, check: false },
         );
-        if (one.code !== 0) missing.set(name, one.stderr.trim().split("\n").at(-1) ?? "");
+        if (one.code !== 0) {
+          const lines = one.stderr.trim().split("\n");
+          missing.set(name, lines.find((line) => /npm error/.test(line)) ?? lines[0] ?? "");
+        }
       }
     }
   }
