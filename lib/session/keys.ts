@@ -7,7 +7,7 @@
  */
 
 import { sameBytes } from "./_bytes.ts";
-import { nodeCrypto } from "./_node_crypto.ts";
+import { nodeCrypto, nodeCryptoIsCheap } from "./_node_crypto.ts";
 import { SessionConfigError } from "./errors.ts";
 import { prepareXaesKey, type XaesBackend, type XaesKey } from "./xaes.ts";
 
@@ -93,7 +93,9 @@ export function secretBytes(secrets: readonly Secret[], option = "secrets"): Uin
 }
 
 async function hkdf(ikm: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array> {
-  const node = nodeCrypto();
+  // Where loading node:crypto is costly (Deno 2.9+), Web Crypto's HKDF (same output) lets a
+  // server start without it.
+  const node = nodeCryptoIsCheap() ? nodeCrypto() : undefined;
   if (node) return new Uint8Array(node.hkdfSync("sha256", ikm, HKDF_SALT, info, length));
   const base = await crypto.subtle.importKey(
     "raw",
