@@ -6,14 +6,22 @@
  * server first). Contenders are interleaved run by run, in a rotating order, so that load from
  * other processes on the machine spreads over all of them; the tables report medians.
  *
+ * Besides the CPU time each server had used by its first answer (steadier than wall time on a
+ * busy machine), the bare app and the service also run bundled into one file (`deno bundle`),
+ * which shows what loading many modules costs.
+ *
  * Then a breakdown of where the service's start goes, from `bench/cold/_probe.ts` run in fresh
- * processes: the runtime's own start, each module group's loading and evaluation, the
- * `node:crypto` lookup, key derivation, the first seal and open, and the first request through
- * the app. Prints Markdown and writes it to `bench/RESULTS-cold.md`.
+ * processes: the runtime's own start, each module group's loading and evaluation, key
+ * derivation, the first requests through the app; and the parts on their own (each backend's
+ * first seal and open, loading `node:crypto`, the first page, what only some modes load).
+ * Prints Markdown and writes it to `bench/RESULTS-cold.md`.
  *
  * ```sh
  * deno run -A bench/cold.ts                 # 9 runs
  * BENCH_COLD_RUNS=15 deno run -A bench/cold.ts
+ * # Another Deno for the servers (e.g. what Deno Deploy runs), into another file:
+ * BENCH_COLD_DENO=/path/to/deno-2.5 BENCH_COLD_RESULTS=bench/RESULTS-cold-deno2.5.md \
+ *   deno run -A bench/cold.ts
  * ```
  *
  * Exits with code 1 when a server fails to start or answers wrongly.
@@ -21,10 +29,21 @@
  * @module
  */
 
-import { median, PART_STEPS, type ProbeReport, START_STEPS } from "./cold/_probe_report.ts";
+import {
+  median,
+  PART_STEPS,
+  type ProbeOutput,
+  type ProbeReport,
+  START_STEPS,
+} from "./cold/_probe_report.ts";
 
 const ROOT_DIR = decodeURIComponent(new URL("../", import.meta.url).pathname);
-const RESULTS_FILE = new URL("./RESULTS-cold.md", import.meta.url);
+const RESULTS_FILE = new URL(
+  Deno.env.get("BENCH_COLD_RESULTS") ?? "./RESULTS-cold.md",
+  new URL("../", import.meta.url),
+);
+/** The Deno that runs the servers and probes: `BENCH_COLD_DENO`, else this one. */
+const DENO = Deno.env.get("BENCH_COLD_DENO") ?? Deno.execPath();
 const KV_DIR = ".data/bench-cold";
 const SECRET = "9c3b1f5e7a0d2c4b6e8f1a3c5e7b9d0f2a4c6e8b0d1f3a5c7e9b2d4f6a8c0e1b";
 const FLASK_KEY = "flask secret key of the cold-start benchmark";
@@ -81,7 +100,39 @@ const CONTENDERS: readonly Contender[] = [
     SESSION_STORE: "kv",
   }),
   service("flask", "service, Flask bridge (migrate)", { FLASK_SECRET_KEY: FLASK_KEY }),
+  {
+    key: "bareBundle",
+    label: "bare Hono + secureHeaders(), one file (`deno bundle`)",
+    args: ["run", "-A", `${KV_DIR}/bare.js`],
+    env: { PORT: "0" },
+  },
+  {
+    key: "cookieBundle",
+    label: "service, cookie mode, one file (`deno bundle`)",
+    args: ["run", ...START_FLAGS, `${KV_DIR}/main.js`],
+    env: SERVICE_ENV,
+  },
 ];
+
+/** Bundles the two servers that also run as one file: what module loading costs, by contrast. */
+async function bundle(): Promise<void> {
+  for (
+    const [entry, out] of [["bench/load/bare_secure_headers.ts", "bare.js"], ["main.ts", "main.js"]]
+  ) {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["bundle", "--quiet", "--platform", "deno", "-o", `${KV_DIR}/${out}`, entry!],
+      cwd: ROOT_DIR,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!output.success) {
+      throw new BenchError(
+        `deno bundle ${entry} failed: ${new TextDecoder().decode(output.stderr)}`,
+      );
+    }
+  }
+}
 
 type Kind = "seal" | "open";
 
@@ -90,6 +141,11 @@ interface Sample {
   readyMs: number;
   /** Spawn to the end of the first response. */
   firstMs: number;
+  /**
+   * CPU time the server's threads had used by then (Linux `schedstat`): less disturbed by
+   * other work on the machine than the wall time, which also counts waiting for a core.
+   */
+  cpuMs: number | undefined;
 }
 
 class BenchError extends Error {}
@@ -104,7 +160,7 @@ async function coldStart(
   request: (port: number) => Promise<Response>,
   check: (response: Response, body: string) => boolean,
 ): Promise<Sample> {
-  const command = new Deno.Command(Deno.execPath(), {
+  const command = new Deno.Command(DENO, {
     args: contender.args,
     env: contender.env,
     cwd: ROOT_DIR,
@@ -132,10 +188,11 @@ async function coldStart(
     const response = await request(port);
     const body = await response.text();
     const firstMs = performance.now() - start;
+    const cpuMs = await cpuTime(child.pid);
     if (!check(response, body)) {
       throw new BenchError(`${contender.label}: unexpected answer ${response.status}: ${body}`);
     }
-    return { readyMs, firstMs };
+    return { readyMs, firstMs, cpuMs };
   } finally {
     reader.cancel().catch(() => {});
     try {
@@ -145,6 +202,21 @@ async function coldStart(
     }
     await child.status;
     await stderr.catch(() => "");
+  }
+}
+
+/** CPU time used so far by all threads of a process, from Linux's `schedstat`. */
+async function cpuTime(pid: number): Promise<number | undefined> {
+  try {
+    let total = 0;
+    for await (const task of Deno.readDir(`/proc/${pid}/task`)) {
+      const text = await Deno.readTextFile(`/proc/${pid}/task/${task.name}/schedstat`)
+        .catch(() => "0");
+      total += Number(text.split(" ", 1)[0]);
+    }
+    return total / 1e6;
+  } catch {
+    return undefined;
   }
 }
 
@@ -179,9 +251,10 @@ async function cookieOf(contender: Contender): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // The breakdown
 
-async function probe(mode: "start" | "parts"): Promise<ProbeReport> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...START_FLAGS, "bench/cold/_probe.ts", mode],
+async function probe(mode: "start" | "parts"): Promise<ProbeOutput> {
+  const output = await new Deno.Command(DENO, {
+    // -A: Deno reads a thread's CPU time under /proc only with every permission.
+    args: ["run", "-A", "bench/cold/_probe.ts", mode],
     env: { SESSION_SECRET: SECRET },
     cwd: ROOT_DIR,
     stdin: "null",
@@ -192,12 +265,22 @@ async function probe(mode: "start" | "parts"): Promise<ProbeReport> {
   if (!output.success) {
     throw new BenchError(`probe failed: ${new TextDecoder().decode(output.stderr)}`);
   }
-  return JSON.parse(text) as ProbeReport;
+  return JSON.parse(text) as ProbeOutput;
+}
+
+async function denoVersion(): Promise<string> {
+  const output = await new Deno.Command(DENO, { args: ["--version"], stdout: "piped" }).output();
+  return new TextDecoder().decode(output.stdout).split(/\s+/)[1] ?? "?";
+}
+
+/** The one-minute load average (Linux), to say how busy the machine was. */
+async function loadAverage(): Promise<string> {
+  return (await Deno.readTextFile("/proc/loadavg").catch(() => "n/a")).split(" ", 1)[0]!;
 }
 
 async function emptyStart(): Promise<number> {
   const start = performance.now();
-  const output = await new Deno.Command(Deno.execPath(), {
+  const output = await new Deno.Command(DENO, {
     args: ["run", "bench/cold/_empty.ts"],
     cwd: ROOT_DIR,
     stdin: "null",
@@ -225,15 +308,18 @@ async function main(): Promise<void> {
 }
 
 async function run(): Promise<void> {
-  console.error(`deno ${Deno.version.deno}; ${RUNS} runs; warming up and making cookies…`);
+  const version = await denoVersion();
+  console.error(`deno ${version}; ${RUNS} runs; warming up and making cookies…`);
+  const loadBefore = await loadAverage();
+  await bundle();
   // Also warms the module cache: each contender starts twice before any sample.
   const cookies = new Map<string, string>();
   for (const contender of CONTENDERS) cookies.set(contender.key, await cookieOf(contender));
 
   const samples = new Map<string, Sample[]>();
   const empty: number[] = [];
-  const starts: ProbeReport[] = [];
-  const parts: ProbeReport[] = [];
+  const starts: ProbeOutput[] = [];
+  const parts: ProbeOutput[] = [];
   for (let run = 0; run < RUNS; run++) {
     // Rotating order: no contender always follows the same neighbour.
     const order = CONTENDERS.map((_, i) => CONTENDERS[(i + run) % CONTENDERS.length]!);
@@ -252,23 +338,36 @@ async function run(): Promise<void> {
     console.error(`run ${run + 1}/${RUNS} done`);
   }
 
-  const pick = (key: string, kind: Kind, field: keyof Sample) =>
+  const pick = (key: string, kind: Kind, field: "readyMs" | "firstMs") =>
     median(samples.get(`${key}:${kind}`)!.map((sample) => sample[field]));
   const bare = { seal: pick("bare", "seal", "firstMs"), open: pick("bare", "open", "firstMs") };
 
   const lines: string[] = [];
   lines.push("# Cold start", "");
   lines.push(
-    `Deno ${Deno.version.deno}, ${RUNS} runs, medians, module cache warm; generated by ` +
+    `Deno ${version}, ${RUNS} runs, medians, module cache warm; load average ${loadBefore} ` +
+      `before the run and ${await loadAverage()} after, on ${navigator.hardwareConcurrency} ` +
+      "cores; generated by " +
       "`deno task bench:cold` (`bench/cold.ts`). Spawn of `deno run` (the service with the " +
       "`start` task's flags) to the end of the first response; requests send a browser's " +
       "`Accept` (the service answers with HTML pages). The machine was shared with other " +
       "work, so compare the columns of one table, not figures across runs.",
     "",
   );
+  const cpu = (key: string, kind: Kind) => {
+    const values = samples.get(`${key}:${kind}`)!.map((sample) => sample.cpuMs);
+    return values.every((value) => value !== undefined) ? median(values as number[]) : undefined;
+  };
+  const cpuCell = (key: string, kind: Kind) => {
+    const mine = cpu(key, kind);
+    const base = cpu("bare", kind);
+    return mine === undefined || base === undefined
+      ? "n/a"
+      : `${fmt(mine)} ms (${signed(mine - base)})`;
+  };
   lines.push(
-    "| server | listening | first seal (`POST /greeting`) | vs bare | first open (`GET /session-data`) | vs bare |",
-    "|---|---:|---:|---:|---:|---:|",
+    "| server | listening | first seal (`POST /greeting`) | vs bare | its CPU (vs bare) | first open (`GET /session-data`) | vs bare | its CPU (vs bare) |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
   );
   for (const contender of CONTENDERS) {
     const seal = pick(contender.key, "seal", "firstMs");
@@ -279,7 +378,8 @@ async function run(): Promise<void> {
     ].map((sample) => sample.readyMs));
     lines.push(
       `| ${contender.label} | ${fmt(ready)} ms | ${fmt(seal)} ms | ${signed(seal - bare.seal)} | ` +
-        `${fmt(open)} ms | ${signed(open - bare.open)} |`,
+        `${cpuCell(contender.key, "seal")} | ${fmt(open)} ms | ${signed(open - bare.open)} | ` +
+        `${cpuCell(contender.key, "open")} |`,
     );
   }
   const cookieSeal = pick("cookie", "seal", "firstMs") - bare.seal;
@@ -294,11 +394,17 @@ async function run(): Promise<void> {
     "",
   );
 
-  const table = (steps: readonly (readonly [string, string])[], reports: ProbeReport[]) => {
-    for (const [step, label] of steps) {
+  const table = (steps: readonly (readonly [string, string])[], outputs: ProbeOutput[]) => {
+    const column = (reports: ProbeReport[], step: string) => {
       const values = reports.map((report) => report[step as keyof ProbeReport])
-        .filter((value): value is number => value !== undefined);
-      if (values.length > 0) lines.push(`| ${label} | ${fmt(median(values))} ms |`);
+        .filter((value): value is number => value !== undefined && !Number.isNaN(value));
+      return values.length > 0 ? `${fmt(median(values))} ms` : undefined;
+    };
+    for (const [step, label] of steps) {
+      const wall = column(outputs.map((output) => output.wall), step);
+      if (wall === undefined) continue;
+      const cpu = column(outputs.map((output) => output.cpu), step) ?? "n/a";
+      lines.push(`| ${label} | ${wall} | ${cpu} |`);
     }
   };
   lines.push("## Where the service's start goes", "");
@@ -308,9 +414,11 @@ async function run(): Promise<void> {
       "is what that group adds (cache read, compile and evaluation). Requests go through " +
       "`app.request()`, without a socket.",
     "",
-    "| step | median |",
-    "|---|---:|",
-    `| runtime start (\`deno run\` of an empty script, spawn to exit) | ${fmt(median(empty))} ms |`,
+    "| step | wall | main thread CPU |",
+    "|---|---:|---:|",
+    `| runtime start (\`deno run\` of an empty script, spawn to exit) | ${
+      fmt(median(empty))
+    } ms | |`,
   );
   table(START_STEPS, starts);
   lines.push("");
@@ -320,8 +428,8 @@ async function run(): Promise<void> {
       "key derivation, seal and open when first used, the cost of loading `node:crypto`, the " +
       "first page render, and what only some configurations load.",
     "",
-    "| part | median |",
-    "|---|---:|",
+    "| part | wall | main thread CPU |",
+    "|---|---:|---:|",
   );
   table(PART_STEPS, parts);
   lines.push("");

@@ -13,14 +13,26 @@
  * @module
  */
 
-import type { ProbeReport, Step } from "./_probe_report.ts";
+import type { ProbeOutput, ProbeReport, Step } from "./_probe_report.ts";
 
 const report: ProbeReport = {};
+const cpu: ProbeReport = {};
+
+/** CPU time of the main thread (where JavaScript and module loading run), in ms (Linux). */
+function threadCpu(): number {
+  try {
+    return Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ", 1)[0]) / 1e6;
+  } catch {
+    return NaN;
+  }
+}
 
 async function time<T>(step: Step, work: () => T | Promise<T>): Promise<T> {
+  const cpuStart = threadCpu();
   const start = performance.now();
   const result = await work();
   report[step] = performance.now() - start;
+  cpu[step] = threadCpu() - cpuStart;
   return result;
 }
 
@@ -36,6 +48,7 @@ const record = (name: string) => ({
 
 async function start(): Promise<void> {
   const importsStart = performance.now();
+  const importsCpu = threadCpu();
   await time("hono", () => import("hono"));
   await time("jsx", () => Promise.all([import("hono/jsx/jsx-runtime"), import("hono/html")]));
   await time("sessionCore", () => import("../../lib/session/middleware.ts"));
@@ -44,6 +57,7 @@ async function start(): Promise<void> {
   const { createApp } = await time("app", () => import("../../routes/app.tsx"));
   await time("main", () => import("../../main.ts"));
   report.imports = performance.now() - importsStart;
+  cpu.imports = threadCpu() - importsCpu;
 
   const config = await time(
     "loadConfig",
@@ -107,4 +121,4 @@ async function parts(): Promise<void> {
 }
 
 await (Deno.args[0] === "parts" ? parts() : start());
-console.log(JSON.stringify(report));
+console.log(JSON.stringify({ wall: report, cpu } satisfies ProbeOutput));

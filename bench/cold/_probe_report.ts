@@ -47,6 +47,12 @@ export type Step = (typeof START_STEPS)[number][0] | (typeof PART_STEPS)[number]
 /** Milliseconds per step. */
 export type ProbeReport = Partial<Record<Step, number>>;
 
+/** What the probe prints: wall time and the main thread's CPU time per step. */
+export interface ProbeOutput {
+  wall: ProbeReport;
+  cpu: ProbeReport;
+}
+
 /**
  * The median of some numbers.
  *
