@@ -39,7 +39,7 @@ import {
 
 const ROOT_DIR = decodeURIComponent(new URL("../", import.meta.url).pathname);
 const RESULTS_FILE = new URL(
-  Deno.env.get("BENCH_COLD_RESULTS") ?? "./RESULTS-cold.md",
+  Deno.env.get("BENCH_COLD_RESULTS") ?? "bench/RESULTS-cold.md",
   new URL("../", import.meta.url),
 );
 /** The Deno that runs the servers and probes: `BENCH_COLD_DENO`, else this one. */

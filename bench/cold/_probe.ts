@@ -94,6 +94,8 @@ async function parts(): Promise<void> {
     "webHkdf",
     () => createSealer({ secrets: [SECRET], backend: "webcrypto" }),
   );
+  const secrets = [SECRET, `${SECRET} (old)`, `${SECRET} (older)`];
+  await time("webHkdf3", () => createSealer({ secrets, backend: "webcrypto" }));
   const webSealed = await time("webSeal", () => web.seal(record("Ada"), "session"));
   await time("webOpen", () => web.open(webSealed, "session"));
 
@@ -101,6 +103,7 @@ async function parts(): Promise<void> {
   await time("nodeCrypto", () => nodeCrypto());
   const node = await time("nodeHkdf", () => createSealer({ secrets: [SECRET], backend: "node" }));
   const sealed = await time("nodeSeal", () => node.sealSync(record("Ada"), "session"));
+  await time("nodeHkdf3", () => createSealer({ secrets, backend: "node" }));
   await time("nodeSecondSeal", () => node.sealSync(record("Grace"), "session"));
   await time("nodeOpen", () => node.openSync(sealed, "session"));
 

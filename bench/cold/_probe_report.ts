@@ -27,10 +27,12 @@ export const START_STEPS = [
 /** Parts measured on their own, each in a fresh process or as the first of its kind. */
 export const PART_STEPS = [
   ["webHkdf", 'key derivation over Web Crypto (`backend: "webcrypto"`, first call)'],
+  ["webHkdf3", "then three secrets over Web Crypto (rotation: each secret is derived at set-up)"],
   ["webSeal", "first seal over Web Crypto"],
   ["webOpen", "first open over Web Crypto"],
   ["nodeCrypto", "loading `node:crypto` (`process.getBuiltinModule`)"],
   ["nodeHkdf", "key derivation over `node:crypto` (`hkdfSync`, first call after loading)"],
+  ["nodeHkdf3", "then three secrets over `node:crypto`"],
   ["nodeSeal", "first seal over `node:crypto`"],
   ["nodeSecondSeal", "second seal over `node:crypto`"],
   ["nodeOpen", "first open over `node:crypto`"],
