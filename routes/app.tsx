@@ -9,7 +9,10 @@
 import { type Context, Hono } from "hono";
 import type { Child } from "hono/jsx";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { session, type SessionEnv, SessionError, type SessionOptions } from "../lib/mod.ts";
+// The session modules themselves, not lib/mod.ts: the public entry also loads the Flask codec
+// and the KV layers, which this app imports only when configured (routes/server_side.ts).
+import { session, type SessionEnv, type SessionOptions } from "../lib/session/middleware.ts";
+import { SessionError } from "../lib/session/errors.ts";
 import { discardBody, readFields } from "./body.ts";
 import { describeErrors, type Greeting, validateGreeting } from "./greeting.ts";
 import { PRIVATE_HEADERS, SECURITY_HEADERS } from "./headers.ts";
@@ -132,7 +135,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.get("/favicon.ico", (c) => c.body(null, 204, FAVICON_HEADERS));
 
   app.get("/", sessions, (c) => {
-    return sendPage(c, 200, <HomePage greeting={c.get("session").data} />);
+    return sendPage(c, 200, HomePage({ greeting: c.get("session").data }));
   });
 
   app.post("/greeting", sessions, async (c) => {
@@ -151,7 +154,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       }
       if (format === "text") return c.text(messages.join("\n"), 400, PRIVATE_HEADERS);
       // The session is not even read: a junk cookie must not be cleared by a refused post.
-      const page = <HomePage values={body.fields} errors={result.errors} />;
+      const page = HomePage({ values: body.fields, errors: result.errors });
       return sendPage(c, 400, page);
     }
 
@@ -162,7 +165,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     const text = `Hello ${fullName(greeting)}`;
     if (format === "json") return c.json({ greeting: text }, 200, PRIVATE_HEADERS);
     if (format === "text") return c.text(text, 200, PRIVATE_HEADERS);
-    return sendPage(c, 200, <GreetingPage greeting={greeting} />);
+    return sendPage(c, 200, GreetingPage({ greeting }));
   });
   app.all("/greeting", methodNotAllowed("POST"));
 
@@ -174,7 +177,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       return c.json(json, 200, PRIVATE_HEADERS);
     }
     if (format === "text") return c.text(sessionDataLine(data), 200, PRIVATE_HEADERS);
-    return sendPage(c, 200, <SessionDataPage greeting={data} />);
+    return sendPage(c, 200, SessionDataPage({ greeting: data }));
   });
 
   app.post("/logout", sessions, (c) => {
@@ -229,7 +232,8 @@ function methodNotAllowed(allow: string) {
 
 // The pages' components are all synchronous, so rendering to a string here is safe, and it
 // spares Hono's asynchronous callback resolution that `c.html(<Page />)` runs on every
-// request (measured: about twice as fast for GET /session-data's page).
+// request (measured: about twice as fast for GET /session-data's page). Pages are called as
+// functions, never as `<Page />`: see routes/pages.tsx for why no JSX node is rendered.
 function sendPage(c: Ctx, status: ContentfulStatusCode, page: Child): Response {
   return c.html(String(page), status, PRIVATE_HEADERS);
 }
@@ -244,5 +248,5 @@ function sendMessage(
   const format = preferredFormat(c.req.header("accept"));
   if (format === "json") return c.json({ error: messages.join(" ") }, status, PRIVATE_HEADERS);
   if (format === "text") return c.text(messages.join("\n"), status, PRIVATE_HEADERS);
-  return sendPage(c, status, <MessagePage title={title} messages={messages} />);
+  return sendPage(c, status, MessagePage({ title, messages }));
 }

@@ -6,7 +6,6 @@
  */
 
 import type { SessionOptions } from "../lib/mod.ts";
-import { kvRevocation, kvStore } from "../lib/kv/mod.ts";
 import type { AppConfig } from "./config.ts";
 
 /** Session options beyond secrets and lifetime, and what to close on shutdown. */
@@ -46,6 +45,8 @@ export async function serverSideOptions(
       const folder = path.replace(/[^/\\]*$/, "");
       if (folder) await Deno.mkdir(folder, { recursive: true });
     }
+    // Imported only in KV modes: a cookie-mode start never loads the KV layers.
+    const { kvRevocation, kvStore } = await import("../lib/kv/mod.ts");
     kv = await Deno.openKv(path);
     session.revocation = kvRevocation(kv);
     if (config.store) session.store = kvStore(kv);

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { nodeBuiltin } from "./_node_builtin.ts";
+import { lazyBuiltin } from "./_node_builtin.ts";
 
 /**
  * The largest payload read or written: 256 KiB of JSON, far beyond the ~4 KB a browser keeps in
@@ -19,9 +19,9 @@ export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 type NodeZlib = typeof import("node:zlib");
 
-// Found synchronously (no top-level await), so that the library still loads, and loads from
-// CommonJS, on runtimes without `node:` modules.
-const nodeZlib = nodeBuiltin<NodeZlib>("node:zlib", ["deflateSync", "inflateSync"]);
+// Found on first use, synchronously, so that the library still loads on runtimes without
+// `node:` modules and importing it loads nothing.
+const nodeZlib = lazyBuiltin<NodeZlib>("node:zlib", (m) => typeof m.inflateSync === "function");
 
 /**
  * Compresses as Python's `zlib.compress(data)` (level 6, 32 KiB window). The bytes may differ
@@ -41,7 +41,8 @@ const nodeZlib = nodeBuiltin<NodeZlib>("node:zlib", ["deflateSync", "inflateSync
  * ```
  */
 export function deflate(data: Uint8Array): Promise<Uint8Array> {
-  if (nodeZlib) return Promise.resolve(plain(nodeZlib.deflateSync(data, { level: 6 })));
+  const zlib = nodeZlib();
+  if (zlib) return Promise.resolve(plain(zlib.deflateSync(data, { level: 6 })));
   return deflateWithStreams(data);
 }
 
@@ -67,11 +68,12 @@ export function inflateBounded(
   data: Uint8Array,
   maxBytes: number,
 ): Promise<Uint8Array | undefined> {
-  if (!nodeZlib) return inflateWithStreams(data, maxBytes);
+  const zlib = nodeZlib();
+  if (!zlib) return inflateWithStreams(data, maxBytes);
   try {
     // maxOutputLength makes zlib stop (RangeError) once the output grows past the bound,
     // instead of inflating everything first.
-    return Promise.resolve(plain(nodeZlib.inflateSync(data, { maxOutputLength: maxBytes })));
+    return Promise.resolve(plain(zlib.inflateSync(data, { maxOutputLength: maxBytes })));
   } catch {
     return Promise.resolve(undefined);
   }

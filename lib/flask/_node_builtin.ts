@@ -1,8 +1,7 @@
 /**
- * Finds a `node:` built-in synchronously, without a top-level `await`, so that the Flask codec
- * loads in one step (and from CommonJS `require()`): `process.getBuiltinModule` (Deno 2,
- * Node 20.16+, Bun, workerd with `nodejs_compat`) returns it at once. Runtimes without it get
- * `undefined`, and the callers fall back to Web Crypto and Compression Streams.
+ * Node built-ins for the Flask codec, found synchronously on first use: no top-level `await`
+ * when the codec is imported, and nothing loaded until a cookie is signed or compressed (on
+ * Deno 2.9+ the first touch of a Node built-in costs tens of milliseconds).
  *
  * @module
  */
@@ -10,30 +9,41 @@
 type BuiltinLoader = { getBuiltinModule?: (id: string) => unknown };
 
 /**
- * The built-in module `id` of this runtime, when it offers one with the functions `needs`.
+ * A getter for a Node built-in: looks it up through `process.getBuiltinModule` on its first
+ * call and remembers the answer.
  *
- * @param id The module specifier, such as `node:zlib`.
- * @param needs Function names the module must have to be usable.
- * @returns The module, or `undefined` where there is no synchronous way to a usable one.
+ * @typeParam T The module's type.
+ * @param id The module id, e.g. `node:zlib`.
+ * @param usable Whether the module found has what the caller needs.
+ * @returns The getter; it returns `undefined` where the runtime has no such module.
  *
- * @example Finding node:zlib where the runtime has it
+ * @example Looking node:zlib up once
  * ```ts
  * import assert from "node:assert/strict";
- * import { nodeBuiltin } from "./_node_builtin.ts";
+ * import { lazyBuiltin } from "./_node_builtin.ts";
  *
- * const zlib = nodeBuiltin<typeof import("node:zlib")>("node:zlib", ["inflateSync"]);
- * if (zlib) assert.equal(typeof zlib.inflateSync, "function");
- * assert.equal(nodeBuiltin("node:zlib", ["noSuchFunction"]), undefined);
+ * const zlib = lazyBuiltin<typeof import("node:zlib")>(
+ *   "node:zlib",
+ *   (m) => typeof m.inflateSync === "function",
+ * );
+ * assert.equal(zlib(), zlib());
  * ```
  */
-export function nodeBuiltin<T>(id: string, needs: readonly string[]): T | undefined {
-  try {
-    const process = (globalThis as { process?: BuiltinLoader }).process;
-    const module = process?.getBuiltinModule?.(id) as Record<string, unknown> | undefined;
-    if (!module || !needs.every((name) => typeof module[name] === "function")) return undefined;
-    return module as T;
-  } catch {
-    // A runtime that refuses the lookup (a sandbox, a permission) has no usable built-in.
-    return undefined;
-  }
+export function lazyBuiltin<T>(
+  id: string,
+  usable: (module: Partial<T>) => boolean,
+): () => T | undefined {
+  let found: T | null | undefined;
+  return () => {
+    if (found === undefined) {
+      try {
+        const process = (globalThis as { process?: BuiltinLoader }).process;
+        const module = process?.getBuiltinModule?.(id) as Partial<T> | undefined;
+        found = module && usable(module) ? module as T : null;
+      } catch {
+        found = null;
+      }
+    }
+    return found ?? undefined;
+  };
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { nodeBuiltin } from "./_node_builtin.ts";
+import { lazyBuiltin } from "./_node_builtin.ts";
 
 /** A Flask secret key: text (used as UTF-8) or raw bytes. */
 export type FlaskSecret = string | Uint8Array;
@@ -23,9 +23,12 @@ export type SignerBackend = "auto" | "node" | "webcrypto";
 
 type NodeCrypto = typeof import("node:crypto");
 
-// Found synchronously (no top-level await), so that the library still loads, and loads from
-// CommonJS, on runtimes without `node:` modules.
-const nodeCrypto = nodeBuiltin<NodeCrypto>("node:crypto", ["createHmac", "timingSafeEqual"]);
+// Found on first use, synchronously, so that the library still loads on runtimes without
+// `node:` modules and importing it loads nothing.
+const nodeCrypto = lazyBuiltin<NodeCrypto>(
+  "node:crypto",
+  (m) => typeof m.createHmac === "function" && typeof m.timingSafeEqual === "function",
+);
 
 const SALT = new TextEncoder().encode("cookie-session");
 const encoder = new TextEncoder();
@@ -64,7 +67,7 @@ function importHmacKey(bytes: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
 async function deriveKey(secret: FlaskSecret, backend: "node" | "webcrypto"): Promise<DerivedKey> {
   if (backend === "node") {
     return new Uint8Array(
-      nodeCrypto!.createHmac("sha1", secretBytes(secret)).update(SALT).digest(),
+      nodeCrypto()!.createHmac("sha1", secretBytes(secret)).update(SALT).digest(),
     );
   }
   const derived = await crypto.subtle.sign("HMAC", await importHmacKey(secretBytes(secret)), SALT);
@@ -93,8 +96,8 @@ export function derivedKeys(
   secretKeys: readonly FlaskSecret[],
   backend: SignerBackend = "auto",
 ): Promise<readonly DerivedKey[]> {
-  const chosen = backend === "auto" ? (nodeCrypto ? "node" : "webcrypto") : backend;
-  if (chosen === "node" && !nodeCrypto) {
+  const chosen = backend === "auto" ? (nodeCrypto() ? "node" : "webcrypto") : backend;
+  if (chosen === "node" && !nodeCrypto()) {
     throw new Error("Cannot use the node backend: node:crypto is not available in this runtime");
   }
   const cache = caches[chosen];
@@ -136,7 +139,7 @@ export function derivedKeys(
  */
 export async function sign(key: DerivedKey, message: string): Promise<Uint8Array> {
   if (key instanceof Uint8Array) {
-    return new Uint8Array(nodeCrypto!.createHmac("sha1", key).update(message).digest());
+    return new Uint8Array(nodeCrypto()!.createHmac("sha1", key).update(message).digest());
   }
   return new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
 }
@@ -169,8 +172,8 @@ export async function verify(
   if (keys.every((key) => key instanceof Uint8Array)) {
     let ok = false;
     for (const key of keys) {
-      const mac = nodeCrypto!.createHmac("sha1", key).update(message).digest();
-      ok = nodeCrypto!.timingSafeEqual(mac, signature) || ok;
+      const mac = nodeCrypto()!.createHmac("sha1", key).update(message).digest();
+      ok = nodeCrypto()!.timingSafeEqual(mac, signature) || ok;
     }
     return ok;
   }

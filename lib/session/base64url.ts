@@ -6,6 +6,8 @@
  * @module
  */
 
+import { whenNodeCryptoLoaded } from "./_node_crypto.ts";
+
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const ALPHABET_ONLY = /^[A-Za-z0-9_-]*$/;
 const LOOKUP = new Int16Array(128).fill(-1);
@@ -16,7 +18,10 @@ type BufferLike = {
   from(data: string, encoding: "base64url"): Uint8Array;
 };
 // Buffer's native codec is faster than a JavaScript loop where it exists (bench/seal_bench.ts).
-const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
+// Taken once node:crypto is loaded: on Deno 2.9+ the first touch of `Buffer` loads Node's built-ins,
+// which the start of a server does without (see _node_crypto.ts).
+let NodeBuffer: BufferLike | undefined;
+whenNodeCryptoLoaded(() => (NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer));
 
 /**
  * Encodes bytes as base64url without padding.

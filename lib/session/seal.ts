@@ -11,6 +11,7 @@
  * @module
  */
 
+import { whenNodeCryptoLoaded } from "./_node_crypto.ts";
 import { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
 import { InvalidSessionError } from "./errors.ts";
 import { deriveKeyring, KEY_ID_LENGTH, type Keyring, type Secret } from "./keys.ts";
@@ -70,17 +71,20 @@ type BufferLike = {
   from(text: string, encoding: "utf8"): Uint8Array;
   from(data: ArrayBuffer, offset: number, length: number): { toString(e: "utf8"): string };
 };
-// Buffer's UTF-8 encoder beats TextEncoder for short strings (bench/seal_bench.ts).
-const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
-// The plaintext passed GCM authentication, so it is the UTF-8 we sealed: no need for the
-// strict decoder's validation there.
-const utf8Decode = NodeBuffer
-  ? (bytes: Uint8Array) =>
-    NodeBuffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length).toString("utf8")
-  : (bytes: Uint8Array) => decoder.decode(bytes);
-const utf8 = NodeBuffer
-  ? (text: string) => NodeBuffer.from(text, "utf8")
-  : (text: string) => encoder.encode(text);
+let utf8Decode = (bytes: Uint8Array): string => decoder.decode(bytes);
+let utf8 = (text: string): Uint8Array => encoder.encode(text);
+// Buffer's UTF-8 encoder beats TextEncoder for short strings (bench/seal_bench.ts). Taken once
+// node:crypto is loaded: on Deno 2.9+ the first touch of `Buffer` loads Node's built-ins, which
+// the start of a server does without (see _node_crypto.ts).
+whenNodeCryptoLoaded(() => {
+  const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
+  if (!NodeBuffer) return;
+  // The plaintext passed GCM authentication, so it is the UTF-8 we sealed: no need for the
+  // strict decoder's validation there.
+  utf8Decode = (bytes) =>
+    NodeBuffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length).toString("utf8");
+  utf8 = (text) => NodeBuffer.from(text, "utf8");
+});
 
 /**
  * The JSON text sealed for some data and flash values: the data object alone, or
