@@ -491,7 +491,9 @@ Deno.test({
   }`,
   ignore: missing.has("node"),
   async fn() {
-    const entries = ["", "/kv", "/flask", "/seal", "/xaes"].map((e) => `@sealed/sessions${e}`);
+    const entries = ["", "/kv", "/redis", "/flask", "/seal", "/xaes"].map((e) =>
+      `@sealed/sessions${e}`
+    );
     await Deno.writeTextFile(
       `${app}/require.cjs`,
       `const entries = ${JSON.stringify(entries)};
@@ -509,7 +511,7 @@ console.log(JSON.stringify(loaded));
 });
 
 Deno.test("esbuild bundles every entry to CommonJS, and the bundle loads with require()", async () => {
-  const entries = ["", "/kv", "/flask", "/seal", "/xaes"];
+  const entries = ["", "/kv", "/redis", "/flask", "/seal", "/xaes"];
   await Deno.writeTextFile(
     `${app}/src/all.ts`,
     entries.map((e, i) => `export * as entry${i} from "@sealed/sessions${e}";`).join("\n") + "\n",

@@ -21,6 +21,7 @@ import {
 import { createSealer, type OpenedRecord, type Sealer } from "@sealed/sessions/seal";
 import { type Xaes256Gcm, xaes256gcm } from "@sealed/sessions/xaes";
 import { type FlaskCookieOptions, unsealFlaskCookie } from "@sealed/sessions/flask";
+import { type RedisClientLike, redisRevocation } from "@sealed/sessions/redis";
 
 type Data = { name: string; visits: number };
 
@@ -56,6 +57,10 @@ export async function flaskName(cookie: string): Promise<string | undefined> {
   const flask: FlaskCookieOptions = { secretKeys: ["tutorial-secret-key"] };
   const data = await unsealFlaskCookie(cookie, flask);
   return typeof data?.name === "string" ? data.name : undefined;
+}
+
+export function withRedis(client: RedisClientLike): SessionOptions {
+  return { ...options, revocation: redisRevocation(client) };
 }
 
 export default app;
