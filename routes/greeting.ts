@@ -55,19 +55,23 @@ export interface ValidateGreetingOptions {
  * @returns The trimmed greeting and whether to remember the visitor, or a reason for each
  * invalid field.
  *
- * @example
+ * @example A valid greeting, one missing a field, and a form value sent as JSON
  * ```ts
  * import assert from "node:assert/strict";
  * import { validateGreeting } from "./greeting.ts";
  *
  * const ok = validateGreeting({ name: " Ada ", lastname: "Lovelace", remember: "on" });
- * assert.ok(ok.ok && ok.greeting.name === "Ada" && ok.remember);
+ * assert.ok(ok.ok);
+ * assert.equal(ok.greeting.name, "Ada");
+ * assert.equal(ok.remember, true);
  * const bad = validateGreeting({ name: "Ada" });
- * assert.ok(!bad.ok && bad.errors.lastname === "is required");
+ * assert.equal(bad.ok, false);
+ * assert.equal(bad.errors.lastname, "is required");
  * const json = validateGreeting({ name: "Ada", lastname: "L", remember: "on" }, {
  *   encoding: "json",
  * });
- * assert.ok(!json.ok && json.errors.remember === 'must be true or false, received "on"');
+ * assert.equal(json.ok, false);
+ * assert.equal(json.errors.remember, 'must be true or false, received "on"');
  * ```
  */
 export function validateGreeting(

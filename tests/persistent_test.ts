@@ -5,16 +5,10 @@
 
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import {
-  kvStore,
-  sealFlaskCookie,
-  session,
-  SessionConfigError,
-  type SessionEnv,
-  type SessionOptions,
-  unsealFlaskCookie,
-  xaes256gcm,
-} from "../lib/mod.ts";
+import { session, SessionConfigError, type SessionEnv, type SessionOptions } from "../lib/mod.ts";
+import { sealFlaskCookie, unsealFlaskCookie } from "../lib/flask/mod.ts";
+import { kvStore } from "../lib/kv/mod.ts";
+import { xaes256gcm } from "../lib/xaes.ts";
 import { decodeBase64Url, encodeBase64Url } from "../lib/session/base64url.ts";
 import fixture from "./fixtures/seal_v1_cookies.json" with { type: "json" };
 

@@ -8,8 +8,7 @@
  */
 
 import { encodeBase64 } from "../flask/_base64.ts";
-import { formatHttpDate } from "../flask/_http_date.ts";
-import { type FlaskCookieOptions, sealFlaskCookie, unsealFlaskCookie } from "../flask/mod.ts";
+import type { FlaskCookieOptions } from "../flask/mod.ts";
 import {
   attributeText,
   type CookieAttributes,
@@ -57,6 +56,17 @@ export interface FlaskBridge {
   maxAge: number;
 }
 
+type FlaskCodec = typeof import("../flask/mod.ts");
+let codec: Promise<FlaskCodec> | undefined;
+
+/**
+ * The Flask codec, imported on first need: sessions without the bridge never load it (nor the
+ * `node:zlib` and `node:crypto` it uses), and a configured bridge starts loading it at set-up.
+ */
+function flaskCodec(): Promise<FlaskCodec> {
+  return codec ??= import("../flask/mod.ts");
+}
+
 /** The key under which flash values travel inside a shared Flask session. */
 export const FLASH_KEY = "_sealed_flash";
 
@@ -97,6 +107,9 @@ export function flaskBridge(options: FlaskBridgeOptions): FlaskBridge {
       `must be a positive whole number, received ${maxAge}`,
     );
   }
+  // Loaded now, while the server starts, so that the first request does not wait for it; a
+  // failure to load surfaces on the requests that need it.
+  flaskCodec().catch(() => {});
   return {
     mode: options.mode,
     cookieName: options.cookieName ?? "session",
@@ -142,6 +155,7 @@ export async function readFlaskSession(
   value: string,
   now: number,
 ): Promise<Record<string, unknown> | undefined> {
+  const { unsealFlaskCookie } = await flaskCodec();
   const data = await unsealFlaskCookie(value, { ...bridge.codec, now: new Date(now) });
   return data ? jsonSafe(data) as Record<string, unknown> : undefined;
 }
@@ -188,10 +202,12 @@ export async function writeFlaskSession(
   data: Record<string, unknown>,
   now: number,
 ): Promise<string> {
+  const { sealFlaskCookie } = await flaskCodec();
   const value = await sealFlaskCookie(data, { ...bridge.codec, now: new Date(now) });
-  // Flask's own expiry: the lifetime it enforces on the signature timestamp, from now.
+  // Flask's own expiry: the lifetime it enforces on the signature timestamp, from now, in
+  // Werkzeug's http_date format, which is what toUTCString() writes.
   const expires = data[PERMANENT_KEY] === true
-    ? `; Expires=${formatHttpDate(new Date(now + bridge.maxAge * 1000))}`
+    ? `; Expires=${new Date(now + bridge.maxAge * 1000).toUTCString()}`
     : "";
   const header = `${bridge.cookieName}=${value}${expires}${attributeText(bridge.attributes)}`;
   if (header.length > MAX_COOKIE_BYTES) {
