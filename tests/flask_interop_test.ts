@@ -243,9 +243,12 @@ for (const { python, version } of runs) {
             async () => {
               // Flask's own cookie for the same greeting, to compare with.
               const flaskJar = new CookieJar();
-              const fromFlask = sessionAttributes(
-                await flaskJar.fetch(`${flask.url}/greeting`, greeting("Ada", "L", permanent)),
+              const flaskPosted = await flaskJar.fetch(
+                `${flask.url}/greeting`,
+                greeting("Ada", "L", permanent),
               );
+              assert.equal(await text(flaskPosted), "Hello Ada L");
+              const fromFlask = sessionAttributes(flaskPosted);
 
               const jar = new CookieJar();
               const posted = await jar.fetch(
