@@ -19,6 +19,8 @@
  * ```sh
  * deno run -A bench/cold.ts                 # 9 runs
  * BENCH_COLD_RUNS=15 deno run -A bench/cold.ts
+ * # The service of another version too, as a "before" row:
+ * git archive main | tar -x -C /tmp/before && BENCH_COLD_BASELINE=/tmp/before deno run -A bench/cold.ts
  * # Another Deno for the servers (e.g. what Deno Deploy runs), into another file:
  * BENCH_COLD_DENO=/path/to/deno-2.5 BENCH_COLD_RESULTS=bench/RESULTS-cold-deno2.5.md \
  *   deno run -A bench/cold.ts
@@ -73,6 +75,8 @@ interface Contender {
   label: string;
   args: string[];
   env: Record<string, string>;
+  /** Folder to run in; the project root when unset. */
+  cwd?: string;
 }
 
 const SERVICE_ENV = { HOSTNAME: "127.0.0.1", PORT: "0", SESSION_SECRET: SECRET };
@@ -88,6 +92,13 @@ const loadServer = (key: string, label: string, file: string): Contender => ({
   args: ["run", "-A", `bench/load/${file}`],
   env: { PORT: "0" },
 });
+
+/**
+ * `BENCH_COLD_BASELINE`: a folder holding another version of the project (e.g. from
+ * `git archive <commit> | tar -x -C <folder>`), whose service in cookie mode joins the run as a
+ * "before" row.
+ */
+const BASELINE_DIR = Deno.env.get("BENCH_COLD_BASELINE");
 
 const CONTENDERS: readonly Contender[] = [
   loadServer("bare", "bare Hono + secureHeaders()", "bare_secure_headers.ts"),
@@ -112,6 +123,10 @@ const CONTENDERS: readonly Contender[] = [
     args: ["run", ...START_FLAGS, `${KV_DIR}/main.js`],
     env: SERVICE_ENV,
   },
+  ...(BASELINE_DIR === undefined ? [] : [{
+    ...service("baseline", `service, cookie mode, baseline version (${BASELINE_DIR})`),
+    cwd: BASELINE_DIR,
+  }]),
 ];
 
 /** Bundles the two servers that also run as one file: what module loading costs, by contrast. */
@@ -163,7 +178,7 @@ async function coldStart(
   const command = new Deno.Command(DENO, {
     args: contender.args,
     env: contender.env,
-    cwd: ROOT_DIR,
+    cwd: contender.cwd ?? ROOT_DIR,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
