@@ -1,6 +1,6 @@
 /**
- * Turns the service configuration into the session's server-side options: opens Deno KV for
- * revocation and the store, and sets up the Flask bridge. Asynchronous because opening KV is.
+ * Turns the service configuration into the session's server-side options: opens Deno KV or
+ * connects to Redis for revocation and the store, and sets up the Flask bridge. Asynchronous because opening KV is.
  *
  * @module
  */
@@ -14,6 +14,8 @@ export interface ServerSideOptions {
   session: Omit<SessionOptions, "secrets" | "maxAge">;
   /** The opened KV, if any, to close when the server stops. */
   kv?: Deno.Kv;
+  /** The Redis connection, if any, to close when the server stops. */
+  redis?: { close(): Promise<void> };
 }
 
 /**
@@ -32,7 +34,7 @@ export interface ServerSideOptions {
  * ```
  */
 export async function serverSideOptions(
-  config: Pick<AppConfig, "kv" | "store" | "flask">,
+  config: Pick<AppConfig, "kv" | "store" | "flask" | "redis">,
 ): Promise<ServerSideOptions> {
   const session: ServerSideOptions["session"] = {};
   let kv: Deno.Kv | undefined;
@@ -49,6 +51,18 @@ export async function serverSideOptions(
     session.revocation = kvRevocation(kv);
     if (config.store) session.store = kvStore(kv);
   }
+  let redis: ServerSideOptions["redis"];
+  if (config.redis !== undefined) {
+    // Loaded only when configured: a service without Redis never loads a client.
+    const [{ connectRedis }, { redisRevocation, redisStore }] = await Promise.all([
+      import("./redis.ts"),
+      import("../lib/redis/mod.ts"),
+    ]);
+    const connection = await connectRedis(config.redis);
+    redis = connection;
+    session.revocation = redisRevocation(connection.client);
+    if (config.store) session.store = redisStore(connection.client);
+  }
   if (config.flask) {
     session.flask = {
       mode: config.flask.mode,
@@ -56,5 +70,5 @@ export async function serverSideOptions(
       cookieName: config.flask.cookieName,
     };
   }
-  return kv ? { session, kv } : { session };
+  return { session, ...(kv ? { kv } : {}), ...(redis ? { redis } : {}) };
 }
