@@ -9,10 +9,7 @@
 import { type Context, Hono } from "hono";
 import type { Child } from "hono/jsx";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-// The session modules themselves, not lib/mod.ts: the public entry also loads the Flask codec
-// and the KV layers, which this app imports only when configured (routes/server_side.ts).
-import { session, type SessionEnv, type SessionOptions } from "../lib/session/middleware.ts";
-import { SessionError } from "../lib/session/errors.ts";
+import { session, type SessionEnv, SessionError, type SessionOptions } from "../lib/mod.ts";
 import { discardBody, readFields } from "./body.ts";
 import { describeErrors, type Greeting, validateGreeting } from "./greeting.ts";
 import { PRIVATE_HEADERS, SECURITY_HEADERS } from "./headers.ts";
@@ -84,6 +81,7 @@ const HEALTH_HEADERS = { "Cache-Control": "no-store" } as const;
  *
  * @example Greeting through the app, no server needed
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createApp } from "./app.tsx";
  *
  * const app = createApp({ secrets: ["a secret of at least thirty-two bytes!"] });
@@ -92,7 +90,7 @@ const HEALTH_HEADERS = { "Cache-Control": "no-store" } as const;
  *   headers: { accept: "text/plain" },
  *   body: new URLSearchParams({ name: "Ada", lastname: "Lovelace" }),
  * });
- * console.assert((await res.text()) === "Hello Ada Lovelace");
+ * assert.equal(await res.text(), "Hello Ada Lovelace");
  * ```
  */
 export function createApp(options: AppOptions): Hono<AppEnv> {

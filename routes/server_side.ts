@@ -24,12 +24,14 @@ export interface ServerSideOptions {
  * @param config The service configuration.
  * @returns The session options, and the opened KV to close later.
  *
- * @example
+ * @example Revocation and a store on an in-memory KV
  * ```ts
+ * import assert from "node:assert/strict";
  * import { serverSideOptions } from "./server_side.ts";
  *
  * const { session, kv } = await serverSideOptions({ kv: ":memory:", store: true });
- * console.assert(session.revocation !== undefined && session.store !== undefined);
+ * assert.notEqual(session.revocation, undefined);
+ * assert.notEqual(session.store, undefined);
  * kv?.close();
  * ```
  */

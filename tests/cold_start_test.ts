@@ -97,7 +97,7 @@ Deno.test("a KV-mode and a Flask-mode service still load their layers when confi
 
 Deno.test("a sealer made before node:crypto is loaded seals the same bytes before and after it switches", async () => {
   const out = await evalFresh(`
-    import { createSealer } from "./lib/mod.ts";
+    import { createSealer } from "./lib/seal.ts";
     const SECRET = "a secret of at least thirty-two bytes!";
     const now = Math.floor(Date.now() / 1000);
     const record = (name: string) => ({
@@ -142,7 +142,7 @@ Deno.test("a sealer made before node:crypto is loaded seals the same bytes befor
 
 Deno.test("a sealer still waiting for node:crypto seals and opens synchronously when asked", async () => {
   const out = await evalFresh(`
-    import { createSealer } from "./lib/mod.ts";
+    import { createSealer } from "./lib/seal.ts";
     const SECRET = "a secret of at least thirty-two bytes!";
     const now = Math.floor(Date.now() / 1000);
     const sealer = await createSealer({ secrets: [SECRET, "an older secret of thirty-two bytes!!"] });

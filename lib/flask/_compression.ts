@@ -32,10 +32,12 @@ const nodeZlib = lazyBuiltin<NodeZlib>("node:zlib", (m) => typeof m.inflateSync 
  *
  * @example Compressing a payload
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deflate } from "./_compression.ts";
  *
  * const stream = await deflate(new TextEncoder().encode("a".repeat(100)));
- * console.assert(stream[0] === 0x78 && stream.length < 100);
+ * assert.equal(stream[0], 0x78);
+ * assert.ok(stream.length < 100);
  * ```
  */
 export function deflate(data: Uint8Array): Promise<Uint8Array> {
@@ -55,10 +57,11 @@ export function deflate(data: Uint8Array): Promise<Uint8Array> {
  *
  * @example Refusing a zip bomb
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deflate, inflateBounded } from "./_compression.ts";
  *
  * const bomb = await deflate(new Uint8Array(4 * 1024 * 1024));
- * console.assert(await inflateBounded(bomb, 1024) === undefined);
+ * assert.equal(await inflateBounded(bomb, 1024), undefined);
  * ```
  */
 export function inflateBounded(
@@ -127,10 +130,11 @@ function pieces(data: Uint8Array, size: number): ReadableStream<Uint8Array<Array
  *
  * @example Compressing without node:zlib
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deflateWithStreams } from "./_compression.ts";
  *
  * const stream = await deflateWithStreams(new TextEncoder().encode("a".repeat(100)));
- * console.assert(stream[0] === 0x78);
+ * assert.equal(stream[0], 0x78);
  * ```
  */
 export async function deflateWithStreams(data: Uint8Array): Promise<Uint8Array> {
@@ -149,12 +153,13 @@ export async function deflateWithStreams(data: Uint8Array): Promise<Uint8Array> 
  *
  * @example Inflating without node:zlib
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deflateWithStreams, inflateWithStreams } from "./_compression.ts";
  *
  * const text = new TextEncoder().encode('{"a":1}');
  * const stream = await deflateWithStreams(text);
- * console.assert((await inflateWithStreams(stream, 100))?.length === 7);
- * console.assert(await inflateWithStreams(stream.subarray(0, -1), 100) === undefined);
+ * assert.equal((await inflateWithStreams(stream, 100))?.length, 7);
+ * assert.equal(await inflateWithStreams(stream.subarray(0, -1), 100), undefined);
  * ```
  */
 export async function inflateWithStreams(

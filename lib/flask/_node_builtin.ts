@@ -17,7 +17,7 @@ type BuiltinLoader = { getBuiltinModule?: (id: string) => unknown };
  * @param usable Whether the module found has what the caller needs.
  * @returns The getter; it returns `undefined` where the runtime has no such module.
  *
- * @example
+ * @example Looking node:zlib up once
  * ```ts
  * import assert from "node:assert/strict";
  * import { lazyBuiltin } from "./_node_builtin.ts";

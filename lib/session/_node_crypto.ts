@@ -39,7 +39,7 @@ const BUILTINS_LOAD_LAZILY = DENO_VERSION !== undefined &&
  *
  * @returns The module, or `undefined` where the runtime offers no synchronous way to it.
  *
- * @example
+ * @example Finding node:crypto where the runtime has it
  * ```ts
  * import assert from "node:assert/strict";
  * import { nodeCrypto } from "./_node_crypto.ts";
@@ -61,7 +61,7 @@ export function nodeCrypto(): NodeCrypto | undefined {
  *
  * @returns `true` when calling {@linkcode nodeCrypto} now is cheap.
  *
- * @example
+ * @example Cheap once looked up
  * ```ts
  * import assert from "node:assert/strict";
  * import { nodeCrypto, nodeCryptoIsCheap } from "./_node_crypto.ts";
@@ -80,7 +80,7 @@ export function nodeCryptoIsCheap(): boolean {
  *
  * @returns `true` when {@linkcode nodeCrypto} returns the module.
  *
- * @example
+ * @example Available without loading it
  * ```ts
  * import assert from "node:assert/strict";
  * import { hasNodeCryptoModule, nodeCrypto } from "./_node_crypto.ts";
@@ -99,7 +99,7 @@ export function hasNodeCryptoModule(): boolean {
  *
  * @param listener What to run.
  *
- * @example
+ * @example Running code once node:crypto is found
  * ```ts
  * import assert from "node:assert/strict";
  * import { nodeCrypto, whenNodeCryptoLoaded } from "./_node_crypto.ts";

@@ -54,12 +54,13 @@ export interface Keyring {
  * @throws {SessionConfigError} When the list is empty, a secret is shorter than 32 bytes, or
  * repeats an earlier one.
  *
- * @example
+ * @example Reading a string secret as bytes
  * ```ts
+ * import assert from "node:assert/strict";
  * import { secretBytes } from "./keys.ts";
  *
  * const [bytes] = secretBytes(["a secret of at least thirty-two bytes!"]);
- * console.assert(bytes!.length >= 32);
+ * assert.ok(bytes!.length >= 32);
  * ```
  */
 export function secretBytes(secrets: readonly Secret[], option = "secrets"): Uint8Array[] {
@@ -126,12 +127,13 @@ async function hkdf(ikm: Uint8Array, info: Uint8Array, length: number): Promise<
  * @returns The keyring.
  * @throws {SessionConfigError} When a secret is too short, or two secrets give one key id.
  *
- * @example
+ * @example A keyring from one secret
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deriveKeyring } from "./keys.ts";
  *
  * const ring = await deriveKeyring(["a secret of at least thirty-two bytes!"]);
- * console.assert(ring.keys.length === 1);
+ * assert.equal(ring.keys.length, 1);
  * ```
  */
 export async function deriveKeyring(

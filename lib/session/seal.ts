@@ -73,7 +73,7 @@ type BufferLike = {
 };
 let utf8Decode = (bytes: Uint8Array): string => decoder.decode(bytes);
 let utf8 = (text: string): Uint8Array => encoder.encode(text);
-// Buffer's UTF-8 encoder is several times faster than TextEncoder for short strings. Taken once
+// Buffer's UTF-8 encoder beats TextEncoder for short strings (bench/seal_bench.ts). Taken once
 // node:crypto is loaded: on Deno 2.9+ the first touch of `Buffer` loads Node's built-ins, which
 // the start of a server does without (see _node_crypto.ts).
 whenNodeCryptoLoaded(() => {
@@ -95,12 +95,13 @@ whenNodeCryptoLoaded(() => {
  * @returns The JSON text.
  * @throws {TypeError} When the data cannot be written as JSON (a bigint, a cycle).
  *
- * @example
+ * @example Data alone, and data with flash values
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeBody } from "./seal.ts";
  *
- * console.assert(encodeBody({ a: 1 }) === '{"a":1}');
- * console.assert(encodeBody({ a: 1 }, { note: "hi" }) === '[{"a":1},{"note":"hi"}]');
+ * assert.equal(encodeBody({ a: 1 }), '{"a":1}');
+ * assert.equal(encodeBody({ a: 1 }, { note: "hi" }), '[{"a":1},{"note":"hi"}]');
  * ```
  */
 export function encodeBody(
@@ -127,12 +128,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * @param body The JSON text.
  * @returns The data and flash values, or undefined when it is not such a text.
  *
- * @example
+ * @example Reading flash values and refusing a non-object
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeBody } from "./seal.ts";
  *
- * console.assert(decodeBody('[{"a":1},{"note":"hi"}]')?.flash?.note === "hi");
- * console.assert(decodeBody("[1,2]") === undefined);
+ * assert.equal(decodeBody('[{"a":1},{"note":"hi"}]')?.flash?.note, "hi");
+ * assert.equal(decodeBody("[1,2]"), undefined);
  * ```
  */
 export function decodeBody(
@@ -180,11 +182,17 @@ function aadFor(prefix: Uint8Array, cookieName: string): Uint8Array {
  * @param now Current Unix time in seconds.
  * @throws {InvalidSessionError} With reason `expired` when either has passed.
  *
- * @example
+ * @example Accepting a live record and refusing an expired one
  * ```ts
+ * import assert from "node:assert/strict";
  * import { assertUnexpired } from "./seal.ts";
+ * import { InvalidSessionError } from "./errors.ts";
  *
  * assertUnexpired({ expiresAt: 2_000_000_000, idleExpiresAt: 0 }, 1_900_000_000);
+ * assert.throws(
+ *   () => assertUnexpired({ expiresAt: 2_000_000_000, idleExpiresAt: 1_900_000_000 }, 1_950_000_000),
+ *   (error) => error instanceof InvalidSessionError && error.reason === "expired",
+ * );
  * ```
  */
 export function assertUnexpired(
@@ -206,7 +214,11 @@ export function assertUnexpired(
 export class Sealer {
   readonly #ring: Keyring;
 
-  /** @param ring Derived keys, newest first. */
+  /**
+   * Internal: use {@linkcode createSealer}, which derives the keyring.
+   *
+   * @param ring Derived keys, newest first.
+   */
   constructor(ring: Keyring) {
     this.#ring = ring;
   }
@@ -412,6 +424,7 @@ export class Sealer {
  *
  * @example Sealing a record for the cookie "session" and opening it again
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createSealer } from "./seal.ts";
  *
  * const sealer = await createSealer({ secrets: ["a secret of at least thirty-two bytes!"] });
@@ -424,7 +437,7 @@ export class Sealer {
  *   data: { name: "Ada" },
  * }, "session");
  * const opened = await sealer.open(value, "session");
- * console.assert(opened.data.name === "Ada");
+ * assert.equal(opened.data.name, "Ada");
  * ```
  */
 export async function createSealer(options: SealerOptions): Promise<Sealer> {
