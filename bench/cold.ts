@@ -19,6 +19,8 @@
  * ```sh
  * deno run -A bench/cold.ts                 # 9 runs
  * BENCH_COLD_RUNS=15 deno run -A bench/cold.ts
+ * # The service of another version too, as a "before" row:
+ * git archive main | tar -x -C /tmp/before && BENCH_COLD_BASELINE=/tmp/before deno run -A bench/cold.ts
  * # Another Deno for the servers (e.g. what Deno Deploy runs), into another file:
  * BENCH_COLD_DENO=/path/to/deno-2.5 BENCH_COLD_RESULTS=bench/RESULTS-cold-deno2.5.md \
  *   deno run -A bench/cold.ts
@@ -73,6 +75,8 @@ interface Contender {
   label: string;
   args: string[];
   env: Record<string, string>;
+  /** Folder to run in; the project root when unset. */
+  cwd?: string;
 }
 
 const SERVICE_ENV = { HOSTNAME: "127.0.0.1", PORT: "0", SESSION_SECRET: SECRET };
@@ -88,6 +92,13 @@ const loadServer = (key: string, label: string, file: string): Contender => ({
   args: ["run", "-A", `bench/load/${file}`],
   env: { PORT: "0" },
 });
+
+/**
+ * `BENCH_COLD_BASELINE`: a folder holding another version of the project (e.g. from
+ * `git archive <commit> | tar -x -C <folder>`), whose service in cookie mode joins the run as a
+ * "before" row.
+ */
+const BASELINE_DIR = Deno.env.get("BENCH_COLD_BASELINE");
 
 const CONTENDERS: readonly Contender[] = [
   loadServer("bare", "bare Hono + secureHeaders()", "bare_secure_headers.ts"),
@@ -108,19 +119,30 @@ const CONTENDERS: readonly Contender[] = [
   },
   {
     key: "cookieBundle",
-    label: "service, cookie mode, one file (`deno bundle`)",
-    args: ["run", ...START_FLAGS, `${KV_DIR}/main.js`],
+    label: "service, cookie mode, bundled (`deno bundle --code-splitting`)",
+    args: ["run", ...START_FLAGS, `${KV_DIR}/main/main.js`],
     env: SERVICE_ENV,
   },
+  ...(BASELINE_DIR === undefined ? [] : [{
+    ...service("baseline", `service, cookie mode, baseline version (${BASELINE_DIR})`),
+    cwd: BASELINE_DIR,
+  }]),
 ];
 
-/** Bundles the two servers that also run as one file: what module loading costs, by contrast. */
+/**
+ * Bundles the two servers that also run bundled: what loading many modules costs, by contrast.
+ * The service is split at its dynamic imports (`--code-splitting`), so that what only some
+ * configurations load (the Redis client, a CommonJS package whose shim loads Node's built-ins)
+ * stays out of the start; `ioredis` stays a package, resolved through `deno.json`.
+ */
 async function bundle(): Promise<void> {
-  for (
-    const [entry, out] of [["bench/load/bare_secure_headers.ts", "bare.js"], ["main.ts", "main.js"]]
-  ) {
+  const runs = [
+    ["-o", `${KV_DIR}/bare.js`, "bench/load/bare_secure_headers.ts"],
+    ["--code-splitting", "--external", "ioredis", "--outdir", `${KV_DIR}/main`, "main.ts"],
+  ];
+  for (const args of runs) {
     const output = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "--quiet", "--platform", "deno", "-o", `${KV_DIR}/${out}`, entry!],
+      args: ["bundle", "--quiet", "--platform", "deno", ...args],
       cwd: ROOT_DIR,
       stdin: "null",
       stdout: "null",
@@ -128,7 +150,7 @@ async function bundle(): Promise<void> {
     }).output();
     if (!output.success) {
       throw new BenchError(
-        `deno bundle ${entry} failed: ${new TextDecoder().decode(output.stderr)}`,
+        `deno bundle ${args.at(-1)} failed: ${new TextDecoder().decode(output.stderr)}`,
       );
     }
   }
@@ -163,7 +185,7 @@ async function coldStart(
   const command = new Deno.Command(DENO, {
     args: contender.args,
     env: contender.env,
-    cwd: ROOT_DIR,
+    cwd: contender.cwd ?? ROOT_DIR,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -9,10 +9,7 @@
 import { type Context, Hono } from "hono";
 import type { Child } from "hono/jsx";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-// The session modules themselves, not lib/mod.ts: the public entry also loads the Flask codec
-// and the KV layers, which this app imports only when configured (routes/server_side.ts).
-import { session, type SessionEnv, type SessionOptions } from "../lib/session/middleware.ts";
-import { SessionError } from "../lib/session/errors.ts";
+import { session, type SessionEnv, SessionError, type SessionOptions } from "../lib/mod.ts";
 import { discardBody, readFields } from "./body.ts";
 import { describeErrors, type Greeting, validateGreeting } from "./greeting.ts";
 import { PRIVATE_HEADERS, SECURITY_HEADERS } from "./headers.ts";
