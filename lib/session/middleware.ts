@@ -155,14 +155,21 @@ export function session<Data extends SessionData = SessionData>(
       }
     };
 
+    const openAsync = async (): Promise<OpenedRecord | undefined> => {
+      try {
+        return accept(await opened.openAsync(s, value!, target.name, nowSeconds()));
+      } catch (error) {
+        return reject(error);
+      }
+    };
+
     // Lazy by default: the cookie is opened when the handler first uses the session. The
     // asynchronous paths (Web Crypto, revocation, store) must open it before the handler.
     let loader = (): OpenedRecord | undefined => (value === undefined ? undefined : openSync());
     let stored: StoredSession | undefined;
     if (value !== undefined && (!s.sync || revocation || store)) {
-      let record = s.sync
-        ? openSync()
-        : await s.open(value, target.name, nowSeconds()).then(accept, reject);
+      // Web Crypto is asynchronous, so it opens here, through the same open cache.
+      let record = s.sync ? openSync() : await openAsync();
       if (record && revocation) {
         const id = record.id;
         const issuedAt = record.issuedAt;
