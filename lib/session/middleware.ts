@@ -109,6 +109,13 @@ export function session<Data extends SessionData = SessionData>(
     }
   };
 
+  /** Opens on any backend, through the open cache; a synchronous throw becomes a rejection. */
+  const openAsync = async (
+    s: Sealer,
+    value: string,
+    name: string,
+  ): Promise<OpenedRecord> => await opened.openAsync(s, value, name, nowSeconds());
+
   return async function session(c, next) {
     const s = sealer ?? await ready;
     const target = settings.secure === "auto"
@@ -155,21 +162,15 @@ export function session<Data extends SessionData = SessionData>(
       }
     };
 
-    const openAsync = async (): Promise<OpenedRecord | undefined> => {
-      try {
-        return accept(await opened.openAsync(s, value!, target.name, nowSeconds()));
-      } catch (error) {
-        return reject(error);
-      }
-    };
-
     // Lazy by default: the cookie is opened when the handler first uses the session. The
     // asynchronous paths (Web Crypto, revocation, store) must open it before the handler.
     let loader = (): OpenedRecord | undefined => (value === undefined ? undefined : openSync());
     let stored: StoredSession | undefined;
     if (value !== undefined && (!s.sync || revocation || store)) {
       // Web Crypto is asynchronous, so it opens here, through the same open cache.
-      let record = s.sync ? openSync() : await openAsync();
+      let record = s.sync
+        ? openSync()
+        : await openAsync(s, value, target.name).then(accept, reject);
       if (record && revocation) {
         const id = record.id;
         const issuedAt = record.issuedAt;

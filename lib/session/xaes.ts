@@ -150,6 +150,9 @@ function subkeyInput(
   return m;
 }
 
+/** GCM options of every cipher: one object for all messages. */
+const GCM_OPTIONS = { authTagLength: TAG_LENGTH } as const;
+
 function forged(cause: unknown): InvalidSessionError {
   return new InvalidSessionError("forged", { cause });
 }
@@ -187,9 +190,7 @@ function prepareNodeKey(crypto: NodeCrypto, key: Uint8Array): XaesKey {
     out: Uint8Array,
     offset: number,
   ): void => {
-    const cipher = crypto.createCipheriv("aes-256-gcm", subkey, nonce.subarray(12), {
-      authTagLength: TAG_LENGTH,
-    });
+    const cipher = crypto.createCipheriv("aes-256-gcm", subkey, nonce.subarray(12), GCM_OPTIONS);
     cipher.setAAD(aad);
     const head = cipher.update(plaintext);
     const tail = cipher.final();
@@ -242,7 +243,7 @@ function prepareNodeKey(crypto: NodeCrypto, key: Uint8Array): XaesKey {
         "aes-256-gcm",
         derive(nonce),
         nonce.subarray(12),
-        { authTagLength: TAG_LENGTH },
+        GCM_OPTIONS,
       );
       decipher.setAAD(aad);
       decipher.setAuthTag(sealed.subarray(split));
