@@ -141,8 +141,8 @@ function subkeyInput(
   m[2] = 0x58; // "X"
   m[17] = 2;
   m[18] = 0x58;
-  m.set(nonce.subarray(0, 12), 4);
-  m.set(nonce.subarray(0, 12), 20);
+  // Byte by byte rather than set(subarray()): no view objects on the per-message path.
+  for (let i = 0; i < 12; i++) m[4 + i] = m[20 + i] = nonce[i]!;
   for (let i = 0; i < 16; i++) {
     m[i]! ^= k1[i]!;
     m[16 + i]! ^= k1[i]!;
