@@ -1203,6 +1203,12 @@ const header = [
   `${ONLY ? `BENCH_ONLY=${ONLY.join(",")} ` : ""}deno run -A bench/load.ts\``,
 ].join("\n");
 
+// Hand-written analysis below this line of the previous report is kept across runs.
+const KEEP_MARKER = "<!-- Kept across runs: analysis written by hand below this line. -->";
+const previous = await Deno.readTextFile(RESULTS_FILE).catch(() => "");
+const kept = previous.includes(KEEP_MARKER)
+  ? previous.slice(previous.indexOf(KEEP_MARKER)).trimEnd()
+  : undefined;
 const report = [
   header,
   visitorsTable(),
@@ -1211,6 +1217,7 @@ const report = [
   )
     .map(table),
   targetLines().join("\n"),
+  ...(kept === undefined ? [] : [kept]),
 ].join("\n\n") + "\n";
 await Deno.writeTextFile(RESULTS_FILE, report);
 // Formatted as `deno fmt` wants it (aligned tables), so the repository's fmt check stays clean.
