@@ -29,6 +29,8 @@
  * @module
  */
 
+import { REDIS_SERVERS, REDIS_TARGETS, stopBenchRedis } from "./load/redis_rows.ts";
+
 const ROOT = new URL("../", import.meta.url);
 const ROOT_DIR = decodeURIComponent(ROOT.pathname);
 /** Where the report goes; `BENCH_RESULTS` (a path) keeps trial runs out of the committed one. */
@@ -181,6 +183,7 @@ const SERVERS: readonly ServerSpec[] = [
     optional: true,
     launch: (kvDir) => serviceWithKv(kvDir, { SESSION_STORE: "kv" }),
   },
+  ...REDIS_SERVERS,
 ];
 
 interface Workload {
@@ -271,6 +274,7 @@ async function cleanUp(): Promise<void> {
   for (const child of running) await stop(child);
   for (const path of tempPaths) await Deno.remove(path, { recursive: true }).catch(() => {});
   tempPaths.clear();
+  await stopBenchRedis();
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -1010,6 +1014,7 @@ const TARGETS: readonly Target[] = [
     base: "service",
     min: 0.7,
   },
+  ...REDIS_TARGETS,
 ];
 
 /** One cookie against many, side by side, for every row that ran both. */

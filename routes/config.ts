@@ -10,6 +10,8 @@
 export const MIN_SECRET_BYTES = 32;
 /** Session lifetime used when `SESSION_MAX_AGE` is not set: 14 days, in seconds. */
 export const DEFAULT_MAX_AGE = 1_209_600;
+/** Longest graceful shutdown when `SHUTDOWN_TIMEOUT` is not set, in seconds. */
+export const DEFAULT_SHUTDOWN_TIMEOUT = 10;
 /** Port used when `PORT` is not set. */
 export const DEFAULT_PORT = 8000;
 /**
@@ -30,13 +32,16 @@ export const SECRET_HOW_TO = [
 export const ENV_VARIABLES = [
   "SESSION_SECRET",
   "SESSION_SECRET_FALLBACKS",
+  "SESSION_SECRET_NEXT",
   "SESSION_MAX_AGE",
   "PORT",
   "HOSTNAME",
+  "SHUTDOWN_TIMEOUT",
   "DENO_DEPLOYMENT_ID",
   "SEALED_DEV",
   "SESSION_KV",
   "SESSION_STORE",
+  "SESSION_REDIS_URL",
   "FLASK_SECRET_KEY",
   "FLASK_SECRET_KEY_FALLBACKS",
   "FLASK_SESSION_COOKIE_NAME",
@@ -50,8 +55,18 @@ export type Env = Readonly<Partial<Record<(typeof ENV_VARIABLES)[number], string
 export interface AppConfig {
   /** Session secrets, newest first: the first seals, all of them open. */
   readonly secrets: readonly string[];
+  /**
+   * `SESSION_SECRET_NEXT`: a coming secret, accepted for opening but never used to seal
+   * (phase 1 of a rotation on a fleet). Empty when unset.
+   */
+  readonly nextSecrets: readonly string[];
   /** Absolute session lifetime, in seconds. */
   readonly maxAge: number;
+  /**
+   * `SHUTDOWN_TIMEOUT`: on SIGTERM or SIGINT, the longest wait for requests in flight, in
+   * seconds, before the process exits anyway.
+   */
+  readonly shutdownTimeout: number;
   /** Port to listen on; 0 lets the system choose. */
   readonly port: number;
   /** Interface to listen on. */
@@ -66,8 +81,16 @@ export interface AppConfig {
    * with no argument (Deno Deploy). Undefined: no server-side state.
    */
   readonly kv?: string | undefined;
-  /** Keep session data in {@linkcode AppConfig.kv} instead of the cookie. */
+  /**
+   * Keep session data in {@linkcode AppConfig.kv} (or {@linkcode AppConfig.redis}) instead of
+   * the cookie.
+   */
   readonly store?: boolean;
+  /**
+   * Redis for revocation (and the store), from `SESSION_REDIS_URL`: a `redis://` or `rediss://`
+   * URL. Undefined: not used. Never set together with {@linkcode AppConfig.kv}.
+   */
+  readonly redis?: string | undefined;
   /** The Flask bridge, when `FLASK_SECRET_KEY` is set. */
   readonly flask?: FlaskConfig | undefined;
 }
@@ -122,14 +145,17 @@ const encoder = new TextEncoder();
  * @param options `dev` (default `false`) allows running without `SESSION_SECRET`.
  * @returns The validated configuration.
  * @throws {ConfigError} When `SESSION_SECRET` is missing outside dev mode (or on Deno
- * Deploy), a secret is shorter than 32 bytes, or `SESSION_MAX_AGE`, `PORT` is not a number.
+ * Deploy), a secret is shorter than 32 bytes, or `SESSION_MAX_AGE`, `PORT` is not a number,
+ * or `SESSION_KV`, `SESSION_REDIS_URL` and `SESSION_STORE` are malformed or combined wrongly.
  *
  * @example Loading a configuration in a test
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadConfig } from "./config.ts";
  *
  * const config = loadConfig({ SESSION_SECRET: "x".repeat(32), SESSION_MAX_AGE: "3600" });
- * console.assert(config.maxAge === 3600 && config.secrets.length === 1);
+ * assert.equal(config.maxAge, 3600);
+ * assert.equal(config.secrets.length, 1);
  * ```
  */
 export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig {
@@ -162,7 +188,13 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
 
   return {
     secrets,
+    nextSecrets: parseNextSecret(env.SESSION_SECRET_NEXT, secrets),
     maxAge: parsePositiveInteger("SESSION_MAX_AGE", env.SESSION_MAX_AGE, DEFAULT_MAX_AGE),
+    shutdownTimeout: parsePositiveInteger(
+      "SHUTDOWN_TIMEOUT",
+      env.SHUTDOWN_TIMEOUT,
+      DEFAULT_SHUTDOWN_TIMEOUT,
+    ),
     port: parsePort(env.PORT),
     hostname: nonEmpty(env.HOSTNAME) ?? DEFAULT_HOSTNAME,
     ephemeralSecret,
@@ -179,11 +211,13 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
  * @param env The environment variables.
  * @returns `true` in dev mode.
  *
- * @example
+ * @example The flag and the environment variable
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isDevMode } from "./config.ts";
  *
- * console.assert(isDevMode(["--dev"], {}) && isDevMode([], { SEALED_DEV: "1" }));
+ * assert.ok(isDevMode(["--dev"], {}));
+ * assert.ok(isDevMode([], { SEALED_DEV: "1" }));
  * ```
  */
 export function isDevMode(args: readonly string[], env: Env): boolean {
@@ -231,6 +265,23 @@ function parseFallbacks(value: string | undefined): string[] {
   return secrets;
 }
 
+function parseNextSecret(value: string | undefined, secrets: readonly string[]): string[] {
+  const next = nonEmpty(value);
+  if (next === undefined) return [];
+  checkSecret("SESSION_SECRET_NEXT", next);
+  const at = secrets.indexOf(next);
+  if (at >= 0) {
+    const where = at === 0 ? "SESSION_SECRET" : "SESSION_SECRET_FALLBACKS";
+    throw new ConfigError(
+      "SESSION_SECRET_NEXT",
+      `Cannot start: SESSION_SECRET_NEXT is the same secret as ${where}. ` +
+        "SESSION_SECRET_NEXT holds the coming secret only while some instances do not have it yet " +
+        "(phase 1 of a rotation); once it seals (SESSION_SECRET), unset SESSION_SECRET_NEXT.",
+    );
+  }
+  return [next];
+}
+
 function parsePositiveInteger(variable: string, value: string | undefined, fallback: number) {
   const text = nonEmpty(value);
   if (text === undefined) return fallback;
@@ -263,15 +314,37 @@ function randomSecret(): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-function serverSide(env: Env): { kv: string | undefined; store: boolean } {
+function serverSide(env: Env): { kv: string | undefined; store: boolean; redis?: string } {
   const kv = nonEmpty(env.SESSION_KV);
+  const redis = redisUrl(env.SESSION_REDIS_URL);
   const store = nonEmpty(env.SESSION_STORE);
-  if (store !== undefined && store !== "kv") {
+  if (kv !== undefined && redis !== undefined) {
     throw new ConfigError(
-      "SESSION_STORE",
-      `Cannot start: SESSION_STORE must be "kv" or unset, received ${JSON.stringify(store)}.`,
+      "SESSION_REDIS_URL",
+      "Cannot start: SESSION_KV and SESSION_REDIS_URL are both set; keep one (Redis for a fleet of machines, Deno KV on Deno Deploy or a single machine).",
     );
   }
+  if (store !== undefined && store !== "kv" && store !== "redis") {
+    throw new ConfigError(
+      "SESSION_STORE",
+      `Cannot start: SESSION_STORE must be "kv", "redis" or unset, received ${
+        JSON.stringify(store)
+      }.`,
+    );
+  }
+  if (store === "redis" && redis === undefined) {
+    throw new ConfigError(
+      "SESSION_STORE",
+      "Cannot start: SESSION_STORE=redis needs SESSION_REDIS_URL (e.g. redis://127.0.0.1:6379, or rediss://:PASSWORD@HOST:6380 with TLS).",
+    );
+  }
+  if (store === "kv" && redis !== undefined) {
+    throw new ConfigError(
+      "SESSION_STORE",
+      "Cannot start: SESSION_STORE=kv with SESSION_REDIS_URL; set SESSION_STORE=redis to keep sessions in Redis.",
+    );
+  }
+  if (redis !== undefined) return { kv, store: store === "redis", redis };
   if (store === "kv" && kv === undefined) {
     throw new ConfigError(
       "SESSION_STORE",
@@ -279,6 +352,35 @@ function serverSide(env: Env): { kv: string | undefined; store: boolean } {
     );
   }
   return { kv, store: store === "kv" };
+}
+
+// A redis:// or rediss:// URL with a host, an optional port and an optional database number.
+// The message never repeats the value: it may hold a password.
+function redisUrl(value: string | undefined): string | undefined {
+  const text = nonEmpty(value);
+  if (text === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  const problem = url === undefined
+    ? "it is not a URL"
+    : url.protocol !== "redis:" && url.protocol !== "rediss:"
+    ? `its scheme is "${url.protocol.slice(0, -1)}", not redis or rediss`
+    : url.hostname === ""
+    ? "it has no host"
+    : !/^(\/\d{0,5})?$/.test(url.pathname) || url.search !== "" || url.hash !== ""
+    ? "only a database number may follow the host (redis://HOST:PORT/0)"
+    : undefined;
+  if (problem !== undefined) {
+    throw new ConfigError(
+      "SESSION_REDIS_URL",
+      `Cannot start: SESSION_REDIS_URL is malformed (${problem}); expected redis://[:PASSWORD@]HOST[:PORT][/DB], or rediss:// for TLS.`,
+    );
+  }
+  return text;
 }
 
 function flaskConfig(env: Env): FlaskConfig | undefined {

@@ -58,11 +58,11 @@ export function escapeHtml(text: string): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { pageShell } from "./page_shell.ts";
+ * import { escapeHtml, pageShell } from "./page_shell.ts";
  *
- * const render = ([name = ""]: readonly string[]) => `<h1>Hello ${name.replaceAll("<", "&lt;")}</h1>`;
- * const fill = pageShell((values) => render(values), 1);
- * assert.equal(fill(["Ada"]), "<h1>Hello Ada</h1>");
+ * const render = ([name = ""]: readonly string[]) => `<h1>Hello ${escapeHtml(name)}</h1>`;
+ * const fill = pageShell(render, 1);
+ * assert.equal(fill(["Ada & Bob"]), "<h1>Hello Ada &amp; Bob</h1>");
  * ```
  */
 export function pageShell(

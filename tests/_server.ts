@@ -58,6 +58,12 @@ export interface RunningServer extends AsyncDisposable {
   readonly url: string;
   /** What the process wrote to stderr so far. */
   stderr(): string;
+  /** What the process wrote to stdout so far. */
+  stdout(): string;
+  /** The process id, to signal it (`Deno.kill(pid, "SIGTERM")`). */
+  readonly pid: number;
+  /** Resolves when the process has exited and its output streams have ended. */
+  readonly exited: Promise<Deno.CommandStatus>;
   /** Stops the process and waits for it and its output streams to end. */
   stop(): Promise<void>;
 }
@@ -133,7 +139,15 @@ export async function startServer(options: MainOptions = {}): Promise<RunningSer
     const health = await fetch(`${url}/healthz`);
     await health.body?.cancel();
     if (!health.ok) throw new Error(`/healthz answered ${health.status}`);
-    return { url, stderr: () => stderr, stop, [Symbol.asyncDispose]: stop };
+    return {
+      url,
+      stderr: () => stderr,
+      stdout: () => stdout,
+      pid: child.pid,
+      exited: status.then(async (s) => (await drained, s)),
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
   } catch (error) {
     await stop();
     throw new Error(
@@ -174,56 +188,4 @@ export async function runMain(options: MainOptions = {}): Promise<MainOutcome> {
     stdout: decoder.decode(output.stdout),
     stderr: decoder.decode(output.stderr),
   };
-}
-
-/**
- * Keeps cookies between `fetch` calls like a browser, for one site and `Path=/`: stores
- * what `Set-Cookie` sends, drops what it expires.
- */
-export class CookieJar {
-  readonly #cookies = new Map<string, string>();
-
-  /**
-   * Takes in a response's `Set-Cookie` headers.
-   *
-   * @param res The response.
-   */
-  store(res: Response): void {
-    for (const header of res.headers.getSetCookie()) {
-      const [pair = "", ...attributes] = header.split(";");
-      const eq = pair.indexOf("=");
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      const expired = attributes.some((attribute) =>
-        /^\s*max-age\s*=\s*(0|-\d+)\s*$/i.test(attribute)
-      );
-      if (expired || value === "") this.#cookies.delete(name);
-      else this.#cookies.set(name, value);
-    }
-  }
-
-  /** The `Cookie` request header, empty when the jar is. */
-  get header(): string {
-    return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join("; ");
-  }
-
-  /** Names of the cookies held. */
-  get names(): string[] {
-    return [...this.#cookies.keys()];
-  }
-
-  /**
-   * `fetch` with the jar's cookies, storing the response's.
-   *
-   * @param url The URL.
-   * @param init Request options; a `cookie` header is added.
-   * @returns The response.
-   */
-  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.#cookies.size > 0) headers.set("cookie", this.header);
-    const res = await fetch(url, { ...init, headers, redirect: "manual" });
-    this.store(res);
-    return res;
-  }
 }

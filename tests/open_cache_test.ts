@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import {
-  createSealer,
-  InvalidSessionError,
-  type Sealer,
-  session,
-  type SessionEnv,
-} from "../lib/mod.ts";
+import { InvalidSessionError, session, type SessionEnv } from "../lib/mod.ts";
+import { createSealer, type Sealer } from "../lib/seal.ts";
 import { OpenCache } from "../lib/session/open_cache.ts";
 
 const SECRET = "open cache test secret, 32 bytes or more";
@@ -17,8 +12,8 @@ function counted(sealer: Sealer): { sealer: Sealer; opens: () => number } {
   let opens = 0;
   const spy = Object.create(sealer) as Sealer;
   spy.seal = sealer.seal.bind(sealer);
-  spy.openSync = (...args) => (opens++, sealer.openSync(...args));
-  spy.open = (...args) => (opens++, sealer.open(...args));
+  spy.openSync = (...args: Parameters<Sealer["openSync"]>) => (opens++, sealer.openSync(...args));
+  spy.open = (...args: Parameters<Sealer["open"]>) => (opens++, sealer.open(...args));
   return { sealer: spy, opens: () => opens };
 }
 

@@ -38,8 +38,9 @@ function fingerprint(value: string): number {
 /**
  * Opened cookies, admitted on their second open, oldest evicted first.
  *
- * @example
+ * @example Opening the same cookie twice
  * ```ts
+ * import assert from "node:assert/strict";
  * import { OpenCache } from "./open_cache.ts";
  * import { createSealer } from "./seal.ts";
  *
@@ -53,9 +54,9 @@ function fingerprint(value: string): number {
  *   data: { name: "Ada" },
  * }, "session");
  * const cache = new OpenCache(100);
- * console.assert(cache.open(sealer, value, "session", now).data.name === "Ada"); // opened
- * console.assert(cache.open(sealer, value, "session", now).data.name === "Ada"); // admitted
- * console.assert(cache.open(sealer, value, "session", now).data.name === "Ada"); // a hit
+ * assert.equal(cache.open(sealer, value, "session", now).data.name, "Ada"); // opened
+ * assert.equal(cache.open(sealer, value, "session", now).data.name, "Ada"); // admitted
+ * assert.equal(cache.open(sealer, value, "session", now).data.name, "Ada"); // a hit
  * ```
  */
 export class OpenCache {
