@@ -15,7 +15,9 @@ import { describeErrors, type Greeting, validateGreeting } from "./greeting.ts";
 import { PRIVATE_HEADERS, SECURITY_HEADERS } from "./headers.ts";
 import { acceptsHtmlExplicitly, preferredFormat } from "./negotiate.ts";
 import { isCrossSite } from "./origin.ts";
+import { pageShell, type ShellFiller } from "./page_shell.ts";
 import {
+  describeExpiry,
   fullName,
   GreetingPage,
   HomePage,
@@ -72,6 +74,29 @@ const STYLESHEET_HEADERS = {
 const FAVICON_HEADERS = { "Cache-Control": "public, max-age=86400" } as const;
 const HEALTH_HEADERS = { "Cache-Control": "no-store" } as const;
 
+// Names already lowercase: Deno lowercases each name on every set otherwise.
+const SECURITY_HEADERS_LOWER = SECURITY_HEADERS.map(
+  ([name, value]) => [name.toLowerCase(), value] as const,
+);
+
+// The pages every greeting and every session-data visit get, rendered once from their
+// components: a request only escapes the names into them.
+// One per kind of session, the expiry as two more values.
+const [rememberedGreetingPage, forgottenGreetingPage] = [true, false].map((persistent) =>
+  pageShell(
+    ([name = "", lastname = "", datetime = "", text = ""]) =>
+      String(GreetingPage({
+        greeting: { name, lastname },
+        lifetime: { persistent, until: { datetime, text } },
+      })),
+    4,
+  )
+) as [ShellFiller, ShellFiller];
+const sessionDataPage = pageShell(
+  ([name, lastname]) => String(SessionDataPage({ greeting: { name, lastname } })),
+  2,
+);
+
 /**
  * Builds the greeting service.
  *
@@ -116,7 +141,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.use(async function securityHeaders(c, next) {
     await next();
     const headers = c.res.headers;
-    for (const [name, value] of SECURITY_HEADERS) headers.set(name, value);
+    for (const [name, value] of SECURITY_HEADERS_LOWER) headers.set(name, value);
   });
 
   // Only state-changing methods are checked, so GET requests skip this entirely.
@@ -173,7 +198,10 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     const text = `Hello ${fullName(greeting)}`;
     if (format === "json") return c.json({ greeting: text }, 200, PRIVATE_HEADERS);
     if (format === "text") return c.text(text, 200, PRIVATE_HEADERS);
-    return sendPage(c, 200, GreetingPage({ greeting, lifetime: lifetimeOf(current) }));
+    const until = describeExpiry(current.expiresAt!);
+    const page = current.persistent ? rememberedGreetingPage : forgottenGreetingPage;
+    const values = [greeting.name, greeting.lastname, until.datetime, until.text];
+    return c.html(page(values), 200, PRIVATE_HEADERS);
   });
   app.all("/greeting", methodNotAllowed("POST"));
 
@@ -185,7 +213,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       return c.json(json, 200, PRIVATE_HEADERS);
     }
     if (format === "text") return c.text(sessionDataLine(data), 200, PRIVATE_HEADERS);
-    return sendPage(c, 200, SessionDataPage({ greeting: data }));
+    const names = [`${data.name ?? ""}`, `${data.lastname ?? ""}`];
+    return c.html(sessionDataPage(names), 200, PRIVATE_HEADERS);
   });
 
   app.post("/logout", sessions, (c) => {
@@ -231,7 +260,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
 
 /** What the pages say about how long the visitor's session lasts. */
 function lifetimeOf(current: AppEnv["Variables"]["session"]): SessionLifetime {
-  return { persistent: current.persistent, expiresAt: current.expiresAt };
+  const expiresAt = current.expiresAt;
+  return { persistent: current.persistent, until: expiresAt && describeExpiry(expiresAt) };
 }
 
 function methodNotAllowed(allow: string) {

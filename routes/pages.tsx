@@ -80,8 +80,41 @@ export function Layout({ title, children }: LayoutProps): Child {
 export interface SessionLifetime {
   /** True for a cookie kept across browser restarts ("Remember me"), false for a browser-session one. */
   persistent: boolean;
-  /** The sealed absolute expiry, if the session has one yet. */
-  expiresAt: Date | undefined;
+  /**
+   * The sealed absolute expiry, from {@linkcode describeExpiry}, if the session has one yet.
+   * Strings, so that a page shell can stand for the page.
+   */
+  until?: ExpiryText | undefined;
+}
+
+/** An instant as a `<time>` element shows it. */
+export interface ExpiryText {
+  /** Machine-readable, for the `datetime` attribute: `2026-12-13T11:15:00.000Z`. */
+  datetime: string;
+  /** As shown: `2026-12-13 11:15 UTC`. */
+  text: string;
+}
+
+/**
+ * An instant as the pages show it: ISO 8601 for machines, minutes in UTC for people.
+ *
+ * @param date The instant.
+ * @returns Both spellings.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeExpiry } from "./pages.tsx";
+ *
+ * assert.deepEqual(describeExpiry(new Date("2026-12-13T11:15:42Z")), {
+ *   datetime: "2026-12-13T11:15:42.000Z",
+ *   text: "2026-12-13 11:15 UTC",
+ * });
+ * ```
+ */
+export function describeExpiry(date: Date): ExpiryText {
+  const datetime = date.toISOString();
+  return { datetime, text: `${datetime.slice(0, 10)} ${datetime.slice(11, 16)} UTC` };
 }
 
 /** Props of {@linkcode HomePage}. */
@@ -252,20 +285,14 @@ export function fullName(greeting: Partial<Greeting> | undefined): string {
   return [greeting?.name, greeting?.lastname].filter((part) => part !== undefined).join(" ");
 }
 
-const DATE_FORMAT = new Intl.DateTimeFormat("en-GB", {
-  dateStyle: "long",
-  timeStyle: "short",
-  timeZone: "UTC",
-});
-
 /**
  * Which kind of session the visitor has: remembered on this device, or ended with the browser.
  * Both still end at the sealed expiry.
  */
 function LifetimeNote({ lifetime }: { lifetime: SessionLifetime }): Child {
-  const { persistent, expiresAt } = lifetime;
-  const until = expiresAt && (
-    <time datetime={expiresAt.toISOString()}>{DATE_FORMAT.format(expiresAt)} UTC</time>
+  const { persistent } = lifetime;
+  const until = lifetime.until && (
+    <time datetime={lifetime.until.datetime}>{lifetime.until.text}</time>
   );
   if (persistent) {
     return (

@@ -550,3 +550,16 @@ Deno.test("shared mode writes the Flask cookie as Flask would for the session's 
     });
   });
 });
+
+Deno.test("a cookie answered from the open cache keeps its persistence", async () => {
+  for (const persistent of [false, true]) {
+    const { app } = makeApp({ persistent: !persistent });
+    const cookie = pair(sessionCookie(await post(app, `/set/Ada?remember=${persistent}`)));
+    // The cache keeps a cookie from its second sight on; later reads are hits.
+    for (let i = 0; i < 4; i++) {
+      assert.deepEqual(await read(app, cookie), { name: "Ada", persistent, isNew: false });
+    }
+    const changed = sessionCookie(await post(app, "/set/Grace", cookie));
+    assert.equal(isPersistent(changed), persistent);
+  }
+});
