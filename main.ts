@@ -22,6 +22,7 @@ import {
   isDevMode,
   loadConfig,
 } from "./routes/config.ts";
+import { listenError } from "./routes/startup_errors.ts";
 
 export { createApp, isDevMode, loadConfig };
 export type { AppConfig, AppOptions, Env };
@@ -46,20 +47,27 @@ export function readEnv(): Env {
  * @param args Command-line arguments; `--dev` selects dev mode.
  * @param env The environment variables.
  * @returns The running server (closing any Deno KV it opened when it finishes).
- * @throws {ConfigError} When the configuration is missing or wrong.
+ * @throws {ConfigError} When the configuration is missing or wrong, or names something the
+ * process cannot use (a `SESSION_KV` it may not write, a `PORT` in use, a foreign `HOSTNAME`).
  */
 export async function serve(args: readonly string[], env: Env): Promise<Deno.HttpServer> {
   const config = loadConfig(env, { dev: isDevMode(args, env) });
   if (config.ephemeralSecret) console.error(ephemeralSecretWarning());
   const { session, kv } = await serverSideOptions(config);
   const app = createApp({ ...config, session });
-  const server = Deno.serve({
-    port: config.port,
-    hostname: config.hostname,
-    onListen({ hostname, port }) {
-      console.log(`Listening on http://${hostname}:${port}/`);
-    },
-  }, app.fetch);
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      port: config.port,
+      hostname: config.hostname,
+      onListen({ hostname, port }) {
+        console.log(`Listening on http://${hostname}:${port}/`);
+      },
+    }, app.fetch);
+  } catch (error) {
+    kv?.close();
+    throw listenError(config.hostname, config.port, error);
+  }
   if (kv) server.finished.then(() => kv.close());
   return server;
 }
