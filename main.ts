@@ -22,6 +22,7 @@ import {
   isDevMode,
   loadConfig,
 } from "./routes/config.ts";
+import { listeningLine, logRequests } from "./routes/logging.ts";
 import { listenError } from "./routes/startup_errors.ts";
 
 export { createApp, isDevMode, loadConfig };
@@ -42,7 +43,7 @@ export function readEnv(): Env {
 /**
  * Starts the service: loads the configuration, warns about a throw-away secret, and
  * serves. Prints `Listening on http://HOST:PORT/` once bound (tests read the port from it
- * when started with `PORT=0`).
+ * when started with `PORT=0`), then one line per request when `config.logRequests` is on.
  *
  * @param args Command-line arguments; `--dev` selects dev mode.
  * @param env The environment variables.
@@ -60,10 +61,10 @@ export async function serve(args: readonly string[], env: Env): Promise<Deno.Htt
     server = Deno.serve({
       port: config.port,
       hostname: config.hostname,
-      onListen({ hostname, port }) {
-        console.log(`Listening on http://${hostname}:${port}/`);
+      onListen({ port }) {
+        console.log(listeningLine(config.hostname, port));
       },
-    }, app.fetch);
+    }, config.logRequests ? logRequests(app.fetch) : app.fetch);
   } catch (error) {
     kv?.close();
     throw listenError(config.hostname, config.port, error);

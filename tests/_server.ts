@@ -58,6 +58,8 @@ export interface RunningServer extends AsyncDisposable {
   readonly url: string;
   /** What the process wrote to stderr so far. */
   stderr(): string;
+  /** What the process wrote to stdout so far. */
+  stdout(): string;
   /** Stops the process and waits for it and its output streams to end. */
   stop(): Promise<void>;
 }
@@ -133,7 +135,7 @@ export async function startServer(options: MainOptions = {}): Promise<RunningSer
     const health = await fetch(`${url}/healthz`);
     await health.body?.cancel();
     if (!health.ok) throw new Error(`/healthz answered ${health.status}`);
-    return { url, stderr: () => stderr, stop, [Symbol.asyncDispose]: stop };
+    return { url, stderr: () => stderr, stdout: () => stdout, stop, [Symbol.asyncDispose]: stop };
   } catch (error) {
     await stop();
     throw new Error(

@@ -873,6 +873,7 @@ Deno.test("loadConfig() reads the configuration from environment variables", asy
       maxAge: 1_209_600,
       port: 8000,
       hostname: "0.0.0.0",
+      logRequests: false,
       ephemeralSecret: false,
       kv: undefined,
       store: false,
