@@ -13,6 +13,7 @@
 
 import { type AppOptions, createApp } from "./routes/app.tsx";
 import { serverSideOptions } from "./routes/server_side.ts";
+import { drainable, stopOnSignals } from "./routes/shutdown.ts";
 import {
   type AppConfig,
   ConfigError,
@@ -44,6 +45,7 @@ export function readEnv(): Env {
  * Starts the service: loads the configuration, warns about a throw-away secret, and
  * serves. Prints `Listening on http://HOST:PORT/` once bound (tests read the port from it
  * when started with `PORT=0`), then one line per request when `config.logRequests` is on.
+ * On SIGTERM or SIGINT it drains and exits 0 (`routes/shutdown.ts`).
  *
  * @param args Command-line arguments; `--dev` selects dev mode.
  * @param env The environment variables.
@@ -56,6 +58,9 @@ export async function serve(args: readonly string[], env: Env): Promise<Deno.Htt
   if (config.ephemeralSecret) console.error(ephemeralSecretWarning());
   const { session, kv } = await serverSideOptions(config);
   const app = createApp({ ...config, session });
+  const service = drainable(app.fetch);
+  // Logged outside the drain, so the 503s of a draining instance show in the log too.
+  const handler = config.logRequests ? logRequests(service.fetch) : service.fetch;
   let server: Deno.HttpServer;
   try {
     server = Deno.serve({
@@ -64,12 +69,13 @@ export async function serve(args: readonly string[], env: Env): Promise<Deno.Htt
       onListen({ port }) {
         console.log(listeningLine(config.hostname, port));
       },
-    }, config.logRequests ? logRequests(app.fetch) : app.fetch);
+    }, handler);
   } catch (error) {
     kv?.close();
     throw listenError(config.hostname, config.port, error);
   }
   if (kv) server.finished.then(() => kv.close());
+  stopOnSignals({ server, service, timeoutMs: config.shutdownTimeout * 1000, kv });
   return server;
 }
 

@@ -8,7 +8,7 @@
 /** A `Deno.serve` handler. */
 export type Handler = (
   request: Request,
-  info: Deno.ServeHandlerInfo,
+  info: Deno.ServeHandlerInfo<Deno.NetAddr>,
 ) => Response | Promise<Response>;
 
 /**
@@ -56,7 +56,7 @@ export function listeningLine(hostname: string, port: number): string {
  *
  * const lines: string[] = [];
  * const handler = logRequests(() => new Response("ok", { status: 201 }), (l) => lines.push(l));
- * const info = {} as Deno.ServeHandlerInfo;
+ * const info = {} as Deno.ServeHandlerInfo<Deno.NetAddr>;
  * await handler(new Request("http://localhost/a/b?name=Ada", { method: "POST" }), info);
  * assert.match(lines[0]!, /^POST \/a\/b 201 \d+\.\dms$/);
  * ```
