@@ -15,7 +15,7 @@ export const DEFAULT_SHUTDOWN_TIMEOUT = 10;
 /** Port used when `PORT` is not set. */
 export const DEFAULT_PORT = 8000;
 /**
- * Interface used when `HOSTNAME` is not set. All interfaces, because Deno Deploy and
+ * Interface used when `HOSTNAME` is not set, outside dev mode. All interfaces, because Deno Deploy and
  * containers reach the process from outside; tests pass `127.0.0.1`.
  */
 export const DEFAULT_HOSTNAME = "0.0.0.0";
