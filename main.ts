@@ -49,14 +49,14 @@ export function readEnv(): Env {
  *
  * @param args Command-line arguments; `--dev` selects dev mode.
  * @param env The environment variables.
- * @returns The running server (closing any Deno KV it opened when it finishes).
+ * @returns The running server (closing any Deno KV or Redis it opened when it finishes).
  * @throws {ConfigError} When the configuration is missing or wrong, or names something the
  * process cannot use (a `SESSION_KV` it may not write, a `PORT` in use, a foreign `HOSTNAME`).
  */
 export async function serve(args: readonly string[], env: Env): Promise<Deno.HttpServer> {
   const config = loadConfig(env, { dev: isDevMode(args, env) });
   if (config.ephemeralSecret) console.error(ephemeralSecretWarning());
-  const { session, kv } = await serverSideOptions(config);
+  const { session, kv, redis } = await serverSideOptions(config);
   const app = createApp({ ...config, session });
   const service = drainable(app.fetch);
   // Logged outside the drain, so the 503s of a draining instance show in the log too.
@@ -75,6 +75,7 @@ export async function serve(args: readonly string[], env: Env): Promise<Deno.Htt
     throw listenError(config.hostname, config.port, error);
   }
   if (kv) server.finished.then(() => kv.close());
+  if (redis) server.finished.then(() => redis.close());
   stopOnSignals({ server, service, timeoutMs: config.shutdownTimeout * 1000, kv });
   return server;
 }

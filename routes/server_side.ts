@@ -1,11 +1,11 @@
 /**
- * Turns the service configuration into the session's server-side options: opens Deno KV for
- * revocation and the store, and sets up the Flask bridge. Asynchronous because opening KV is.
+ * Turns the service configuration into the session's server-side options: opens Deno KV or
+ * connects to Redis for revocation and the store, and sets up the Flask bridge. Asynchronous because opening KV is.
  *
  * @module
  */
 
-import { kvRevocation, kvStore, type SessionOptions } from "../lib/mod.ts";
+import type { SessionOptions } from "../lib/mod.ts";
 import type { AppConfig } from "./config.ts";
 import { kvOpenError } from "./startup_errors.ts";
 
@@ -15,6 +15,8 @@ export interface ServerSideOptions {
   session: Omit<SessionOptions, "secrets" | "maxAge">;
   /** The opened KV, if any, to close when the server stops. */
   kv?: Deno.Kv;
+  /** The Redis connection, if any, to close when the server stops. */
+  redis?: { close(): Promise<void> };
 }
 
 /**
@@ -25,17 +27,19 @@ export interface ServerSideOptions {
  * @throws {ConfigError} When `SESSION_KV` cannot be opened (e.g. a path the process may not
  * write to), naming the variable.
  *
- * @example
+ * @example Revocation and a store on an in-memory KV
  * ```ts
+ * import assert from "node:assert/strict";
  * import { serverSideOptions } from "./server_side.ts";
  *
  * const { session, kv } = await serverSideOptions({ kv: ":memory:", store: true });
- * console.assert(session.revocation !== undefined && session.store !== undefined);
+ * assert.notEqual(session.revocation, undefined);
+ * assert.notEqual(session.store, undefined);
  * kv?.close();
  * ```
  */
 export async function serverSideOptions(
-  config: Pick<AppConfig, "kv" | "store" | "flask">,
+  config: Pick<AppConfig, "kv" | "store" | "flask" | "redis">,
 ): Promise<ServerSideOptions> {
   const session: ServerSideOptions["session"] = {};
   let kv: Deno.Kv | undefined;
@@ -46,9 +50,23 @@ export async function serverSideOptions(
       const folder = path.replace(/[^/\\]*$/, "");
       if (folder) await Deno.mkdir(folder, { recursive: true }).catch(fail(path));
     }
+    // Imported only in KV modes: a cookie-mode start never loads the KV layers.
+    const { kvRevocation, kvStore } = await import("../lib/kv/mod.ts");
     kv = await Deno.openKv(path).catch(fail(path ?? "default"));
     session.revocation = kvRevocation(kv);
     if (config.store) session.store = kvStore(kv);
+  }
+  let redis: ServerSideOptions["redis"];
+  if (config.redis !== undefined) {
+    // Loaded only when configured: a service without Redis never loads a client.
+    const [{ connectRedis }, { redisRevocation, redisStore }] = await Promise.all([
+      import("./redis.ts"),
+      import("../lib/redis/mod.ts"),
+    ]);
+    const connection = await connectRedis(config.redis);
+    redis = connection;
+    session.revocation = redisRevocation(connection.client);
+    if (config.store) session.store = redisStore(connection.client);
   }
   if (config.flask) {
     session.flask = {
@@ -57,7 +75,7 @@ export async function serverSideOptions(
       cookieName: config.flask.cookieName,
     };
   }
-  return kv ? { session, kv } : { session };
+  return { session, ...(kv ? { kv } : {}), ...(redis ? { redis } : {}) };
 }
 
 // A KV path the process cannot use is a configuration mistake, reported as one.

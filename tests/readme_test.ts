@@ -28,6 +28,10 @@
  * - TypeScript and JavaScript blocks run with `SESSION_SECRET` (random), `SESSION_KV` (a file in
  *   a temporary folder) and `FLASK_SECRET_KEY` set, and nothing else of the parent's
  *   environment but what Deno needs.
+ * - A block that is exactly a file of `examples/` (the example app and its entry for each
+ *   runtime) is not run here: `tests/examples_test.ts` checks that the README shows it as it is
+ *   and drives the app, and `deno task test:runtimes` serves each entry on its runtime.
+ * - Fences of four or more backticks work too, and close only on a fence at least as long.
  * - Other languages are configuration shown for reading (`haproxy`, `ini`, `json`, `text`, …,
  *   see DATA_LANGUAGES) and are not run; `deploy/haproxy.cfg` has its own test. A language
  *   not listed anywhere here fails the test: run it, list it, or mark it `ignore`.
@@ -84,13 +88,16 @@ function readBlocks(markdown: string): Block[] {
   const blocks: Block[] = [];
   const lines = markdown.split("\n");
   for (let i = 0; i < lines.length; i++) {
-    const open = lines[i]!.match(/^( {0,3})```(.*)$/);
+    const open = lines[i]!.match(/^( {0,3})(`{3,})([^`]*)$/);
     if (!open) continue;
     const indent = open[1]!.length;
-    const [language = "", ...tags] = open[2]!.trim().split(/\s+/).filter((word) => word !== "");
+    const fence = open[2]!;
+    const [language = "", ...tags] = open[3]!.trim().split(/\s+/).filter((word) => word !== "");
+    // A closing fence is at least as long as the opening one, so ``` may appear inside ````.
+    const close = new RegExp(`^ {0,3}\`{${fence.length},}\\s*$`);
     const body: string[] = [];
     let j = i + 1;
-    while (j < lines.length && !/^ {0,3}```\s*$/.test(lines[j]!)) {
+    while (j < lines.length && !close.test(lines[j]!)) {
       body.push(lines[j]!.slice(Math.min(indent, lines[j]!.search(/\S|$/))));
       j++;
     }
@@ -99,6 +106,18 @@ function readBlocks(markdown: string): Block[] {
     i = j;
   }
   return blocks;
+}
+
+// Files of examples/ shown verbatim in README.md: tests/examples_test.ts checks the copy and
+// the app, `deno task test:runtimes` serves each entry on its runtime.
+async function exampleCopies(): Promise<Map<string, string>> {
+  const copies = new Map<string, string>();
+  for await (const entry of Deno.readDir(`${ROOT}examples`)) {
+    if (!entry.isFile) continue;
+    const source = await Deno.readTextFile(`${ROOT}examples/${entry.name}`);
+    copies.set(source.replace(/\n$/, ""), `examples/${entry.name}`);
+  }
+  return copies;
 }
 
 function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -287,6 +306,7 @@ function collect(child: Deno.ChildProcess) {
 }
 
 const blocks = readBlocks(await Deno.readTextFile(README));
+const copies = await exampleCopies().catch(() => new Map<string, string>());
 
 Deno.test("README.md has examples, and every block is run or marked", () => {
   assert.ok(blocks.length >= 5, "README.md examples were found");
@@ -308,9 +328,11 @@ Deno.test("Every example of README.md runs as written", async (t) => {
   try {
     for (const block of blocks) {
       const name = `README.md:${block.line} ${[block.language, ...block.tags].join(" ")}`;
-      const ignored = block.tags.includes("ignore") || DATA_LANGUAGES.has(block.language);
+      const copy = copies.get(block.code);
+      const ignored = block.tags.includes("ignore") || DATA_LANGUAGES.has(block.language) ||
+        copy !== undefined;
       await t.step({
-        name: ignored ? `${name} (not run)` : name,
+        name: copy ? `${name} (${copy}, tested there)` : ignored ? `${name} (not run)` : name,
         ignore: ignored,
         async fn() {
           if (SCRIPT_LANGUAGES.has(block.language)) await runScript(block);
