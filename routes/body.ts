@@ -142,13 +142,16 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array 
     await discardBody(request);
     return undefined;
   }
-  if (request.body === null) return new Uint8Array(0);
   if (declared !== null) {
     // Announced and within the limit: read it in one go (the HTTP server never hands over more
-    // than Content-Length), then check anyway for an in-process Request that lied.
+    // than Content-Length), then check anyway for an in-process Request that lied. Before any
+    // look at `request.body`: on Deno's server that getter builds a ReadableStream over the
+    // body, and reading through it costs more than a whole small request (measured: the
+    // service's POST /greeting at about half its throughput, and twice the memory).
     const bytes = new Uint8Array(await request.arrayBuffer());
     return bytes.length > limit ? undefined : bytes;
   }
+  if (request.body === null) return new Uint8Array(0);
 
   // Count while streaming, whatever Content-Length claimed: it may be absent (chunked).
   const reader = request.body.getReader();
