@@ -18,7 +18,7 @@
  * - `sh server`: a block that starts a server and runs until stopped (`deno task dev`,
  *   `… deno task start`). Run as above with `PORT=0` and `HOSTNAME=127.0.0.1` added to its
  *   environment; it must print `Listening on http://…:PORT/` within 60 s and then answer
- *   `GET /healthz` with 200. Its whole process group then gets SIGTERM.
+ *   `GET /healthz` with 200. Its whole process group then gets SIGINT, as from Ctrl-C.
  * - `ts`, `typescript`, `js`, `javascript`: written to a temporary file in the repository root
  *   (so `./lib/mod.ts` and the `deno.json` imports resolve), type-checked with `deno check`,
  *   then run with `deno run -A`; it must exit 0 within 60 s.
@@ -184,7 +184,8 @@ async function runShellServer(block: Block): Promise<void> {
   }
 }
 
-// SIGTERM to the block's process group, SIGKILL if anything is left after 10 s.
+// SIGINT to the block's process group, as Ctrl-C in a terminal (`deno run --watch` outlives a
+// SIGTERM, waiting for a file change), then SIGKILL if anything is left after 10 s.
 async function stopGroup(child: Deno.ChildProcess, drained: Promise<unknown>): Promise<void> {
   const signal = (name: Deno.Signal) => {
     try {
@@ -193,7 +194,7 @@ async function stopGroup(child: Deno.ChildProcess, drained: Promise<unknown>): P
       // Already gone.
     }
   };
-  signal("SIGTERM");
+  signal("SIGINT");
   const timer = setTimeout(() => signal("SIGKILL"), 10_000);
   try {
     await child.status;
