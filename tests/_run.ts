@@ -22,6 +22,7 @@ const KEPT = [/ \.\.\. ignored/, /skipping/i];
 const SUMMARY = /^(ok|FAILED) \| /;
 // A dot per test (steps, indented, are not counted), so progress shows on one short line.
 const PROGRESS = /^\S.* \.\.\. ok\b/;
+const SLOW = /has been running for over/;
 
 /**
  * Runs Deno with `args`, captured.
@@ -38,18 +39,19 @@ export async function runQuietly(args: readonly string[]): Promise<number> {
   }).spawn();
   // One log in arrival order, stdout and stderr together, as a terminal would show them.
   const chunks: string[] = [];
-  let partial = "";
   let dots = 0;
   const read = async (stream: ReadableStream<Uint8Array>) => {
+    let partial = "";
     for await (const text of stream.pipeThrough(new TextDecoderStream())) {
       chunks.push(text);
-      const lines = (partial + text).split("\n");
+      const lines = (partial + text).split("\n").map((line) => line.replace(ANSI, ""));
       partial = lines.pop() ?? "";
-      const done = lines.filter((line) => PROGRESS.test(line.replace(ANSI, ""))).length;
-      if (done > 0) {
-        dots += done;
-        await Deno.stdout.write(encoder.encode(".".repeat(done)));
-      }
+      const done = lines.filter((line) => PROGRESS.test(line)).length;
+      // A test that hangs says so at once, not only when the run ends.
+      const slow = lines.filter((line) => SLOW.test(line)).map((line) => `\n${line}\n`);
+      const progress = ".".repeat(done) + slow.join("");
+      if (progress) await Deno.stdout.write(encoder.encode(progress));
+      dots += done;
     }
   };
   const [status] = await Promise.all([child.status, read(child.stdout), read(child.stderr)]);
