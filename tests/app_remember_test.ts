@@ -197,6 +197,9 @@ Deno.test("any other remember value is a 400 that names the field and saves noth
       /aria-describedby="remember-hint remember-error" aria-invalid="true"/,
     );
     assert.match(page, /<p id="remember-error" class="error">Remember me must be/);
+    // The summary links to the box, which gets the focus as the first invalid field.
+    assert.match(page, /<a [^>]*href="#remember">Remember me<\/a>/);
+    assert.match(page, /<input id="remember"[^>]* autofocus/);
   });
   await t.step("a refused name keeps the box ticked on the form sent back", async () => {
     const res = await post(app, form({ name: " ", remember: "on" }));
