@@ -31,6 +31,7 @@ export const ENV_VARIABLES = [
   "SESSION_SECRET",
   "SESSION_SECRET_FALLBACKS",
   "SESSION_MAX_AGE",
+  "SESSION_COOKIE_SECURE",
   "PORT",
   "HOSTNAME",
   "DENO_DEPLOYMENT_ID",
@@ -52,6 +53,11 @@ export interface AppConfig {
   readonly secrets: readonly string[];
   /** Absolute session lifetime, in seconds. */
   readonly maxAge: number;
+  /**
+   * The session cookie's `Secure`: `auto` from the request URL's scheme, `true` always (behind
+   * a proxy that terminates TLS), `false` never.
+   */
+  readonly cookieSecure: "auto" | boolean;
   /** Port to listen on; 0 lets the system choose. */
   readonly port: number;
   /** Interface to listen on. */
@@ -122,7 +128,8 @@ const encoder = new TextEncoder();
  * @param options `dev` (default `false`) allows running without `SESSION_SECRET`.
  * @returns The validated configuration.
  * @throws {ConfigError} When `SESSION_SECRET` is missing outside dev mode (or on Deno
- * Deploy), a secret is shorter than 32 bytes, or `SESSION_MAX_AGE`, `PORT` is not a number.
+ * Deploy), a secret is shorter than 32 bytes, `SESSION_MAX_AGE`, `PORT` is not a number, or
+ * any other variable holds a value it cannot take (the error names it).
  *
  * @example Loading a configuration in a test
  * ```ts
@@ -163,6 +170,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
   return {
     secrets,
     maxAge: parsePositiveInteger("SESSION_MAX_AGE", env.SESSION_MAX_AGE, DEFAULT_MAX_AGE),
+    cookieSecure: parseCookieSecure(env.SESSION_COOKIE_SECURE),
     port: parsePort(env.PORT),
     hostname: nonEmpty(env.HOSTNAME) ?? DEFAULT_HOSTNAME,
     ephemeralSecret,
@@ -242,6 +250,18 @@ function parsePositiveInteger(variable: string, value: string | undefined, fallb
     );
   }
   return number;
+}
+
+function parseCookieSecure(value: string | undefined): "auto" | boolean {
+  const text = nonEmpty(value);
+  if (text === undefined || text === "auto") return "auto";
+  if (text === "true" || text === "false") return text === "true";
+  throw new ConfigError(
+    "SESSION_COOKIE_SECURE",
+    `Cannot start: SESSION_COOKIE_SECURE must be "auto", "true" or "false", received ${
+      JSON.stringify(text)
+    }. Set "true" behind a proxy that terminates TLS.`,
+  );
 }
 
 function parsePort(value: string | undefined): number {

@@ -1,6 +1,7 @@
 /**
  * Turns the service configuration into the session's server-side options: opens Deno KV for
- * revocation and the store, and sets up the Flask bridge. Asynchronous because opening KV is.
+ * revocation and the store, sets up the Flask bridge, and passes the cookie settings on.
+ * Asynchronous because opening KV is.
  *
  * @module
  */
@@ -32,9 +33,10 @@ export interface ServerSideOptions {
  * ```
  */
 export async function serverSideOptions(
-  config: Pick<AppConfig, "kv" | "store" | "flask">,
+  config: Pick<AppConfig, "kv" | "store" | "flask"> & Partial<Pick<AppConfig, "cookieSecure">>,
 ): Promise<ServerSideOptions> {
   const session: ServerSideOptions["session"] = {};
+  if (config.cookieSecure !== undefined) session.cookie = { secure: config.cookieSecure };
   let kv: Deno.Kv | undefined;
   if (config.kv !== undefined) {
     const path = config.kv === "default" ? undefined : config.kv;

@@ -871,6 +871,7 @@ Deno.test("loadConfig() reads the configuration from environment variables", asy
     assert.deepEqual(config, {
       secrets: [secret],
       maxAge: 1_209_600,
+      cookieSecure: "auto",
       port: 8000,
       hostname: "0.0.0.0",
       ephemeralSecret: false,
