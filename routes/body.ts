@@ -1,7 +1,8 @@
 /**
  * Reads a request body as a flat record of fields, whatever the encoding a client chose:
  * URL-encoded or multipart forms, or a JSON object. The size limit is enforced while
- * streaming, so a chunked body without `Content-Length` cannot exhaust memory either.
+ * streaming, bytes counted as they arrive, so neither a chunked body without `Content-Length`
+ * nor one longer than its `Content-Length` can exhaust memory.
  * No Hono types: it takes a `Request`.
  *
  * @module
@@ -141,14 +142,9 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array 
     return undefined;
   }
   if (request.body === null) return new Uint8Array(0);
-  if (declared !== null) {
-    // Announced and within the limit: read it in one go (the HTTP server never hands over more
-    // than Content-Length), then check anyway for an in-process Request that lied.
-    const bytes = new Uint8Array(await request.arrayBuffer());
-    return bytes.length > limit ? undefined : bytes;
-  }
 
-  // Count while streaming, whatever Content-Length claimed: it may be absent (chunked).
+  // Count while streaming, whatever Content-Length claimed: it may be absent (chunked), or a
+  // runtime or proxy in front may pass on a body longer than it announced. Never trust it.
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
