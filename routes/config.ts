@@ -32,6 +32,7 @@ export const ENV_VARIABLES = [
   "SESSION_SECRET_FALLBACKS",
   "SESSION_MAX_AGE",
   "SESSION_COOKIE_SECURE",
+  "SESSION_IDLE_TIMEOUT",
   "PORT",
   "HOSTNAME",
   "DENO_DEPLOYMENT_ID",
@@ -58,6 +59,11 @@ export interface AppConfig {
    * a proxy that terminates TLS), `false` never.
    */
   readonly cookieSecure: "auto" | boolean;
+  /**
+   * Idle timeout in seconds: a session unused this long ends. Undefined: none. Sessions issued
+   * before it was set gain an idle deadline on their next use.
+   */
+  readonly idleTimeout: number | undefined;
   /** Port to listen on; 0 lets the system choose. */
   readonly port: number;
   /** Interface to listen on. */
@@ -171,6 +177,9 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     secrets,
     maxAge: parsePositiveInteger("SESSION_MAX_AGE", env.SESSION_MAX_AGE, DEFAULT_MAX_AGE),
     cookieSecure: parseCookieSecure(env.SESSION_COOKIE_SECURE),
+    idleTimeout: nonEmpty(env.SESSION_IDLE_TIMEOUT) === undefined
+      ? undefined
+      : parsePositiveInteger("SESSION_IDLE_TIMEOUT", env.SESSION_IDLE_TIMEOUT, 0),
     port: parsePort(env.PORT),
     hostname: nonEmpty(env.HOSTNAME) ?? DEFAULT_HOSTNAME,
     ephemeralSecret,

@@ -33,10 +33,13 @@ export interface ServerSideOptions {
  * ```
  */
 export async function serverSideOptions(
-  config: Pick<AppConfig, "kv" | "store" | "flask"> & Partial<Pick<AppConfig, "cookieSecure">>,
+  config:
+    & Pick<AppConfig, "kv" | "store" | "flask">
+    & Partial<Pick<AppConfig, "cookieSecure" | "idleTimeout">>,
 ): Promise<ServerSideOptions> {
   const session: ServerSideOptions["session"] = {};
   if (config.cookieSecure !== undefined) session.cookie = { secure: config.cookieSecure };
+  if (config.idleTimeout !== undefined) session.idleTimeout = config.idleTimeout;
   let kv: Deno.Kv | undefined;
   if (config.kv !== undefined) {
     const path = config.kv === "default" ? undefined : config.kv;

@@ -872,6 +872,7 @@ Deno.test("loadConfig() reads the configuration from environment variables", asy
       secrets: [secret],
       maxAge: 1_209_600,
       cookieSecure: "auto",
+      idleTimeout: undefined,
       port: 8000,
       hostname: "0.0.0.0",
       ephemeralSecret: false,

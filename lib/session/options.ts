@@ -69,7 +69,9 @@ export interface SessionOptions {
    */
   maxAge?: number;
   /**
-   * Idle timeout in seconds: a session unused this long expires. Unset for none.
+   * Idle timeout in seconds: a session unused this long expires. Unset for none. Turned on
+   * later, it applies to sessions already issued: one sealed without an idle deadline gains one
+   * on its next use (when it was last used before is unknown, so that use starts its clock).
    * @default {undefined}
    */
   idleTimeout?: number;

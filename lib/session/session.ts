@@ -299,6 +299,12 @@ export class Session<Data extends SessionData = SessionData> {
     const opened = this.#destroyed ? undefined : this.#opened;
     const dataChanged = !opened || body !== opened.body;
     let cookieDue = !opened || this.#renewed || opened.keyIndex > 0;
+    if (!cookieDue && opened && idleTimeout !== undefined && opened.idleExpiresAt === 0) {
+      // Sealed before an idle timeout was configured: when it was last used is unknown, so this
+      // use starts its idle clock (re-sealed with a deadline) rather than letting it run on to
+      // the absolute expiry. Nothing to gain when that expiry comes first anyway.
+      cookieDue = now + idleTimeout < opened.expiresAt;
+    }
     if (!cookieDue && opened && idleTimeout !== undefined) {
       const deadline = opened.idleExpiresAt || opened.expiresAt;
       // Due once enough of the window has passed, unless the deadline is already at the
