@@ -30,6 +30,9 @@ import { DECIDE, LOADED, Session, type SessionData, TOUCHED } from "./session.ts
 
 export type { SessionCookieOptions, SessionOptions } from "./options.ts";
 
+/** What a store call answers when the store is down and the middleware fails open. */
+const STORE_DOWN: unique symbol = Symbol("store down");
+
 /**
  * Hono environment with a typed session, for `new Hono<SessionEnv<Data>>()`.
  *
@@ -159,6 +162,9 @@ export function session<Data extends SessionData = SessionData>(
     // asynchronous paths (Web Crypto, revocation, store) must open it before the handler.
     let loader = (): OpenedRecord | undefined => (value === undefined ? undefined : openSync());
     let stored: StoredSession | undefined;
+    // Failing open with the store down: the session whose data could not be loaded. The cookie
+    // is good (it opened, and may well be fine once the store is back), so it is kept as is.
+    let unloaded: OpenedRecord | undefined;
     if (value !== undefined && (!s.sync || revocation || store)) {
       let record = s.sync
         ? openSync()
@@ -171,9 +177,16 @@ export function session<Data extends SessionData = SessionData>(
       }
       if (record && store) {
         const id = record.id;
-        stored = await guarded(() => store.load(id), undefined);
+        const answer = await guarded<StoredSession | undefined | typeof STORE_DOWN>(
+          () => store.load(id),
+          STORE_DOWN,
+        );
+        stored = answer === STORE_DOWN ? undefined : answer;
         const parsed = stored && decodeBody(stored.body);
-        if (parsed) {
+        if (answer === STORE_DOWN) {
+          unloaded = record;
+          record = undefined;
+        } else if (parsed) {
           record = { ...record, data: parsed.data, flash: parsed.flash, body: stored!.body };
         } else {
           record = reject(new InvalidSessionError("expired", { cause: new Error("not in store") }));
@@ -212,7 +225,10 @@ export function session<Data extends SessionData = SessionData>(
     appendHeaders(c, "Vary", ["Cookie"]);
     const decision = current[DECIDE](invalid);
     if (decision.action === "none") return;
-    const loaded = current[LOADED];
+    // The store is down and this request saw an empty session: writing would replace the
+    // visitor's session with whatever this request set. Only an explicit destroy() goes on.
+    if (unloaded && decision.action === "write") return;
+    const loaded = current[LOADED] ?? unloaded;
     let headers: string[] = [];
     if (shared) {
       const now = settings.now();
@@ -233,10 +249,12 @@ export function session<Data extends SessionData = SessionData>(
       if (store) {
         if (decision.dataChanged || renewed) {
           const expected = renewed ? undefined : stored;
-          await guarded(
-            () => store.save(record.id, decision.body, record.expiresAt, expected),
-            undefined,
+          const saved = await guarded(
+            () => store.save(record.id, decision.body, record.expiresAt, expected).then(() => true),
+            false,
           );
+          // Failing open and not saved: keep the cookie pointing at the data still stored.
+          if (!saved) return;
         }
         if (renewed) await guarded(() => store.delete(loaded.id), undefined);
         // The cookie holds only the sealed id; it changes only with the id or the deadlines.
