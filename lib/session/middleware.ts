@@ -12,6 +12,7 @@ import {
   MAX_COOKIE_BYTES,
   planSessionCookies,
   readSessionCookies,
+  serializeCookie,
 } from "./cookie.ts";
 import { type InvalidReason, InvalidSessionError, SessionError } from "./errors.ts";
 import {
@@ -224,7 +225,14 @@ export function session<Data extends SessionData = SessionData>(
     if (!current[TOUCHED]) return;
     appendHeaders(c, "Vary", ["Cookie"]);
     const decision = current[DECIDE](invalid);
-    if (decision.action === "none") return;
+    if (decision.action === "none") {
+      // Both a single cookie and chunks were sent: expire the form that was not read, now,
+      // rather than leave it to be read should the other one go. Writes and deletions below
+      // already expire every cookie they do not write.
+      const stale = found.stale.map((n) => serializeCookie(n, "", target.attributes, 0));
+      appendHeaders(c, "Set-Cookie", stale);
+      return;
+    }
     // The store is down and this request saw an empty session: writing would replace the
     // visitor's session with whatever this request set. Only an explicit destroy() goes on.
     if (unloaded && decision.action === "write") return;
