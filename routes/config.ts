@@ -43,6 +43,10 @@ export const ENV_VARIABLES = [
   "FLASK_SECRET_KEY_FALLBACKS",
   "FLASK_SESSION_COOKIE_NAME",
   "FLASK_SESSION_MODE",
+  "FLASK_SESSION_COOKIE_DOMAIN",
+  "FLASK_SESSION_COOKIE_PATH",
+  "FLASK_SESSION_COOKIE_SECURE",
+  "FLASK_SESSION_COOKIE_SAMESITE",
 ] as const;
 
 /** Environment variables as read by {@linkcode loadConfig}; absent and empty are the same. */
@@ -92,6 +96,14 @@ export interface FlaskConfig {
   readonly secretKeys: readonly string[];
   /** Flask's `SESSION_COOKIE_NAME`. */
   readonly cookieName: string;
+  /** Flask's `SESSION_COOKIE_DOMAIN`; undefined: host-only. */
+  readonly domain: string | undefined;
+  /** Flask's `SESSION_COOKIE_PATH`. */
+  readonly path: string;
+  /** Flask's `SESSION_COOKIE_SECURE`. */
+  readonly secure: boolean;
+  /** Flask's `SESSION_COOKIE_SAMESITE`. */
+  readonly sameSite: "Strict" | "Lax" | "None";
 }
 
 /** Options of {@linkcode loadConfig}. */
@@ -336,5 +348,55 @@ function flaskConfig(env: Env): FlaskConfig | undefined {
     mode,
     secretKeys: [key, ...fallbacks],
     cookieName: nonEmpty(env.FLASK_SESSION_COOKIE_NAME) ?? "session",
+    ...flaskCookieAttributes(env),
   };
+}
+
+// Flask's cookie attributes, so that the Flask cookie is written and deleted exactly where
+// Flask put it: a deletion with another domain or path leaves it in place.
+function flaskCookieAttributes(
+  env: Env,
+): Pick<FlaskConfig, "domain" | "path" | "secure" | "sameSite"> {
+  const domain = nonEmpty(env.FLASK_SESSION_COOKIE_DOMAIN);
+  if (domain !== undefined && !/^\.?[A-Za-z0-9.-]+$/.test(domain)) {
+    throw new ConfigError(
+      "FLASK_SESSION_COOKIE_DOMAIN",
+      `Cannot start: FLASK_SESSION_COOKIE_DOMAIN must be a host name, as the Flask app's SESSION_COOKIE_DOMAIN, received ${
+        JSON.stringify(domain)
+      }.`,
+    );
+  }
+  const path = nonEmpty(env.FLASK_SESSION_COOKIE_PATH) ?? "/";
+  if (!path.startsWith("/") || /[;\s]/.test(path)) {
+    throw new ConfigError(
+      "FLASK_SESSION_COOKIE_PATH",
+      `Cannot start: FLASK_SESSION_COOKIE_PATH must start with "/", as the Flask app's SESSION_COOKIE_PATH, received ${
+        JSON.stringify(path)
+      }.`,
+    );
+  }
+  const secureText = nonEmpty(env.FLASK_SESSION_COOKIE_SECURE) ?? "false";
+  if (secureText !== "true" && secureText !== "false") {
+    throw new ConfigError(
+      "FLASK_SESSION_COOKIE_SECURE",
+      `Cannot start: FLASK_SESSION_COOKIE_SECURE must be "true" or "false", received ${
+        JSON.stringify(secureText)
+      }.`,
+    );
+  }
+  const secure = secureText === "true";
+  // Werkzeug title-cases the value, so Flask accepts any case.
+  const sameSiteText = nonEmpty(env.FLASK_SESSION_COOKIE_SAMESITE) ?? "Lax";
+  const sameSite = (["Strict", "Lax", "None"] as const).find((v) =>
+    v.toLowerCase() === sameSiteText.toLowerCase()
+  );
+  if (sameSite === undefined || (sameSite === "None" && !secure)) {
+    throw new ConfigError(
+      "FLASK_SESSION_COOKIE_SAMESITE",
+      `Cannot start: FLASK_SESSION_COOKIE_SAMESITE must be "Strict", "Lax" or "None" (None only with FLASK_SESSION_COOKIE_SECURE=true), received ${
+        JSON.stringify(sameSiteText)
+      }.`,
+    );
+  }
+  return { domain, path, secure, sameSite };
 }

@@ -53,10 +53,15 @@ export async function serverSideOptions(
     if (config.store) session.store = kvStore(kv);
   }
   if (config.flask) {
+    const { domain, path, secure, sameSite } = config.flask;
     session.flask = {
       mode: config.flask.mode,
       secretKeys: config.flask.secretKeys,
       cookieName: config.flask.cookieName,
+      domain,
+      path,
+      secure,
+      sameSite,
     };
   }
   return kv ? { session, kv } : { session };

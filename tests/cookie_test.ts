@@ -63,6 +63,16 @@ Deno.test("readSessionCookies() finds the session cookie in a Cookie header", as
     assert.equal(readSessionCookies(header, "session", 100).value, undefined);
     assert.deepEqual(readSessionCookies(header, "session", 100).names, []);
   });
+  await t.step(
+    "a value that may be sealed wins over a dotted one (Flask's) of the same name",
+    () => {
+      assert.equal(
+        readSessionCookies("session=e30.ZZ.sig; session=abc", "session", 100).value,
+        "abc",
+      );
+      assert.equal(readSessionCookies("session=e30.ZZ.sig", "session", 100).value, "e30.ZZ.sig");
+    },
+  );
   await t.step("the first of two cookies of the same name wins", () => {
     assert.equal(
       readSessionCookies("session=first; session=second", "session", 100).value,

@@ -910,6 +910,10 @@ Deno.test("loadConfig() reads the configuration from environment variables", asy
       mode: "migrate",
       secretKeys: ["tutorial-secret-key", "older-key", "oldest-key"],
       cookieName: "session",
+      domain: undefined,
+      path: "/",
+      secure: false,
+      sameSite: "Lax",
     });
     const shared = loadConfig({
       SESSION_SECRET: secret,

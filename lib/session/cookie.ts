@@ -122,6 +122,10 @@ export function readSessionCookies(
       if (single === undefined) {
         single = value;
         names.push(key);
+      } else if (single.includes(".") && value !== "" && !value.includes(".")) {
+        // A Flask cookie of the same name but another domain or path is sent too: a value
+        // that may be sealed (base64url, never a ".") is the session, wherever it comes.
+        single = value;
       }
       continue;
     }

@@ -20,6 +20,7 @@ import {
   flaskCookie,
   flaskData,
   readFlaskSession,
+  sameCookie,
   sharedRecord,
   writeFlaskSession,
 } from "./flask_bridge.ts";
@@ -148,7 +149,7 @@ export function session<Data extends SessionData = SessionData>(
         : record;
     const bridge = settings.flask;
     // Sealed values are base64url and never hold a ".": one that does is Flask's.
-    const flaskValue = bridge && flaskCookie(c.req.header("cookie"), bridge, target.name, found);
+    const flaskValue = bridge && flaskCookie(c.req.header("cookie"), bridge);
     const shared = bridge?.mode === "shared";
     const value = shared || found.value?.includes(".") ? undefined : found.value;
     const openSync = (): OpenedRecord | undefined => {
@@ -225,12 +226,21 @@ export function session<Data extends SessionData = SessionData>(
     if (!current[TOUCHED]) return;
     appendHeaders(c, "Vary", ["Cookie"]);
     const decision = current[DECIDE](invalid);
+    // Migrating: a Flask cookie the request carried is expired by every response that uses the
+    // session, however it ends (written, destroyed, or only read), so that a destroyed session
+    // cannot come back from it. Not when the sealed cookie written or deleted here is that very
+    // cookie: the sealed headers replace it.
+    const expireFlask = (): string[] =>
+      flaskValue !== undefined && !shared &&
+        !(decision.action !== "none" && sameCookie(bridge!, target.name, target.attributes))
+        ? [deleteFlaskSession(bridge!)]
+        : [];
     if (decision.action === "none") {
       // Both a single cookie and chunks were sent: expire the form that was not read, now,
       // rather than leave it to be read should the other one go. Writes and deletions below
       // already expire every cookie they do not write.
       const stale = found.stale.map((n) => serializeCookie(n, "", target.attributes, 0));
-      appendHeaders(c, "Set-Cookie", stale);
+      appendHeaders(c, "Set-Cookie", [...stale, ...expireFlask()]);
       return;
     }
     // The store is down and this request saw an empty session: writing would replace the
@@ -289,9 +299,7 @@ export function session<Data extends SessionData = SessionData>(
         );
       }
     }
-    if (migrated && decision.action === "write" && bridge!.cookieName !== target.name) {
-      headers.push(deleteFlaskSession(bridge!));
-    }
+    headers.push(...expireFlask());
     appendHeaders(c, "Set-Cookie", headers);
   };
 }
