@@ -14,6 +14,7 @@ import {
 } from "../lib/mod.ts";
 import { ConfigError, loadConfig } from "../routes/config.ts";
 import { serverSideOptions } from "../routes/server_side.ts";
+import { startServer } from "./_server.ts";
 
 const SECRET = "flask bridge test secret, 32 bytes or more";
 const FLASK_KEY = "the Flask app's secret key";
@@ -264,4 +265,37 @@ Deno.test("loadConfig() reads Flask's cookie settings from FLASK_SESSION_COOKIE_
       );
     }
   });
+});
+
+Deno.test("The Flask bridge in shared mode leaves the Flask cookie alone next to leftover chunks", async () => {
+  const app = makeApp({ mode: "shared" });
+  const cookie = `session.0=leftover; session=${await flaskCookie({ name: "Grace" })}`;
+  const res = await app.request("http://localhost/", { headers: { cookie } });
+  assert.equal(await res.text(), "Grace");
+  assert.equal(deletionOf(res, "session"), undefined, res.headers.getSetCookie().join("\n"));
+});
+
+Deno.test("The service deletes the Flask cookie with the FLASK_SESSION_COOKIE_* settings", async () => {
+  const server = await startServer({
+    env: {
+      SESSION_SECRET: SECRET,
+      FLASK_SECRET_KEY: FLASK_KEY,
+      FLASK_SESSION_COOKIE_NAME: "flask",
+      FLASK_SESSION_COOKIE_DOMAIN: ".example.com",
+      FLASK_SESSION_COOKIE_PATH: "/",
+      FLASK_SESSION_COOKIE_SECURE: "true",
+      FLASK_SESSION_COOKIE_SAMESITE: "Strict",
+    },
+  });
+  try {
+    const res = await fetch(`${server.url}/session-data`, {
+      headers: { accept: "application/json", cookie: `flask=${await flaskCookie()}` },
+    });
+    assert.deepEqual(await res.json(), { name: "Ada", lastname: null });
+    const deletion = deletionOf(res, "flask");
+    assert.ok(deletion, res.headers.getSetCookie().join("\n"));
+    assert.match(deletion, /; Path=\/; Domain=\.example\.com; Secure; HttpOnly; SameSite=Strict/);
+  } finally {
+    await server.stop();
+  }
 });

@@ -239,7 +239,10 @@ export function session<Data extends SessionData = SessionData>(
       // Both a single cookie and chunks were sent: expire the form that was not read, now,
       // rather than leave it to be read should the other one go. Writes and deletions below
       // already expire every cookie they do not write.
-      const stale = found.stale.map((n) => serializeCookie(n, "", target.attributes, 0));
+      // (Not in shared mode: no sealed cookie is in use, and the single one may be Flask's.)
+      const stale = shared
+        ? []
+        : found.stale.map((n) => serializeCookie(n, "", target.attributes, 0));
       appendHeaders(c, "Set-Cookie", [...stale, ...expireFlask()]);
       return;
     }
