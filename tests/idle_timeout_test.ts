@@ -99,3 +99,51 @@ Deno.test("loadConfig() reads SESSION_IDLE_TIMEOUT in seconds and passes it to t
     }
   });
 });
+
+async function sealedWith(idleTimeout: number | undefined, clock: { now: number }) {
+  return cookieOf(await app(clock, idleTimeout).request("/login", { method: "POST" }));
+}
+
+Deno.test("idleTimeout shortened applies to sessions sealed under the longer one", async () => {
+  const clock = { now: T0 };
+  const issued = await sealedWith(24 * HOUR, clock);
+  assert.equal(issued.maxAge, 24 * HOUR);
+  const invalid: InvalidReason[] = [];
+  const shorter = app(clock, HOUR, invalid);
+  clock.now += 60 * SECOND;
+  const res = await shorter.request("/", { headers: { cookie: issued.pair } });
+  assert.equal(await res.text(), "Ada");
+  const resealed = cookieOf(res);
+  assert.equal(resealed.maxAge, HOUR);
+  clock.now += (HOUR + 1) * SECOND;
+  assert.equal(
+    await (await shorter.request("/", { headers: { cookie: resealed.pair } })).text(),
+    "nobody",
+  );
+  assert.deepEqual(invalid, ["expired"]);
+});
+
+Deno.test("idleTimeout turned off drops the idle deadline of sessions on their next use", async () => {
+  const clock = { now: T0 };
+  const issued = await sealedWith(HOUR, clock);
+  const none = app(clock);
+  clock.now += 60 * SECOND;
+  const res = await none.request("/", { headers: { cookie: issued.pair } });
+  assert.equal(await res.text(), "Ada");
+  const resealed = cookieOf(res);
+  assert.equal(resealed.maxAge, 14 * 24 * HOUR - 60);
+  clock.now += 2 * HOUR * SECOND;
+  const later = await none.request("/", { headers: { cookie: resealed.pair } });
+  assert.equal(await later.text(), "Ada");
+  assert.deepEqual(later.headers.getSetCookie(), [], "no further writes");
+});
+
+Deno.test("idleTimeout does not re-seal a cookie whose deadline is ahead only by clock skew", async () => {
+  const clock = { now: T0 };
+  const issued = await sealedWith(HOUR, clock);
+  // This instance's clock runs 30 s behind the one that sealed it.
+  clock.now -= 30 * SECOND;
+  const res = await app(clock, HOUR).request("/", { headers: { cookie: issued.pair } });
+  assert.equal(await res.text(), "Ada");
+  assert.deepEqual(res.headers.getSetCookie(), []);
+});

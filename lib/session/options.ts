@@ -69,9 +69,10 @@ export interface SessionOptions {
    */
   maxAge?: number;
   /**
-   * Idle timeout in seconds: a session unused this long expires. Unset for none. Turned on
-   * later, it applies to sessions already issued: one sealed without an idle deadline gains one
-   * on its next use (when it was last used before is unknown, so that use starts its clock).
+   * Idle timeout in seconds: a session unused this long expires. Unset for none. A change
+   * applies to sessions already issued, on their next use: one sealed without an idle deadline
+   * (or with a later one than this timeout allows) is re-sealed with a deadline starting then
+   * (when it was last used before is unknown); turned off, the deadline is dropped.
    * @default {undefined}
    */
   idleTimeout?: number;
