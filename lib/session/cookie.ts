@@ -82,7 +82,9 @@ export function assertCookieName(name: string, option: string): void {
 
 /**
  * Finds the session cookie, or its chunks, in a `Cookie` header. When a name repeats, the first
- * wins, as in browsers' ordering (most specific path first).
+ * wins, as in browsers' ordering (most specific path first), except that a value without a "."
+ * wins over one with (a Flask cookie of the same name). When both a single cookie and chunks are
+ * present, the single cookie is read and the chunks are reported `stale`.
  *
  * @param header The `Cookie` request header.
  * @param name The session cookie name.
@@ -91,10 +93,14 @@ export function assertCookieName(name: string, option: string): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readSessionCookies } from "./cookie.ts";
  *
  * const found = readSessionCookies("a=1; session.1=cd; session.0=ab", "session", 8192);
- * console.assert(found.value === "abcd");
+ * assert.equal(found.value, "abcd");
+ * // Both forms at once: the single cookie is read, the chunks are to be expired.
+ * const both = readSessionCookies("session.0=ab; session=xy", "session", 8192);
+ * assert.deepEqual([both.value, both.stale], ["xy", ["session.0"]]);
  * ```
  */
 export function readSessionCookies(
