@@ -13,6 +13,7 @@
 
 import { type AppOptions, createApp } from "./routes/app.tsx";
 import { serverSideOptions } from "./routes/server_side.ts";
+import { drainable, stopOnSignals } from "./routes/shutdown.ts";
 import {
   type AppConfig,
   ConfigError,
@@ -41,7 +42,7 @@ export function readEnv(): Env {
 /**
  * Starts the service: loads the configuration, warns about a throw-away secret, and
  * serves. Prints `Listening on http://HOST:PORT/` once bound (tests read the port from it
- * when started with `PORT=0`).
+ * when started with `PORT=0`). On SIGTERM or SIGINT it drains and exits 0 (`routes/shutdown.ts`).
  *
  * @param args Command-line arguments; `--dev` selects dev mode.
  * @param env The environment variables.
@@ -53,14 +54,16 @@ export async function serve(args: readonly string[], env: Env): Promise<Deno.Htt
   if (config.ephemeralSecret) console.error(ephemeralSecretWarning());
   const { session, kv } = await serverSideOptions(config);
   const app = createApp({ ...config, session });
+  const service = drainable(app.fetch);
   const server = Deno.serve({
     port: config.port,
     hostname: config.hostname,
     onListen({ hostname, port }) {
       console.log(`Listening on http://${hostname}:${port}/`);
     },
-  }, app.fetch);
+  }, service.fetch);
   if (kv) server.finished.then(() => kv.close());
+  stopOnSignals({ server, service, timeoutMs: config.shutdownTimeout * 1000, kv });
   return server;
 }
 

@@ -34,6 +34,12 @@ export interface AppOptions {
   /** Session secrets, newest first, each at least 32 bytes. */
   secrets: readonly string[];
   /**
+   * Secrets accepted but never used to seal: phase 1 of a rotation (`SESSION_SECRET_NEXT`).
+   *
+   * @default {[]}
+   */
+  nextSecrets?: readonly string[];
+  /**
    * Absolute session lifetime, in seconds.
    *
    * @default {1209600} (14 days)
@@ -92,6 +98,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   const sessions = session<Greeting>({
     ...options.session,
     secrets: options.secrets,
+    nextSecrets: options.nextSecrets ?? [],
     maxAge: options.maxAge ?? 1_209_600,
   });
 

@@ -10,6 +10,8 @@
 export const MIN_SECRET_BYTES = 32;
 /** Session lifetime used when `SESSION_MAX_AGE` is not set: 14 days, in seconds. */
 export const DEFAULT_MAX_AGE = 1_209_600;
+/** Longest graceful shutdown when `SHUTDOWN_TIMEOUT` is not set, in seconds. */
+export const DEFAULT_SHUTDOWN_TIMEOUT = 10;
 /** Port used when `PORT` is not set. */
 export const DEFAULT_PORT = 8000;
 /**
@@ -30,11 +32,13 @@ export const SECRET_HOW_TO = [
 export const ENV_VARIABLES = [
   "SESSION_SECRET",
   "SESSION_SECRET_FALLBACKS",
+  "SESSION_SECRET_NEXT",
   "SESSION_MAX_AGE",
   "SESSION_COOKIE_SECURE",
   "SESSION_IDLE_TIMEOUT",
   "PORT",
   "HOSTNAME",
+  "SHUTDOWN_TIMEOUT",
   "DENO_DEPLOYMENT_ID",
   "SEALED_DEV",
   "SESSION_KV",
@@ -56,6 +60,11 @@ export type Env = Readonly<Partial<Record<(typeof ENV_VARIABLES)[number], string
 export interface AppConfig {
   /** Session secrets, newest first: the first seals, all of them open. */
   readonly secrets: readonly string[];
+  /**
+   * `SESSION_SECRET_NEXT`: a coming secret, accepted for opening but never used to seal
+   * (phase 1 of a rotation on a fleet). Empty when unset.
+   */
+  readonly nextSecrets: readonly string[];
   /** Absolute session lifetime, in seconds. */
   readonly maxAge: number;
   /**
@@ -68,6 +77,11 @@ export interface AppConfig {
    * before it was set gain an idle deadline on their next use.
    */
   readonly idleTimeout: number | undefined;
+  /**
+   * `SHUTDOWN_TIMEOUT`: on SIGTERM or SIGINT, the longest wait for requests in flight, in
+   * seconds, before the process exits anyway.
+   */
+  readonly shutdownTimeout: number;
   /** Port to listen on; 0 lets the system choose. */
   readonly port: number;
   /** Interface to listen on. */
@@ -187,11 +201,17 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
 
   return {
     secrets,
+    nextSecrets: parseNextSecret(env.SESSION_SECRET_NEXT, secrets),
     maxAge: parsePositiveInteger("SESSION_MAX_AGE", env.SESSION_MAX_AGE, DEFAULT_MAX_AGE),
     cookieSecure: parseCookieSecure(env.SESSION_COOKIE_SECURE),
     idleTimeout: nonEmpty(env.SESSION_IDLE_TIMEOUT) === undefined
       ? undefined
       : parsePositiveInteger("SESSION_IDLE_TIMEOUT", env.SESSION_IDLE_TIMEOUT, 0),
+    shutdownTimeout: parsePositiveInteger(
+      "SHUTDOWN_TIMEOUT",
+      env.SHUTDOWN_TIMEOUT,
+      DEFAULT_SHUTDOWN_TIMEOUT,
+    ),
     port: parsePort(env.PORT),
     hostname: nonEmpty(env.HOSTNAME) ?? DEFAULT_HOSTNAME,
     ephemeralSecret,
@@ -258,6 +278,23 @@ function parseFallbacks(value: string | undefined): string[] {
   const secrets = list.split(",").map((item) => item.trim()).filter((item) => item !== "");
   secrets.forEach((secret, i) => checkSecret(`SESSION_SECRET_FALLBACKS (entry ${i + 1})`, secret));
   return secrets;
+}
+
+function parseNextSecret(value: string | undefined, secrets: readonly string[]): string[] {
+  const next = nonEmpty(value);
+  if (next === undefined) return [];
+  checkSecret("SESSION_SECRET_NEXT", next);
+  const at = secrets.indexOf(next);
+  if (at >= 0) {
+    const where = at === 0 ? "SESSION_SECRET" : "SESSION_SECRET_FALLBACKS";
+    throw new ConfigError(
+      "SESSION_SECRET_NEXT",
+      `Cannot start: SESSION_SECRET_NEXT is the same secret as ${where}. ` +
+        "SESSION_SECRET_NEXT holds the coming secret only while some instances do not have it yet " +
+        "(phase 1 of a rotation); once it seals (SESSION_SECRET), unset SESSION_SECRET_NEXT.",
+    );
+  }
+  return [next];
 }
 
 function parsePositiveInteger(variable: string, value: string | undefined, fallback: number) {

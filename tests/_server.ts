@@ -58,6 +58,12 @@ export interface RunningServer extends AsyncDisposable {
   readonly url: string;
   /** What the process wrote to stderr so far. */
   stderr(): string;
+  /** What the process wrote to stdout so far. */
+  stdout(): string;
+  /** The process id, to signal it (`Deno.kill(pid, "SIGTERM")`). */
+  readonly pid: number;
+  /** Resolves when the process has exited and its output streams have ended. */
+  readonly exited: Promise<Deno.CommandStatus>;
   /** Stops the process and waits for it and its output streams to end. */
   stop(): Promise<void>;
 }
@@ -133,7 +139,15 @@ export async function startServer(options: MainOptions = {}): Promise<RunningSer
     const health = await fetch(`${url}/healthz`);
     await health.body?.cancel();
     if (!health.ok) throw new Error(`/healthz answered ${health.status}`);
-    return { url, stderr: () => stderr, stop, [Symbol.asyncDispose]: stop };
+    return {
+      url,
+      stderr: () => stderr,
+      stdout: () => stdout,
+      pid: child.pid,
+      exited: status.then(async (s) => (await drained, s)),
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
   } catch (error) {
     await stop();
     throw new Error(

@@ -297,10 +297,12 @@ Deno.test("session() opens the cookie only when the handler uses the session", a
         data: {},
       });
       assert.deepEqual(invalid, [reason]);
-      // The junk cookie is deleted so that it is not sent again.
-      assert.deepEqual(sessionCookies(res).map((c) => [c.name, c.value, c.maxAge]), [
-        ["session", "", 0],
-      ]);
+      // Junk is deleted so that it is not sent again; a cookie under another key is kept, as
+      // another instance may hold that key (tests/fleet_middleware_test.ts).
+      assert.deepEqual(
+        sessionCookies(res).map((c) => [c.name, c.value, c.maxAge]),
+        reason === "unknown-key" ? [] : [["session", "", 0]],
+      );
       assert.match(res.headers.get("vary") ?? "", /cookie/i);
     });
   }

@@ -870,9 +870,11 @@ Deno.test("loadConfig() reads the configuration from environment variables", asy
     const config = loadConfig({ SESSION_SECRET: secret });
     assert.deepEqual(config, {
       secrets: [secret],
+      nextSecrets: [],
       maxAge: 1_209_600,
       cookieSecure: "auto",
       idleTimeout: undefined,
+      shutdownTimeout: 10,
       port: 8000,
       hostname: "0.0.0.0",
       ephemeralSecret: false,

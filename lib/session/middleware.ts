@@ -89,7 +89,12 @@ export function session<Data extends SessionData = SessionData>(
   const nowSeconds = () => settings.now() / 1000;
   // Keys are derived once, here; requests only wait for it the first time.
   let sealer: Sealer | undefined;
-  const ready = createSealer({ secrets: options.secrets, backend: options.backend ?? "auto" })
+  // Next secrets go after the current ones: they open, never seal.
+  const sealingSecrets = options.secrets.length;
+  const ready = createSealer({
+    secrets: [...options.secrets, ...settings.nextSecrets],
+    backend: options.backend ?? "auto",
+  })
     .then((s) => (sealer = s));
   // A derivation failure surfaces on each request (as a 500 through app.onError), never as an
   // unhandled rejection that would end the process.
@@ -123,12 +128,16 @@ export function session<Data extends SessionData = SessionData>(
       : plain;
     const found = readSessionCookies(c.req.header("cookie"), target.name, maxValueBytes);
     let invalid = false;
+    // A cookie that another instance of the fleet may still open (sealed under a key this one
+    // lacks, or within a longer maxAge) is left alone unless the handler writes a new session.
+    let keepCookie = false;
     // The hook hears of a refused cookie only when the handler uses the session, however
     // early the cookie had to be opened: an untouched session reports nothing.
     let pendingReason: InvalidReason | undefined;
-    const reject = (error: unknown): undefined => {
+    const reject = (error: unknown, keep = false): undefined => {
       invalid = true;
       pendingReason = error instanceof InvalidSessionError ? error.reason : "malformed";
+      keepCookie = keep || pendingReason === "unknown-key";
       return undefined;
     };
     const report = () => {
@@ -142,11 +151,16 @@ export function session<Data extends SessionData = SessionData>(
       }
     };
     if (found.oversized) reject(new InvalidSessionError("malformed"));
-    const accept = (record: OpenedRecord): OpenedRecord | undefined =>
-      // A lifetime shortened in the configuration applies to sessions already issued.
-      nowSeconds() >= record.issuedAt + settings.maxAge
-        ? reject(new InvalidSessionError("expired"))
-        : record;
+    const accept = (record: OpenedRecord): OpenedRecord | undefined => {
+      // A lifetime shortened in the configuration applies to sessions already issued; the
+      // cookie itself is kept, since an instance still on the longer lifetime may serve it.
+      if (nowSeconds() >= record.issuedAt + settings.maxAge) {
+        return reject(new InvalidSessionError("expired"), true);
+      }
+      // Opened with a next secret: not re-sealed back to the current one, or instances in
+      // two phases of a rotation would rewrite each other's cookies on every read.
+      return record.keyIndex >= sealingSecrets ? { ...record, keyIndex: 0 } : record;
+    };
     const bridge = settings.flask;
     // Sealed values are base64url and never hold a ".": one that does is Flask's.
     const flaskValue = bridge && flaskCookie(c.req.header("cookie"), bridge);
@@ -225,7 +239,7 @@ export function session<Data extends SessionData = SessionData>(
 
     if (!current[TOUCHED]) return;
     appendHeaders(c, "Vary", ["Cookie"]);
-    const decision = current[DECIDE](invalid);
+    const decision = current[DECIDE](invalid && !keepCookie);
     // Migrating: a Flask cookie the request carried is expired by every response that uses the
     // session, however it ends (written, destroyed, or only read), so that a destroyed session
     // cannot come back from it. Not when the sealed cookie written or deleted here is that very

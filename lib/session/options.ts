@@ -6,6 +6,7 @@
  */
 
 import type { Context } from "hono";
+import { sameBytes } from "./_bytes.ts";
 import { assertCookieName, type CookieAttributes, type SameSite } from "./cookie.ts";
 import { type InvalidReason, SessionConfigError } from "./errors.ts";
 import { type FlaskBridge, flaskBridge, type FlaskBridgeOptions } from "./flask_bridge.ts";
@@ -57,6 +58,14 @@ export interface SessionOptions {
    * opened with an older one is re-sealed with the first on the same response.
    */
   secrets: readonly Secret[];
+  /**
+   * Secrets accepted for opening but never used to seal: phase 1 of a rotation on a fleet.
+   * Give every instance the coming secret here first; once all of them have it, make it the
+   * first of `secrets` (phase 2). A cookie opened with one of these is not re-sealed with
+   * `secrets[0]`, so instances in the two phases do not rewrite each other's cookies.
+   * @default {[]}
+   */
+  nextSecrets?: readonly Secret[];
   /**
    * Cookie name, before any `__Host-`/`__Secure-` prefix. Chunks are named `name.0`, `name.1`….
    * @default {"session"}
@@ -160,6 +169,7 @@ function positiveInteger(value: unknown, option: string): number {
 
 /** Normalised options, computed once at set-up. */
 export interface Settings {
+  nextSecrets: readonly Secret[];
   cookieName: string;
   maxAge: number;
   idleTimeout: number | undefined;
@@ -187,7 +197,21 @@ export function normalise(options: SessionOptions): Settings {
   if (typeof options !== "object" || options === null) {
     throw new SessionConfigError("options", "pass an object with at least `secrets`");
   }
-  secretBytes(options.secrets);
+  const current = secretBytes(options.secrets);
+  const nextSecrets = options.nextSecrets ?? [];
+  if (!Array.isArray(nextSecrets)) {
+    throw new SessionConfigError("nextSecrets", "must be an array of secrets (or left out)");
+  }
+  if (nextSecrets.length > 0) {
+    for (const [i, bytes] of secretBytes(nextSecrets, "nextSecrets").entries()) {
+      if (current.some((secret) => sameBytes(secret, bytes))) {
+        throw new SessionConfigError(
+          `nextSecrets[${i}]`,
+          "this secret is already in `secrets`; a secret that seals or is a fallback is not a next secret, remove it from one list",
+        );
+      }
+    }
+  }
   const cookieName = options.cookieName ?? "session";
   assertCookieName(cookieName, "cookieName");
   const maxAge = positiveInteger(options.maxAge ?? 14 * 24 * 60 * 60, "maxAge");
@@ -256,6 +280,7 @@ export function normalise(options: SessionOptions): Settings {
     );
   }
   return {
+    nextSecrets,
     cookieName,
     maxAge,
     idleTimeout,

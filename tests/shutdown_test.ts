@@ -1,0 +1,204 @@
+/**
+ * Graceful shutdown of `main.ts` (routes/shutdown.ts), on real processes: a request still being
+ * received when SIGTERM arrives finishes normally, later requests get 503, and the process
+ * exits 0 within SHUTDOWN_TIMEOUT.
+ */
+
+import assert from "node:assert/strict";
+import { runMain, type RunningServer, startServer } from "./_server.ts";
+
+const SECRET = "shutdown-test-secret-of-at-least-32-bytes";
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function portOf(server: RunningServer): number {
+  return Number(new URL(server.url).port);
+}
+
+/** Reads a whole HTTP/1.1 response from a raw connection, until the server closes it. */
+async function readResponse(conn: Deno.Conn): Promise<string> {
+  const buffer = new Uint8Array(16_384);
+  let text = "";
+  for (;;) {
+    const n = await conn.read(buffer).catch(() => null);
+    if (n === null) return text;
+    text += decoder.decode(buffer.subarray(0, n));
+    const end = text.indexOf("\r\n\r\n");
+    const length = /\r\ncontent-length:\s*(\d+)/i.exec(text);
+    if (end >= 0 && length && text.length >= end + 4 + Number(length[1])) return text;
+  }
+}
+
+/** Sends a POST /greeting whose body is only half sent; returns the connection and the rest. */
+async function startSlowPost(port: number): Promise<{ conn: Deno.Conn; rest: string }> {
+  const body = new URLSearchParams({ name: "Ada", lastname: "Lovelace" }).toString();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const head = [
+    "POST /greeting HTTP/1.1",
+    `Host: 127.0.0.1:${port}`,
+    "Accept: text/plain",
+    "Content-Type: application/x-www-form-urlencoded",
+    `Content-Length: ${body.length}`,
+    "",
+    "",
+  ].join("\r\n");
+  const half = Math.floor(body.length / 2);
+  await conn.write(encoder.encode(head + body.slice(0, half)));
+  return { conn, rest: body.slice(half) };
+}
+
+/** A GET on a new connection made now: its status, or "refused" when no connection is made. */
+async function statusOfNewConnection(url: string): Promise<number | "refused"> {
+  try {
+    const res = await fetch(url, { headers: { connection: "close" } });
+    await res.body?.cancel();
+    return res.status;
+  } catch {
+    return "refused";
+  }
+}
+
+/** Waits until the process printed `pattern` on stdout, at most `ms`. */
+async function waitForOutput(server: RunningServer, pattern: RegExp, ms: number) {
+  const deadline = Date.now() + ms;
+  while (!pattern.test(server.stdout()) && Date.now() < deadline) await sleep(20);
+}
+
+Deno.test("main.ts on SIGTERM drains: the request in flight finishes, new ones get 503, exit 0", async () => {
+  const server = await startServer({ env: { SESSION_SECRET: SECRET, SHUTDOWN_TIMEOUT: "10" } });
+  const port = portOf(server);
+  const slow = await startSlowPost(port);
+  try {
+    // Let the server parse the head and start waiting for the rest of the body.
+    await sleep(300);
+    const signalledAt = Date.now();
+    Deno.kill(server.pid, "SIGTERM");
+    await sleep(300);
+
+    // The balancer's health check and a visitor arriving now are both turned away.
+    assert.equal(await statusOfNewConnection(`${server.url}/healthz`), 503);
+    const late = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      await late.write(encoder.encode(`GET /session-data HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`));
+      const answer = await readResponse(late);
+      assert.match(answer, /^HTTP\/1\.1 503 /);
+      assert.match(answer, /\r\nretry-after: 1\r\n/i);
+      assert.match(answer, /\r\nx-content-type-options: nosniff\r\n/i);
+      // So that the client does not send its next request on this connection.
+      assert.match(answer, /\r\nconnection: close\r\n/i);
+    } finally {
+      late.close();
+    }
+
+    // The upload that was under way when the signal came completes with its normal answer.
+    await slow.conn.write(encoder.encode(slow.rest));
+    const answer = await readResponse(slow.conn);
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.match(answer, /\r\nset-cookie: session=[A-Za-z0-9_-]{40,};/i);
+    assert.match(answer, /\r\n\r\nHello Ada Lovelace$/);
+
+    const status = await server.exited;
+    assert.equal(status.code, 0, server.stderr());
+    assert.ok(Date.now() - signalledAt < 10_000, "gone within SHUTDOWN_TIMEOUT");
+    assert.match(server.stdout(), /Stopped on SIGTERM: drained in \d+ ms/);
+    assert.equal(await statusOfNewConnection(`${server.url}/healthz`), "refused");
+  } finally {
+    slow.conn.close();
+    await server.stop();
+  }
+});
+
+Deno.test("main.ts on SIGTERM with nothing in flight exits 0 at once and refuses connections", async () => {
+  const server = await startServer({ env: { SESSION_SECRET: SECRET } });
+  try {
+    Deno.kill(server.pid, "SIGTERM");
+    const status = await server.exited;
+    assert.equal(status.code, 0, server.stderr());
+    assert.match(server.stdout(), /Stopped on SIGTERM: drained in \d+ ms/);
+    assert.equal(await statusOfNewConnection(`${server.url}/healthz`), "refused");
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("main.ts on SIGINT drains and exits 0 as on SIGTERM", async () => {
+  const server = await startServer({ env: { SESSION_SECRET: SECRET } });
+  try {
+    Deno.kill(server.pid, "SIGINT");
+    const status = await server.exited;
+    assert.equal(status.code, 0, server.stderr());
+    assert.match(server.stdout(), /Stopped on SIGINT: drained in \d+ ms/);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("main.ts ends a drain that outlasts SHUTDOWN_TIMEOUT and still exits 0", async () => {
+  const server = await startServer({ env: { SESSION_SECRET: SECRET, SHUTDOWN_TIMEOUT: "1" } });
+  // A client that sends half a body and then nothing: it must not keep the process alive.
+  const stalled = await startSlowPost(portOf(server));
+  try {
+    await sleep(300);
+    const signalledAt = Date.now();
+    Deno.kill(server.pid, "SIGTERM");
+    const exited = server.exited;
+    await waitForOutput(server, /Stopped on SIGTERM/, 5_000);
+    const status = await exited;
+    assert.equal(status.code, 0, server.stderr());
+    // The bound (1 s), plus at most the 1 s allowed for closing the server, plus slack for a
+    // shared machine: far below what the stalled client would otherwise hold.
+    assert.ok(Date.now() - signalledAt < 4_000, `took ${Date.now() - signalledAt} ms`);
+    assert.match(
+      server.stdout(),
+      /Stopped on SIGTERM: drain timed out after \d+ ms, 1 request\(s\) cut off/,
+    );
+  } finally {
+    stalled.conn.close();
+    await server.stop();
+  }
+});
+
+Deno.test("main.ts refuses to start on a SHUTDOWN_TIMEOUT that is not a whole number of seconds", async () => {
+  for (const value of ["abc", "0", "-5", "1.5"]) {
+    const run = await runMain({ env: { SESSION_SECRET: SECRET, SHUTDOWN_TIMEOUT: value } });
+    assert.equal(run.code, 1, `SHUTDOWN_TIMEOUT=${value}`);
+    assert.match(run.stderr, /SHUTDOWN_TIMEOUT must be a whole number of seconds/);
+  }
+});
+
+Deno.test("main.ts with Deno KV saves a session posted during the drain, then exits 0", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/sessions.sqlite`;
+  const server = await startServer({
+    env: { SESSION_SECRET: SECRET, SESSION_KV: path, SESSION_STORE: "kv" },
+    allowWrite: dir,
+  });
+  const slow = await startSlowPost(portOf(server));
+  try {
+    await sleep(300);
+    Deno.kill(server.pid, "SIGTERM");
+    await sleep(200);
+    await slow.conn.write(encoder.encode(slow.rest));
+    // The session is saved in KV during the drain: KV is closed only after it.
+    assert.match(await readResponse(slow.conn), /^HTTP\/1\.1 200 [^]*Hello Ada Lovelace$/);
+    const status = await server.exited;
+    assert.equal(status.code, 0, server.stderr());
+    assert.match(server.stdout(), /Stopped on SIGTERM: drained in \d+ ms/);
+    assert.doesNotMatch(server.stderr(), /error/i);
+    // What was saved is there for the next instance.
+    const kv = await Deno.openKv(path);
+    try {
+      let sessions = 0;
+      for await (const _ of kv.list({ prefix: [] })) sessions++;
+      assert.ok(sessions > 0, "the session saved during the drain is in KV");
+    } finally {
+      kv.close();
+    }
+  } finally {
+    slow.conn.close();
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
