@@ -46,13 +46,13 @@ export function readEnv(): Env {
  *
  * @param args Command-line arguments; `--dev` selects dev mode.
  * @param env The environment variables.
- * @returns The running server (closing any Deno KV it opened when it finishes).
+ * @returns The running server (closing any Deno KV or Redis it opened when it finishes).
  * @throws {ConfigError} When the configuration is missing or wrong.
  */
 export async function serve(args: readonly string[], env: Env): Promise<Deno.HttpServer> {
   const config = loadConfig(env, { dev: isDevMode(args, env) });
   if (config.ephemeralSecret) console.error(ephemeralSecretWarning());
-  const { session, kv } = await serverSideOptions(config);
+  const { session, kv, redis } = await serverSideOptions(config);
   const app = createApp({ ...config, session });
   const service = drainable(app.fetch);
   const server = Deno.serve({
@@ -63,6 +63,7 @@ export async function serve(args: readonly string[], env: Env): Promise<Deno.Htt
     },
   }, service.fetch);
   if (kv) server.finished.then(() => kv.close());
+  if (redis) server.finished.then(() => redis.close());
   stopOnSignals({ server, service, timeoutMs: config.shutdownTimeout * 1000, kv });
   return server;
 }

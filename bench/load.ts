@@ -23,6 +23,8 @@
  * @module
  */
 
+import { REDIS_SERVERS, REDIS_TARGETS, stopBenchRedis } from "./load/redis_rows.ts";
+
 const ROOT = new URL("../", import.meta.url);
 const ROOT_DIR = decodeURIComponent(ROOT.pathname);
 const RESULTS_FILE = new URL("./RESULTS-load.md", import.meta.url);
@@ -157,6 +159,7 @@ const SERVERS: readonly ServerSpec[] = [
     optional: true,
     launch: (kvDir) => serviceWithKv(kvDir, { SESSION_STORE: "kv" }),
   },
+  ...REDIS_SERVERS,
 ];
 
 interface Workload {
@@ -233,6 +236,7 @@ async function cleanUp(): Promise<void> {
   for (const child of running) await stop(child);
   for (const path of tempPaths) await Deno.remove(path, { recursive: true }).catch(() => {});
   tempPaths.clear();
+  await stopBenchRedis();
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -850,6 +854,7 @@ const TARGETS: readonly Target[] = [
     base: "service",
     min: 0.7,
   },
+  ...REDIS_TARGETS,
 ];
 
 function targetLines(): string[] {

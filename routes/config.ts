@@ -43,6 +43,7 @@ export const ENV_VARIABLES = [
   "SEALED_DEV",
   "SESSION_KV",
   "SESSION_STORE",
+  "SESSION_REDIS_URL",
   "FLASK_SECRET_KEY",
   "FLASK_SECRET_KEY_FALLBACKS",
   "FLASK_SESSION_COOKIE_NAME",
@@ -96,8 +97,16 @@ export interface AppConfig {
    * with no argument (Deno Deploy). Undefined: no server-side state.
    */
   readonly kv?: string | undefined;
-  /** Keep session data in {@linkcode AppConfig.kv} instead of the cookie. */
+  /**
+   * Keep session data in {@linkcode AppConfig.kv} (or {@linkcode AppConfig.redis}) instead of
+   * the cookie.
+   */
   readonly store?: boolean;
+  /**
+   * Redis for revocation (and the store), from `SESSION_REDIS_URL`: a `redis://` or `rediss://`
+   * URL. Undefined: not used. Never set together with {@linkcode AppConfig.kv}.
+   */
+  readonly redis?: string | undefined;
   /** The Flask bridge, when `FLASK_SECRET_KEY` is set. */
   readonly flask?: FlaskConfig | undefined;
 }
@@ -160,7 +169,8 @@ const encoder = new TextEncoder();
  * @param options `dev` (default `false`) allows running without `SESSION_SECRET`.
  * @returns The validated configuration.
  * @throws {ConfigError} When `SESSION_SECRET` is missing outside dev mode (or on Deno
- * Deploy), a secret is shorter than 32 bytes, `SESSION_MAX_AGE`, `PORT` is not a number, or
+ * Deploy), a secret is shorter than 32 bytes, or `SESSION_MAX_AGE`, `PORT` is not a number,
+ * or `SESSION_KV`, `SESSION_REDIS_URL` and `SESSION_STORE` are malformed or combined wrongly, or
  * any other variable holds a value it cannot take (the error names it).
  *
  * @example Loading a configuration in a test
@@ -341,15 +351,37 @@ function randomSecret(): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-function serverSide(env: Env): { kv: string | undefined; store: boolean } {
+function serverSide(env: Env): { kv: string | undefined; store: boolean; redis?: string } {
   const kv = nonEmpty(env.SESSION_KV);
+  const redis = redisUrl(env.SESSION_REDIS_URL);
   const store = nonEmpty(env.SESSION_STORE);
-  if (store !== undefined && store !== "kv") {
+  if (kv !== undefined && redis !== undefined) {
     throw new ConfigError(
-      "SESSION_STORE",
-      `Cannot start: SESSION_STORE must be "kv" or unset, received ${JSON.stringify(store)}.`,
+      "SESSION_REDIS_URL",
+      "Cannot start: SESSION_KV and SESSION_REDIS_URL are both set; keep one (Redis for a fleet of machines, Deno KV on Deno Deploy or a single machine).",
     );
   }
+  if (store !== undefined && store !== "kv" && store !== "redis") {
+    throw new ConfigError(
+      "SESSION_STORE",
+      `Cannot start: SESSION_STORE must be "kv", "redis" or unset, received ${
+        JSON.stringify(store)
+      }.`,
+    );
+  }
+  if (store === "redis" && redis === undefined) {
+    throw new ConfigError(
+      "SESSION_STORE",
+      "Cannot start: SESSION_STORE=redis needs SESSION_REDIS_URL (e.g. redis://127.0.0.1:6379, or rediss://:PASSWORD@HOST:6380 with TLS).",
+    );
+  }
+  if (store === "kv" && redis !== undefined) {
+    throw new ConfigError(
+      "SESSION_STORE",
+      "Cannot start: SESSION_STORE=kv with SESSION_REDIS_URL; set SESSION_STORE=redis to keep sessions in Redis.",
+    );
+  }
+  if (redis !== undefined) return { kv, store: store === "redis", redis };
   if (store === "kv" && kv === undefined) {
     throw new ConfigError(
       "SESSION_STORE",
@@ -357,6 +389,35 @@ function serverSide(env: Env): { kv: string | undefined; store: boolean } {
     );
   }
   return { kv, store: store === "kv" };
+}
+
+// A redis:// or rediss:// URL with a host, an optional port and an optional database number.
+// The message never repeats the value: it may hold a password.
+function redisUrl(value: string | undefined): string | undefined {
+  const text = nonEmpty(value);
+  if (text === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  const problem = url === undefined
+    ? "it is not a URL"
+    : url.protocol !== "redis:" && url.protocol !== "rediss:"
+    ? `its scheme is "${url.protocol.slice(0, -1)}", not redis or rediss`
+    : url.hostname === ""
+    ? "it has no host"
+    : !/^(\/\d{0,5})?$/.test(url.pathname) || url.search !== "" || url.hash !== ""
+    ? "only a database number may follow the host (redis://HOST:PORT/0)"
+    : undefined;
+  if (problem !== undefined) {
+    throw new ConfigError(
+      "SESSION_REDIS_URL",
+      `Cannot start: SESSION_REDIS_URL is malformed (${problem}); expected redis://[:PASSWORD@]HOST[:PORT][/DB], or rediss:// for TLS.`,
+    );
+  }
+  return text;
 }
 
 function flaskConfig(env: Env): FlaskConfig | undefined {

@@ -1,7 +1,7 @@
 /**
- * Turns the service configuration into the session's server-side options: opens Deno KV for
- * revocation and the store, sets up the Flask bridge, and passes the cookie settings on.
- * Asynchronous because opening KV is.
+ * Turns the service configuration into the session's server-side options: opens Deno KV or
+ * connects to Redis for revocation and the store, sets up the Flask bridge, and passes the
+ * cookie settings on. Asynchronous because opening KV is.
  *
  * @module
  */
@@ -15,6 +15,8 @@ export interface ServerSideOptions {
   session: Omit<SessionOptions, "secrets" | "maxAge">;
   /** The opened KV, if any, to close when the server stops. */
   kv?: Deno.Kv;
+  /** The Redis connection, if any, to close when the server stops. */
+  redis?: { close(): Promise<void> };
 }
 
 /**
@@ -34,7 +36,7 @@ export interface ServerSideOptions {
  */
 export async function serverSideOptions(
   config:
-    & Pick<AppConfig, "kv" | "store" | "flask">
+    & Pick<AppConfig, "kv" | "store" | "flask" | "redis">
     & Partial<Pick<AppConfig, "cookieSecure" | "idleTimeout">>,
 ): Promise<ServerSideOptions> {
   const session: ServerSideOptions["session"] = {};
@@ -52,6 +54,18 @@ export async function serverSideOptions(
     session.revocation = kvRevocation(kv);
     if (config.store) session.store = kvStore(kv);
   }
+  let redis: ServerSideOptions["redis"];
+  if (config.redis !== undefined) {
+    // Loaded only when configured: a service without Redis never loads a client.
+    const [{ connectRedis }, { redisRevocation, redisStore }] = await Promise.all([
+      import("./redis.ts"),
+      import("../lib/redis/mod.ts"),
+    ]);
+    const connection = await connectRedis(config.redis);
+    redis = connection;
+    session.revocation = redisRevocation(connection.client);
+    if (config.store) session.store = redisStore(connection.client);
+  }
   if (config.flask) {
     const { domain, path, secure, sameSite } = config.flask;
     session.flask = {
@@ -64,5 +78,5 @@ export async function serverSideOptions(
       sameSite,
     };
   }
-  return kv ? { session, kv } : { session };
+  return { session, ...(kv ? { kv } : {}), ...(redis ? { redis } : {}) };
 }

@@ -1,0 +1,61 @@
+/**
+ * The Redis rows of `bench/load.ts`: the real service with revocation on Redis
+ * (`SESSION_REDIS_URL`) and with the Redis store (`SESSION_STORE=redis`), next to the Deno KV
+ * rows, and their target. One `redis-server` (Debian's, not pinned to a core, nothing saved)
+ * serves every Redis row of a run; {@linkcode stopBenchRedis} stops it.
+ *
+ * @module
+ */
+
+import { HAS_REDIS, type RedisServer, startRedis } from "../../tests/redis_server.ts";
+
+/** Started once, when `redis-server` is installed; rows are "not available" otherwise. */
+const redis: RedisServer | undefined = HAS_REDIS ? await startRedis() : undefined;
+
+/** Stops the run's `redis-server`. */
+export async function stopBenchRedis(): Promise<void> {
+  await redis?.stop();
+}
+
+function serviceWithRedis(extra: Record<string, string>) {
+  return () => ({
+    args: ["run", "--allow-net", "--allow-env", "--allow-read", "main.ts"],
+    env: {
+      HOSTNAME: "127.0.0.1",
+      SESSION_SECRET: "9c3b1f5e7a0d2c4b6e8f1a3c5e7b9d0f2a4c6e8b0d1f3a5c7e9b2d4f6a8c0e1b",
+      // No server listens on port 1: without redis-server the row fails its check.
+      SESSION_REDIS_URL: redis?.url ?? "redis://127.0.0.1:1",
+      ...extra,
+    },
+  });
+}
+
+/** Server rows, in the shape of `bench/load.ts`'s `SERVERS` (`kv` = check a logout holds). */
+export const REDIS_SERVERS = [
+  {
+    key: "redisRevocation",
+    label: "(7a) service + revocation (SESSION_REDIS_URL)",
+    kv: true,
+    optional: true,
+    launch: serviceWithRedis({}),
+  },
+  {
+    key: "redisStore",
+    label: "(7b) service + Redis store (SESSION_STORE=redis)",
+    kv: true,
+    store: true,
+    optional: true,
+    launch: serviceWithRedis({ SESSION_STORE: "redis" }),
+  },
+] as const;
+
+/** Targets, in the shape of `bench/load.ts`'s `TARGETS`: the same bar as Deno KV's. */
+export const REDIS_TARGETS = [
+  {
+    text: "(7a) Redis revocation on ≥ 0.7× (5) revocation off on GET /session-data",
+    workload: "get",
+    server: "redisRevocation",
+    base: "service",
+    min: 0.7,
+  },
+] as const;
