@@ -60,6 +60,7 @@ const ACCEPTED_TYPES = `${FORM}, ${MULTIPART} or ${JSON_TYPE}`;
  *
  * @example Reading a posted form
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readFields } from "./body.ts";
  *
  * const request = new Request("http://localhost/greeting", {
@@ -67,7 +68,8 @@ const ACCEPTED_TYPES = `${FORM}, ${MULTIPART} or ${JSON_TYPE}`;
  *   body: new URLSearchParams({ name: "Ada", lastname: "Lovelace" }),
  * });
  * const result = await readFields(request);
- * console.assert(result.ok && result.fields.name === "Ada");
+ * assert.ok(result.ok);
+ * assert.equal(result.fields.name, "Ada");
  * ```
  */
 export async function readFields(

@@ -175,10 +175,12 @@ const encoder = new TextEncoder();
  *
  * @example Loading a configuration in a test
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadConfig } from "./config.ts";
  *
  * const config = loadConfig({ SESSION_SECRET: "x".repeat(32), SESSION_MAX_AGE: "3600" });
- * console.assert(config.maxAge === 3600 && config.secrets.length === 1);
+ * assert.equal(config.maxAge, 3600);
+ * assert.equal(config.secrets.length, 1);
  * ```
  */
 export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig {
@@ -238,11 +240,13 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
  * @param env The environment variables.
  * @returns `true` in dev mode.
  *
- * @example
+ * @example The flag and the environment variable
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isDevMode } from "./config.ts";
  *
- * console.assert(isDevMode(["--dev"], {}) && isDevMode([], { SEALED_DEV: "1" }));
+ * assert.ok(isDevMode(["--dev"], {}));
+ * assert.ok(isDevMode([], { SEALED_DEV: "1" }));
  * ```
  */
 export function isDevMode(args: readonly string[], env: Env): boolean {

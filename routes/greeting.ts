@@ -33,14 +33,17 @@ export type GreetingResult =
  * @param fields The decoded body.
  * @returns The trimmed greeting, or a reason for each invalid field.
  *
- * @example
+ * @example A valid greeting and one missing a field
  * ```ts
+ * import assert from "node:assert/strict";
  * import { validateGreeting } from "./greeting.ts";
  *
  * const ok = validateGreeting({ name: " Ada ", lastname: "Lovelace" });
- * console.assert(ok.ok && ok.greeting.name === "Ada");
+ * assert.ok(ok.ok);
+ * assert.equal(ok.greeting.name, "Ada");
  * const bad = validateGreeting({ name: "Ada" });
- * console.assert(!bad.ok && bad.errors.lastname === "is required");
+ * assert.equal(bad.ok, false);
+ * assert.equal(bad.errors.lastname, "is required");
  * ```
  */
 export function validateGreeting(fields: Readonly<Record<string, unknown>>): GreetingResult {

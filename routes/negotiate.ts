@@ -30,13 +30,14 @@ interface Range {
  * @param accept The `Accept` header value, if any.
  * @returns The format with the highest quality; HTML, then JSON, then text on ties.
  *
- * @example
+ * @example Choosing a format from Accept
  * ```ts
+ * import assert from "node:assert/strict";
  * import { preferredFormat } from "./negotiate.ts";
  *
- * console.assert(preferredFormat("application/json") === "json");
- * console.assert(preferredFormat("text/plain, *\/*;q=0.1") === "text");
- * console.assert(preferredFormat(undefined) === "html");
+ * assert.equal(preferredFormat("application/json"), "json");
+ * assert.equal(preferredFormat("text/plain, *\/*;q=0.1"), "text");
+ * assert.equal(preferredFormat(undefined), "html");
  * ```
  */
 export function preferredFormat(accept: string | undefined): Format {
@@ -77,12 +78,13 @@ function negotiate(accept: string): Format {
  * @param accept The `Accept` header value, if any.
  * @returns `true` when the client is most likely a browser navigating.
  *
- * @example
+ * @example A browser asks for HTML, curl does not
  * ```ts
+ * import assert from "node:assert/strict";
  * import { acceptsHtmlExplicitly } from "./negotiate.ts";
  *
- * console.assert(acceptsHtmlExplicitly("text/html,application/xhtml+xml,*\/*;q=0.8"));
- * console.assert(!acceptsHtmlExplicitly("*\/*"));
+ * assert.ok(acceptsHtmlExplicitly("text/html,application/xhtml+xml,*\/*;q=0.8"));
+ * assert.equal(acceptsHtmlExplicitly("*\/*"), false);
  * ```
  */
 export function acceptsHtmlExplicitly(accept: string | undefined): boolean {

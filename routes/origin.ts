@@ -16,14 +16,15 @@
  * @returns `true` when `Sec-Fetch-Site` is `cross-site`, or `Origin` is present and its host
  * differs from the URL's (an opaque `Origin: null` never matches).
  *
- * @example
+ * @example A cross-site form post and a same-origin one
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isCrossSite } from "./origin.ts";
  *
  * // An attacker's page auto-submitting a form to us.
  * const headers = new Headers({ origin: "https://evil.example" });
- * console.assert(isCrossSite(headers, "https://greet.example/greeting"));
- * console.assert(!isCrossSite(new Headers(), "https://greet.example/greeting"));
+ * assert.ok(isCrossSite(headers, "https://greet.example/greeting"));
+ * assert.equal(isCrossSite(new Headers(), "https://greet.example/greeting"), false);
  * ```
  */
 export function isCrossSite(headers: Headers, url: string): boolean {

@@ -2,6 +2,12 @@
  * The HTML pages, written with Hono JSX so every interpolated value is escaped by
  * construction. Components only: no request handling here.
  *
+ * Components are called as plain functions (`Layout({ title, children })`, not `<Layout>`):
+ * with the `precompile` transform every element is then a ready-made string, and no Hono JSX
+ * node is ever rendered. Rendering one sets up Hono's render context, whose first use probes
+ * `node:async_hooks`; on Deno 2.9+ that loads Node's built-ins, tens of milliseconds on the
+ * first request (see bench/RESULTS-cold.md).
+ *
  * @module
  */
 
@@ -91,37 +97,40 @@ export function HomePage({ greeting, values, errors }: HomePageProps): Child {
     : known
     ? `Welcome back, ${fullName(greeting)}`
     : "Hello, who are you?";
-  return (
-    <Layout title={title}>
-      {errors && (
-        <div role="alert">
-          <p>The greeting could not be saved:</p>
-          <ul>
-            {errors.name && <li>First name {errors.name}.</li>}
-            {errors.lastname && <li>Last name {errors.lastname}.</li>}
-          </ul>
-        </div>
-      )}
-      {known && <VisitorLinks />}
-      <form method="post" action="/greeting">
-        <NameField
-          id="name"
-          label="First name"
-          autocomplete="given-name"
-          value={textValue(values?.name) ?? greeting?.name}
-          error={errors?.name}
-        />
-        <NameField
-          id="lastname"
-          label="Last name"
-          autocomplete="family-name"
-          value={textValue(values?.lastname) ?? greeting?.lastname}
-          error={errors?.lastname}
-        />
-        <button type="submit">{known ? "Change my name" : "Greet me"}</button>
-      </form>
-    </Layout>
-  );
+  return Layout({
+    title,
+    children: (
+      <>
+        {errors && (
+          <div role="alert">
+            <p>The greeting could not be saved:</p>
+            <ul>
+              {errors.name && <li>First name {errors.name}.</li>}
+              {errors.lastname && <li>Last name {errors.lastname}.</li>}
+            </ul>
+          </div>
+        )}
+        {known && VisitorLinks()}
+        <form method="post" action="/greeting">
+          {NameField({
+            id: "name",
+            label: "First name",
+            autocomplete: "given-name",
+            value: textValue(values?.name) ?? greeting?.name,
+            error: errors?.name,
+          })}
+          {NameField({
+            id: "lastname",
+            label: "Last name",
+            autocomplete: "family-name",
+            value: textValue(values?.lastname) ?? greeting?.lastname,
+            error: errors?.lastname,
+          })}
+          <button type="submit">{known ? "Change my name" : "Greet me"}</button>
+        </form>
+      </>
+    ),
+  });
 }
 
 /**
@@ -131,15 +140,18 @@ export function HomePage({ greeting, values, errors }: HomePageProps): Child {
  * @returns The page.
  */
 export function GreetingPage({ greeting }: { greeting: Greeting }): Child {
-  return (
-    <Layout title={`Hello ${fullName(greeting)}`}>
-      <p>Your name is saved in an encrypted session cookie.</p>
-      <VisitorLinks />
-      <p>
-        <a href="/">Back to the start page</a>
-      </p>
-    </Layout>
-  );
+  return Layout({
+    title: `Hello ${fullName(greeting)}`,
+    children: (
+      <>
+        <p>Your name is saved in an encrypted session cookie.</p>
+        {VisitorLinks()}
+        <p>
+          <a href="/">Back to the start page</a>
+        </p>
+      </>
+    ),
+  });
 }
 
 /**
@@ -149,14 +161,17 @@ export function GreetingPage({ greeting }: { greeting: Greeting }): Child {
  * @returns The page.
  */
 export function SessionDataPage({ greeting }: { greeting: Partial<Greeting> }): Child {
-  return (
-    <Layout title="Session data">
-      <p id="session-data">{sessionDataLine(greeting)}</p>
-      <p>
-        <a href="/">Back to the start page</a>
-      </p>
-    </Layout>
-  );
+  return Layout({
+    title: "Session data",
+    children: (
+      <>
+        <p id="session-data">{sessionDataLine(greeting)}</p>
+        <p>
+          <a href="/">Back to the start page</a>
+        </p>
+      </>
+    ),
+  });
 }
 
 /** Props of {@linkcode MessagePage}. */
@@ -174,14 +189,22 @@ export interface MessagePageProps {
  * @returns The page.
  */
 export function MessagePage({ title, messages }: MessagePageProps): Child {
-  return (
-    <Layout title={title}>
-      {messages.map((message) => <p key={message}>{message}</p>)}
-      <p>
-        <a href="/">Back to the start page</a>
-      </p>
-    </Layout>
-  );
+  return Layout({
+    title,
+    children: (
+      <>
+        {
+          // Rendered once to a string, never reconciled: with the precompile transform a key
+          // would only be written out as a stray `key="…"` attribute.
+          // deno-lint-ignore jsx-key
+          messages.map((message) => <p>{message}</p>)
+        }
+        <p>
+          <a href="/">Back to the start page</a>
+        </p>
+      </>
+    ),
+  });
 }
 
 /**

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { kvRevocation, kvStore, type SessionOptions } from "../lib/mod.ts";
+import type { SessionOptions } from "../lib/mod.ts";
 import type { AppConfig } from "./config.ts";
 
 /** Session options beyond secrets and lifetime, and what to close on shutdown. */
@@ -25,12 +25,14 @@ export interface ServerSideOptions {
  * @param config The service configuration.
  * @returns The session options, and the opened KV to close later.
  *
- * @example
+ * @example Revocation and a store on an in-memory KV
  * ```ts
+ * import assert from "node:assert/strict";
  * import { serverSideOptions } from "./server_side.ts";
  *
  * const { session, kv } = await serverSideOptions({ kv: ":memory:", store: true });
- * console.assert(session.revocation !== undefined && session.store !== undefined);
+ * assert.notEqual(session.revocation, undefined);
+ * assert.notEqual(session.store, undefined);
  * kv?.close();
  * ```
  */
@@ -50,6 +52,8 @@ export async function serverSideOptions(
       const folder = path.replace(/[^/\\]*$/, "");
       if (folder) await Deno.mkdir(folder, { recursive: true });
     }
+    // Imported only in KV modes: a cookie-mode start never loads the KV layers.
+    const { kvRevocation, kvStore } = await import("../lib/kv/mod.ts");
     kv = await Deno.openKv(path);
     session.revocation = kvRevocation(kv);
     if (config.store) session.store = kvStore(kv);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { CookieJar } from "./_cookie_jar.ts";
 import { SessionConfigError, SessionTooLargeError } from "../lib/mod.ts";
 import {
   assertCookieName,
@@ -37,9 +38,9 @@ function parse(header: string): { name: string; value: string; maxAge: number } 
 
 /** What a browser would send back after these `Set-Cookie` headers. */
 function cookieHeader(headers: string[]): string {
-  return headers.map(parse).filter((c) => c.maxAge > 0).map((c) => `${c.name}=${c.value}`).join(
-    "; ",
-  );
+  const jar = new CookieJar();
+  jar.store(headers);
+  return jar.header;
 }
 
 Deno.test("readSessionCookies() finds the session cookie in a Cookie header", async (t) => {

@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import {
   type FlaskBridgeOptions,
-  sealFlaskCookie,
   session,
   SessionConfigError,
   type SessionEnv,
 } from "../lib/mod.ts";
+import { sealFlaskCookie } from "../lib/flask/mod.ts";
 import { ConfigError, loadConfig } from "../routes/config.ts";
 import { serverSideOptions } from "../routes/server_side.ts";
 import { startServer } from "./_server.ts";

@@ -11,7 +11,8 @@
  */
 
 import assert from "node:assert/strict";
-import { CookieJar, type RunningServer, startServer } from "./_server.ts";
+import { CookieJar } from "./_cookie_jar.ts";
+import { type RunningServer, startServer } from "./_server.ts";
 
 const OLD = "fleet-test-old-secret-of-at-least-32-bytes";
 const NEW = "fleet-test-new-secret-of-at-least-32-bytes";

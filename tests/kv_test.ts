@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import {
-  kvRevocation,
-  kvStore,
-  session,
-  type SessionEnv,
-  SessionError,
-  type SessionOptions,
-} from "../lib/mod.ts";
+import { cookieOf } from "./_cookie_jar.ts";
+import { session, type SessionEnv, SessionError, type SessionOptions } from "../lib/mod.ts";
+import { kvRevocation, kvStore } from "../lib/kv/mod.ts";
 
 const SECRET = "kv-test-secret-kv-test-secret-kv-test-secret";
 type Data = { name: string; blob: string; count: number };
@@ -53,11 +48,6 @@ function makeApp(options: Partial<SessionOptions>) {
     return c.text("error", 500);
   });
   return { app, invalid };
-}
-
-function cookieOf(res: Response): string {
-  return res.headers.getSetCookie().map((h) => h.split(";")[0]).filter((p) => !p!.endsWith("="))
-    .join("; ");
 }
 
 Deno.test("kvRevocation refuses a destroyed session's cookie on another instance sharing the KV file", async () => {

@@ -8,7 +8,8 @@
  */
 
 import assert from "node:assert/strict";
-import { CookieJar, ROOT, type RunningServer, startServer } from "./_server.ts";
+import { CookieJar } from "./_cookie_jar.ts";
+import { ROOT, type RunningServer, startServer } from "./_server.ts";
 
 const HAPROXY = ["/usr/sbin/haproxy", "/usr/bin/haproxy", "/usr/local/sbin/haproxy"].find(
   (path) => {

@@ -11,6 +11,7 @@ import { createClient } from "redis";
 import { session, type SessionEnv } from "../lib/mod.ts";
 import { type RedisClientLike, redisRevocation, redisStore } from "../lib/redis/mod.ts";
 import { HAS_REDIS, type RedisServer, startRedis } from "./redis_server.ts";
+import { cookieOf } from "./_cookie_jar.ts";
 
 const ignore = !HAS_REDIS;
 const needs = ignore ? " (ignored: redis-server is not installed at /usr/bin/redis-server)" : "";
@@ -313,8 +314,7 @@ Deno.test({
       };
       const open = make(true);
       const closed = make(false);
-      const cookie = (await open.request("/", { method: "POST" })).headers.get("set-cookie")!
-        .split(";")[0]!;
+      const cookie = cookieOf(await open.request("/", { method: "POST" }));
       await redis.stop();
       const unchecked = await open.request("/", { headers: { cookie } });
       assert.equal(await unchecked.text(), "Ada");

@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { kvRevocation, session, type SessionEnv } from "../lib/mod.ts";
+import { session, type SessionEnv } from "../lib/mod.ts";
+import { kvRevocation } from "../lib/kv/mod.ts";
 
 const SECRET = "revocation race test secret, 32+ bytes long";
 const READ_DELAY_MS = 50;

@@ -15,6 +15,7 @@ import {
 } from "../lib/mod.ts";
 import { type AppOptions, createApp, loadConfig } from "../main.ts";
 import { ConfigError } from "../routes/config.ts";
+import { cookieOf } from "./_cookie_jar.ts";
 import { runMain } from "./_server.ts";
 
 const OLD = "the old secret of at least thirty-two bytes";
@@ -39,11 +40,6 @@ function instance(options: AppOptions & { now?: () => number; revocation?: Sessi
   return { app, invalid };
 }
 
-/** The `Cookie` header a browser would send after this response (name=value of each cookie). */
-function cookieFrom(res: Response): string {
-  return res.headers.getSetCookie().map((header) => header.split(";")[0]!).join("; ");
-}
-
 async function login(app: App, cookie = "", form = FORM): Promise<Response> {
   return await app.request("/greeting", {
     method: "POST",
@@ -65,7 +61,7 @@ Deno.test("an instance without the sealing secret does not destroy the cookie on
   // The rollout of a one-step rotation: A already has [new, old], B still only [old].
   const a = instance({ secrets: [NEW, OLD] });
   const b = instance({ secrets: [OLD] });
-  const cookie = cookieFrom(await login(a.app));
+  const cookie = cookieOf(await login(a.app));
 
   await t.step("B answers a read with an empty session and no Set-Cookie", async () => {
     const res = await read(b.app, cookie);
@@ -88,7 +84,7 @@ Deno.test("an instance without the sealing secret does not destroy the cookie on
       return app;
     };
     const res = await chunked([NEW, OLD]).request("/", { method: "POST" });
-    const chunks = cookieFrom(res);
+    const chunks = cookieOf(res);
     assert.match(chunks, /session\.0=.*session\.1=/);
     const there = await chunked([OLD]).request("/", { headers: { cookie: chunks } });
     assert.equal(await there.text(), "0");
@@ -98,7 +94,7 @@ Deno.test("an instance without the sealing secret does not destroy the cookie on
   });
   await t.step("a write on B replaces it with a cookie sealed under B's secret", async () => {
     const res = await login(b.app, cookie, { name: "Grace", lastname: "Hopper" });
-    const replaced = cookieFrom(res);
+    const replaced = cookieOf(res);
     assert.match(replaced, /^session=[A-Za-z0-9_-]+$/);
     assert.notEqual(replaced, cookie);
     assert.equal(await nameOn(b.app, replaced), "Grace");
@@ -124,7 +120,7 @@ Deno.test("cookies no instance of the deployment can open are still deleted when
     now: () => clock,
     revocation,
   });
-  const cookie = cookieFrom(await login(app));
+  const cookie = cookieOf(await login(app));
   const value = cookie.slice("session=".length);
   const flipped = value.slice(0, -2) + (value.at(-2) === "A" ? "B" : "A") + value.at(-1);
 
@@ -137,7 +133,7 @@ Deno.test("cookies no instance of the deployment can open are still deleted when
     }],
     ["revoked", async () => {
       clock = Date.UTC(2026, 0, 1);
-      const fresh = cookieFrom(await login(app));
+      const fresh = cookieOf(await login(app));
       await app.request("/logout", { method: "POST", headers: { cookie: fresh } });
       return fresh;
     }],
@@ -158,7 +154,7 @@ Deno.test("an instance with a shorter maxAge does not destroy a cookie issued un
   let clock = start;
   const long = instance({ secrets: [OLD], maxAge: 1000, now: () => clock });
   const short = instance({ secrets: [OLD], maxAge: 100, now: () => clock });
-  const cookie = cookieFrom(await login(long.app));
+  const cookie = cookieOf(await login(long.app));
   clock = start + 200_000;
   const res = await read(short.app, cookie);
   assert.deepEqual(await res.json(), { name: null, lastname: null });
@@ -174,26 +170,26 @@ Deno.test("nextSecrets: phase 1 of a rotation accepts the new secret but seals w
   const after = instance({ secrets: [NEW] });
 
   await t.step("phase 1 seals with the current secret", async () => {
-    const cookie = cookieFrom(await login(phase1.app));
+    const cookie = cookieOf(await login(phase1.app));
     assert.equal(await nameOn(before.app, cookie), "Ada");
     assert.equal(await nameOn(after.app, cookie), null);
   });
   await t.step("phase 1 reads a cookie sealed by phase 2, and does not re-seal it", async () => {
-    const cookie = cookieFrom(await login(phase2.app));
+    const cookie = cookieOf(await login(phase2.app));
     const res = await read(phase1.app, cookie);
     assert.deepEqual(await res.json(), { name: "Ada", lastname: "Lovelace" });
     assert.deepEqual(res.headers.getSetCookie(), []);
     assert.deepEqual(phase1.invalid, []);
   });
   await t.step("phase 2 re-seals a phase 1 cookie with the new secret", async () => {
-    const cookie = cookieFrom(await login(phase1.app));
+    const cookie = cookieOf(await login(phase1.app));
     const res = await read(phase2.app, cookie);
-    const resealed = cookieFrom(res);
+    const resealed = cookieOf(res);
     assert.notEqual(resealed, "");
     assert.equal(await nameOn(after.app, resealed), "Ada");
   });
   await t.step("reads alternating between the phases rewrite nothing", async () => {
-    const cookie = cookieFrom(await login(phase2.app));
+    const cookie = cookieOf(await login(phase2.app));
     for (const app of [phase1.app, phase2.app, phase1.app, phase2.app]) {
       const res = await read(app, cookie);
       assert.deepEqual(res.headers.getSetCookie(), []);
@@ -203,8 +199,8 @@ Deno.test("nextSecrets: phase 1 of a rotation accepts the new secret but seals w
   await t.step(
     "a write on phase 1 seals with the current secret, which phase 2 still reads",
     async () => {
-      const cookie = cookieFrom(await login(phase2.app));
-      const rewritten = cookieFrom(
+      const cookie = cookieOf(await login(phase2.app));
+      const rewritten = cookieOf(
         await login(phase1.app, cookie, { name: "Grace", lastname: "H" }),
       );
       assert.equal(await nameOn(before.app, rewritten), "Grace");

@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import {
-  createSealer,
-  hasNodeCrypto,
-  type InvalidReason,
-  InvalidSessionError,
-  prepareXaesKey,
-  SessionConfigError,
-  type SessionRecord,
-} from "../lib/mod.ts";
+import { InvalidSessionError, SessionConfigError } from "../lib/mod.ts";
+import { createSealer, type InvalidReason, type SessionRecord } from "../lib/seal.ts";
+import { hasNodeCrypto, prepareXaesKey } from "../lib/xaes.ts";
 import { HKDF_INFO_KEY, HKDF_INFO_KEY_ID, HKDF_SALT } from "../lib/session/keys.ts";
 
 const SECRET = "the first test secret, long enough to be a key";

@@ -4,7 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import { CookieJar, runMain, type RunningServer, startServer } from "./_server.ts";
+import { CookieJar } from "./_cookie_jar.ts";
+import { runMain, type RunningServer, startServer } from "./_server.ts";
 
 const SECRET = "server test secret: thirty-two bytes or more";
 const OLD_SECRET = "the old secret that is about to be rotated out";

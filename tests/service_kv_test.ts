@@ -4,7 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import { CookieJar, startServer } from "./_server.ts";
+import { CookieJar } from "./_cookie_jar.ts";
+import { startServer } from "./_server.ts";
 
 const SECRET = "kv service test secret, 32 bytes or more";
 const JSON_ACCEPT = { accept: "application/json" };

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  hasNodeCrypto,
-  InvalidSessionError,
-  prepareXaesKey,
-  xaes256gcm,
-  xaes256gcmWebCrypto,
-} from "../lib/mod.ts";
+import { InvalidSessionError } from "../lib/mod.ts";
+import { hasNodeCrypto, prepareXaesKey, xaes256gcm, xaes256gcmWebCrypto } from "../lib/xaes.ts";
 
 const encoder = new TextEncoder();
 const hex = (bytes: Uint8Array) =>

@@ -72,9 +72,10 @@ function decode(text: string, length: number, lookup: Int8Array): Uint8Array | u
  *
  * @example Encoding a Flask timestamp
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeBase64Url } from "./_base64.ts";
  *
- * console.assert(encodeBase64Url(new Uint8Array([0x65, 0x53, 0xf1, 0x00])) === "ZVPxAA");
+ * assert.equal(encodeBase64Url(new Uint8Array([0x65, 0x53, 0xf1, 0x00])), "ZVPxAA");
  * ```
  */
 export function encodeBase64Url(bytes: Uint8Array): string {
@@ -90,10 +91,11 @@ export function encodeBase64Url(bytes: Uint8Array): string {
  *
  * @example Decoding a Flask timestamp
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeBase64Url } from "./_base64.ts";
  *
- * console.assert(decodeBase64Url("ZVPxAA")?.join() === "101,83,241,0");
- * console.assert(decodeBase64Url("ZVPxAA==") === undefined);
+ * assert.equal(decodeBase64Url("ZVPxAA")?.join(), "101,83,241,0");
+ * assert.equal(decodeBase64Url("ZVPxAA=="), undefined);
  * ```
  */
 export function decodeBase64Url(text: string): Uint8Array | undefined {
@@ -108,9 +110,10 @@ export function decodeBase64Url(text: string): Uint8Array | undefined {
  *
  * @example Encoding bytes for the ` b` tag
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeBase64 } from "./_base64.ts";
  *
- * console.assert(encodeBase64(new Uint8Array([0xc3, 0xa9])) === "w6k=");
+ * assert.equal(encodeBase64(new Uint8Array([0xc3, 0xa9])), "w6k=");
  * ```
  */
 export function encodeBase64(bytes: Uint8Array): string {
@@ -127,10 +130,11 @@ export function encodeBase64(bytes: Uint8Array): string {
  *
  * @example Decoding the ` b` tag
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeBase64 } from "./_base64.ts";
  *
- * console.assert(decodeBase64("w6k=")?.join() === "195,169");
- * console.assert(decodeBase64("w6k") === undefined);
+ * assert.equal(decodeBase64("w6k=")?.join(), "195,169");
+ * assert.equal(decodeBase64("w6k"), undefined);
  * ```
  */
 export function decodeBase64(text: string): Uint8Array | undefined {

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { lazyBuiltin } from "./_node_builtin.ts";
+
 /**
  * The largest payload read or written: 256 KiB of JSON, far beyond the ~4 KB a browser keeps in
  * one cookie, far below what a zip bomb could otherwise allocate.
@@ -17,11 +19,9 @@ export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 type NodeZlib = typeof import("node:zlib");
 
-// Loaded dynamically so that the library still loads on runtimes without `node:` modules.
-const nodeZlib: NodeZlib | undefined = await import("node:zlib").then(
-  (m) => (typeof m.inflateSync === "function" ? m : undefined),
-  () => undefined,
-);
+// Found on first use, synchronously, so that the library still loads on runtimes without
+// `node:` modules and importing it loads nothing.
+const nodeZlib = lazyBuiltin<NodeZlib>("node:zlib", (m) => typeof m.inflateSync === "function");
 
 /**
  * Compresses as Python's `zlib.compress(data)` (level 6, 32 KiB window). The bytes may differ
@@ -32,14 +32,17 @@ const nodeZlib: NodeZlib | undefined = await import("node:zlib").then(
  *
  * @example Compressing a payload
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deflate } from "./_compression.ts";
  *
  * const stream = await deflate(new TextEncoder().encode("a".repeat(100)));
- * console.assert(stream[0] === 0x78 && stream.length < 100);
+ * assert.equal(stream[0], 0x78);
+ * assert.ok(stream.length < 100);
  * ```
  */
 export function deflate(data: Uint8Array): Promise<Uint8Array> {
-  if (nodeZlib) return Promise.resolve(plain(nodeZlib.deflateSync(data, { level: 6 })));
+  const zlib = nodeZlib();
+  if (zlib) return Promise.resolve(plain(zlib.deflateSync(data, { level: 6 })));
   return deflateWithStreams(data);
 }
 
@@ -54,21 +57,23 @@ export function deflate(data: Uint8Array): Promise<Uint8Array> {
  *
  * @example Refusing a zip bomb
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deflate, inflateBounded } from "./_compression.ts";
  *
  * const bomb = await deflate(new Uint8Array(4 * 1024 * 1024));
- * console.assert(await inflateBounded(bomb, 1024) === undefined);
+ * assert.equal(await inflateBounded(bomb, 1024), undefined);
  * ```
  */
 export function inflateBounded(
   data: Uint8Array,
   maxBytes: number,
 ): Promise<Uint8Array | undefined> {
-  if (!nodeZlib) return inflateWithStreams(data, maxBytes);
+  const zlib = nodeZlib();
+  if (!zlib) return inflateWithStreams(data, maxBytes);
   try {
     // maxOutputLength makes zlib stop (RangeError) once the output grows past the bound,
     // instead of inflating everything first.
-    return Promise.resolve(plain(nodeZlib.inflateSync(data, { maxOutputLength: maxBytes })));
+    return Promise.resolve(plain(zlib.inflateSync(data, { maxOutputLength: maxBytes })));
   } catch {
     return Promise.resolve(undefined);
   }
@@ -125,10 +130,11 @@ function pieces(data: Uint8Array, size: number): ReadableStream<Uint8Array<Array
  *
  * @example Compressing without node:zlib
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deflateWithStreams } from "./_compression.ts";
  *
  * const stream = await deflateWithStreams(new TextEncoder().encode("a".repeat(100)));
- * console.assert(stream[0] === 0x78);
+ * assert.equal(stream[0], 0x78);
  * ```
  */
 export async function deflateWithStreams(data: Uint8Array): Promise<Uint8Array> {
@@ -147,12 +153,13 @@ export async function deflateWithStreams(data: Uint8Array): Promise<Uint8Array> 
  *
  * @example Inflating without node:zlib
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deflateWithStreams, inflateWithStreams } from "./_compression.ts";
  *
  * const text = new TextEncoder().encode('{"a":1}');
  * const stream = await deflateWithStreams(text);
- * console.assert((await inflateWithStreams(stream, 100))?.length === 7);
- * console.assert(await inflateWithStreams(stream.subarray(0, -1), 100) === undefined);
+ * assert.equal((await inflateWithStreams(stream, 100))?.length, 7);
+ * assert.equal(await inflateWithStreams(stream.subarray(0, -1), 100), undefined);
  * ```
  */
 export async function inflateWithStreams(

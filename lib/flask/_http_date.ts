@@ -43,10 +43,11 @@ function two(n: number): string {
  *
  * @example Formatting a date for the ` d` tag
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatHttpDate } from "./_http_date.ts";
  *
  * const date = new Date("2024-02-29T12:34:56.789Z");
- * console.assert(formatHttpDate(date) === "Thu, 29 Feb 2024 12:34:56 GMT");
+ * assert.equal(formatHttpDate(date), "Thu, 29 Feb 2024 12:34:56 GMT");
  * ```
  */
 export function formatHttpDate(date: Date): string {
@@ -74,11 +75,12 @@ export function formatHttpDate(date: Date): string {
  *
  * @example Parsing the ` d` tag
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseHttpDate } from "./_http_date.ts";
  *
  * const date = parseHttpDate("Thu, 29 Feb 2024 12:34:56 GMT");
- * console.assert(date?.toISOString() === "2024-02-29T12:34:56.000Z");
- * console.assert(parseHttpDate("Fri, 30 Feb 2024 12:34:56 GMT") === null);
+ * assert.equal(date?.toISOString(), "2024-02-29T12:34:56.000Z");
+ * assert.equal(parseHttpDate("Fri, 30 Feb 2024 12:34:56 GMT"), null);
  * ```
  */
 export function parseHttpDate(text: string): Date | null {

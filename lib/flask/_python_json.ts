@@ -49,11 +49,12 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  *
  * @example Reading what Python wrote
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePythonJson } from "./_python_json.ts";
  *
  * const value = parsePythonJson('{"big":9223372036854775808,"nan":NaN}') as Record<string, unknown>;
- * console.assert(value.big === 9223372036854775808n);
- * console.assert(Number.isNaN(value.nan));
+ * assert.equal(value.big, 9223372036854775808n);
+ * assert.ok(Number.isNaN(value.nan));
  * ```
  */
 export function parsePythonJson(text: string): JsonValue {
@@ -294,10 +295,11 @@ function isDigit(c: number): boolean {
  *
  * @example Writing what Flask writes
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stringifyPythonJson } from "./_python_json.ts";
  *
  * const text = stringifyPythonJson({ name: "José", b: 1.5e-7, a: [2n ** 64n] });
- * console.assert(text === '{"a":[18446744073709551616],"b":1.5e-07,"name":"Jos\\u00e9"}');
+ * assert.equal(text, '{"a":[18446744073709551616],"b":1.5e-07,"name":"Jos\\u00e9"}');
  * ```
  */
 export function stringifyPythonJson(value: JsonValue): string {

@@ -24,12 +24,13 @@
  *
  * @example Integers and floats
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatPythonNumber } from "./_python_number.ts";
  *
- * console.assert(formatPythonNumber(42) === "42");
- * console.assert(formatPythonNumber(1.5e-7) === "1.5e-07");
- * console.assert(formatPythonNumber(1e100) === "1e+100");
- * console.assert(formatPythonNumber(2 ** 53) === "9007199254740992.0");
+ * assert.equal(formatPythonNumber(42), "42");
+ * assert.equal(formatPythonNumber(1.5e-7), "1.5e-07");
+ * assert.equal(formatPythonNumber(1e100), "1e+100");
+ * assert.equal(formatPythonNumber(2 ** 53), "9007199254740992.0");
  * ```
  */
 export function formatPythonNumber(value: number): string {

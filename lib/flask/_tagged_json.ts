@@ -43,10 +43,11 @@ function isPlainObject(value: object): value is Record<string, unknown> {
  *
  * @example Tagging bytes and a dict that looks like a tag
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tagValue } from "./_tagged_json.ts";
  *
  * const tagged = tagValue({ raw: new Uint8Array([1]), odd: { " t": 1 } });
- * console.assert(JSON.stringify(tagged) === '{"raw":{" b":"AQ=="},"odd":{" di":{" t__":1}}}');
+ * assert.equal(JSON.stringify(tagged), '{"raw":{" b":"AQ=="},"odd":{" di":{" t__":1}}}');
  * ```
  */
 export function tagValue(value: unknown): JsonValue {
@@ -157,11 +158,13 @@ class Tagger {
  *
  * @example Untagging a tuple and a datetime
  * ```ts
+ * import assert from "node:assert/strict";
  * import { untagValue } from "./_tagged_json.ts";
  *
  * const value = untagValue({ t: { " t": [1, 2] }, d: { " d": "Sat, 01 Jan 2000 00:00:00 GMT" } });
  * const { t, d } = value as { t: number[]; d: Date };
- * console.assert(Array.isArray(t) && d.toISOString() === "2000-01-01T00:00:00.000Z");
+ * assert.ok(Array.isArray(t));
+ * assert.equal(d.toISOString(), "2000-01-01T00:00:00.000Z");
  * ```
  */
 export function untagValue(value: JsonValue): unknown {

@@ -113,14 +113,16 @@ function resolveOptions(options: FlaskCookieOptions, action: string): Resolved {
  *
  * @example Reading the Flask tutorial's cookie
  * ```ts
+ * import assert from "node:assert/strict";
  * import { unsealFlaskCookie } from "./codec.ts";
  *
  * const cookie = "eyJsYXN0bmFtZSI6IkxvdmVsYWNlIiwibmFtZSI6IkFkYSJ9.ZVPxAA.fHqttHwxsqfvvZpjyHrpoTv5wgE";
  * const options = { secretKeys: ["tutorial-secret-key"], now: new Date(1_700_000_060_000) };
  *
  * const session = await unsealFlaskCookie(cookie, options);
- * console.assert(session?.name === "Ada" && session?.lastname === "Lovelace");
- * console.assert(await unsealFlaskCookie(cookie, { ...options, secretKeys: ["other"] }) === null);
+ * assert.equal(session?.name, "Ada");
+ * assert.equal(session?.lastname, "Lovelace");
+ * assert.equal(await unsealFlaskCookie(cookie, { ...options, secretKeys: ["other"] }), null);
  * ```
  */
 export function unsealFlaskCookie(
@@ -216,14 +218,16 @@ function toSession(data: unknown): Record<string, unknown> | null {
  *
  * @example Writing the Flask tutorial's cookie
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sealFlaskCookie } from "./codec.ts";
  *
  * const cookie = await sealFlaskCookie({ name: "Ada", lastname: "Lovelace" }, {
  *   secretKeys: ["tutorial-secret-key"],
  *   now: new Date(1_700_000_000_000),
  * });
- * console.assert(
- *   cookie === "eyJsYXN0bmFtZSI6IkxvdmVsYWNlIiwibmFtZSI6IkFkYSJ9.ZVPxAA.fHqttHwxsqfvvZpjyHrpoTv5wgE",
+ * assert.equal(
+ *   cookie,
+ *   "eyJsYXN0bmFtZSI6IkxvdmVsYWNlIiwibmFtZSI6IkFkYSJ9.ZVPxAA.fHqttHwxsqfvvZpjyHrpoTv5wgE",
  * );
  * ```
  */

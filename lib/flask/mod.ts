@@ -5,12 +5,14 @@
  *
  * @example Moving a Flask session over
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sealFlaskCookie, unsealFlaskCookie } from "./mod.ts";
  *
  * const options = { secretKeys: ["tutorial-secret-key"], now: new Date(1_700_000_000_000) };
  * const cookie = await sealFlaskCookie({ name: "Ada", visits: 3 }, options);
  * const session = await unsealFlaskCookie(cookie, options);
- * console.assert(session?.name === "Ada" && session?.visits === 3);
+ * assert.equal(session?.name, "Ada");
+ * assert.equal(session?.visits, 3);
  * ```
  *
  * @module
@@ -18,3 +20,4 @@
 
 export { sealFlaskCookie, unsealFlaskCookie } from "./codec.ts";
 export type { FlaskCookieOptions } from "./codec.ts";
+export type { FlaskBridgeOptions } from "../session/flask_bridge.ts";

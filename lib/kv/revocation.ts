@@ -77,6 +77,7 @@ function unavailable(cause: unknown): SessionError {
  *
  * @example Logging out for good
  * ```ts
+ * import assert from "node:assert/strict";
  * import { kvRevocation } from "./revocation.ts";
  *
  * const kv = await Deno.openKv(":memory:");
@@ -84,7 +85,7 @@ function unavailable(cause: unknown): SessionError {
  * const id = crypto.getRandomValues(new Uint8Array(16));
  * const now = Math.floor(Date.now() / 1000);
  * await revocation.revoke(id, now + 60);
- * console.assert(await revocation.isRevoked(id, now));
+ * assert.ok(await revocation.isRevoked(id, now));
  * kv.close();
  * ```
  */

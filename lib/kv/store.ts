@@ -9,7 +9,18 @@ import { SessionConfigError, SessionError, SessionTooLargeError } from "../sessi
 import type { SessionStore, StoredSession } from "../session/server_side.ts";
 import { hex } from "../session/_bytes.ts";
 
-/** Largest value Deno KV accepts, in bytes. */
+/**
+ * Largest value Deno KV accepts, in bytes: a session body above it cannot be stored.
+ *
+ * @example Checking a body before storing it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { KV_VALUE_LIMIT } from "./store.ts";
+ *
+ * const body = JSON.stringify({ note: "x".repeat(70_000) });
+ * assert.ok(new TextEncoder().encode(body).length > KV_VALUE_LIMIT);
+ * ```
+ */
 export const KV_VALUE_LIMIT = 65_536;
 
 /** Options of {@linkcode kvStore}. */
@@ -55,15 +66,16 @@ const encoder = new TextEncoder();
  * @returns The store.
  * @throws {SessionConfigError} When an option is invalid.
  *
- * @example
+ * @example Saving and loading a session in memory
  * ```ts
+ * import assert from "node:assert/strict";
  * import { kvStore } from "./store.ts";
  *
  * const kv = await Deno.openKv(":memory:");
  * const store = kvStore(kv);
  * const id = crypto.getRandomValues(new Uint8Array(16));
  * const saved = await store.save(id, '{"name":"Ada"}', Date.now() / 1000 + 60);
- * console.assert((await store.load(id))?.version === saved.version);
+ * assert.equal((await store.load(id))?.version, saved.version);
  * kv.close();
  * ```
  */

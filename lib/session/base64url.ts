@@ -6,6 +6,8 @@
  * @module
  */
 
+import { whenNodeCryptoLoaded } from "./_node_crypto.ts";
+
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const ALPHABET_ONLY = /^[A-Za-z0-9_-]*$/;
 const LOOKUP = new Int16Array(128).fill(-1);
@@ -15,8 +17,11 @@ type BufferLike = {
   from(data: ArrayBuffer, offset: number, length: number): { toString(e: "base64url"): string };
   from(data: string, encoding: "base64url"): Uint8Array;
 };
-// Buffer's native codec is several times faster than a JavaScript loop where it exists.
-const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
+// Buffer's native codec is faster than a JavaScript loop where it exists (bench/seal_bench.ts).
+// Taken once node:crypto is loaded: on Deno 2.9+ the first touch of `Buffer` loads Node's built-ins,
+// which the start of a server does without (see _node_crypto.ts).
+let NodeBuffer: BufferLike | undefined;
+whenNodeCryptoLoaded(() => (NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer));
 
 /**
  * Encodes bytes as base64url without padding.
@@ -24,11 +29,12 @@ const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
  * @param bytes The bytes.
  * @returns The text.
  *
- * @example
+ * @example Encoding bytes for a cookie value
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeBase64Url } from "./base64url.ts";
  *
- * console.assert(encodeBase64Url(new Uint8Array([0xfb, 0xff])) === "-_8");
+ * assert.equal(encodeBase64Url(new Uint8Array([0xfb, 0xff])), "-_8");
  * ```
  */
 export function encodeBase64Url(bytes: Uint8Array): string {
@@ -60,12 +66,13 @@ export function encodeBase64Url(bytes: Uint8Array): string {
  * @param text The text.
  * @returns The bytes, or `undefined` when `text` is not canonical base64url.
  *
- * @example
+ * @example Decoding, and refusing a non-canonical spelling
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeBase64Url } from "./base64url.ts";
  *
- * console.assert(decodeBase64Url("-_8")?.join() === "251,255");
- * console.assert(decodeBase64Url("-_9") === undefined); // non-zero unused bits
+ * assert.equal(decodeBase64Url("-_8")?.join(), "251,255");
+ * assert.equal(decodeBase64Url("-_9"), undefined); // non-zero unused bits
  * ```
  */
 export function decodeBase64Url(text: string): Uint8Array | undefined {

@@ -62,11 +62,14 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * @param option The option name to put in messages.
  * @throws {SessionConfigError} When it is not.
  *
- * @example
+ * @example Accepting a valid name and refusing one with a space
  * ```ts
+ * import assert from "node:assert/strict";
  * import { assertCookieName } from "./cookie.ts";
+ * import { SessionConfigError } from "./errors.ts";
  *
  * assertCookieName("session", "cookieName");
+ * assert.throws(() => assertCookieName("my session", "cookieName"), SessionConfigError);
  * ```
  */
 export function assertCookieName(name: string, option: string): void {
@@ -91,7 +94,7 @@ export function assertCookieName(name: string, option: string): void {
  * @param maxBytes Refuse to join more than this many characters (an oversized header).
  * @returns The value and the names present.
  *
- * @example
+ * @example Joining chunks sent out of order
  * ```ts
  * import assert from "node:assert/strict";
  * import { readSessionCookies } from "./cookie.ts";
@@ -171,8 +174,9 @@ export function readSessionCookies(
  * @param maxAge Seconds until the browser drops it; 0 deletes it.
  * @returns The header value.
  *
- * @example
+ * @example A session cookie for one minute
  * ```ts
+ * import assert from "node:assert/strict";
  * import { serializeCookie } from "./cookie.ts";
  *
  * const header = serializeCookie("session", "abc", {
@@ -181,7 +185,7 @@ export function readSessionCookies(
  *   httpOnly: true,
  *   sameSite: "Lax",
  * }, 60);
- * console.assert(header === "session=abc; Max-Age=60; Path=/; HttpOnly; SameSite=Lax");
+ * assert.equal(header, "session=abc; Max-Age=60; Path=/; HttpOnly; SameSite=Lax");
  * ```
  */
 export function serializeCookie(
@@ -199,12 +203,13 @@ export function serializeCookie(
  * @param attributes Attributes.
  * @returns Text starting with `; `.
  *
- * @example
+ * @example The attributes every session cookie carries
  * ```ts
+ * import assert from "node:assert/strict";
  * import { attributeText } from "./cookie.ts";
  *
  * const text = attributeText({ path: "/", secure: true, httpOnly: true, sameSite: "Lax" });
- * console.assert(text === "; Path=/; Secure; HttpOnly; SameSite=Lax");
+ * assert.equal(text, "; Path=/; Secure; HttpOnly; SameSite=Lax");
  * ```
  */
 export function attributeText(attributes: CookieAttributes): string {
@@ -231,13 +236,14 @@ export function attributeText(attributes: CookieAttributes): string {
  * @returns `Set-Cookie` header values.
  * @throws {SessionTooLargeError} When the value needs more than `maxChunks` cookies.
  *
- * @example
+ * @example A large value split into two chunks
  * ```ts
+ * import assert from "node:assert/strict";
  * import { planSessionCookies } from "./cookie.ts";
  *
  * const attrs = { path: "/", secure: false, httpOnly: true, sameSite: "Lax" as const };
  * const headers = planSessionCookies("session", "x".repeat(6000), attrs, 60, 4, []);
- * console.assert(headers.length === 2);
+ * assert.equal(headers.length, 2);
  * ```
  */
 export function planSessionCookies(
@@ -285,12 +291,13 @@ export function planSessionCookies(
  * @param present Names of the session cookies the request carried.
  * @returns `Set-Cookie` header values.
  *
- * @example
+ * @example Deleting a chunked cookie and its chunks
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deletionCookies } from "./cookie.ts";
  *
  * const attrs = { path: "/", secure: false, httpOnly: true, sameSite: "Lax" as const };
- * console.assert(deletionCookies("session", attrs, ["session.0", "session.1"]).length === 3);
+ * assert.equal(deletionCookies("session", attrs, ["session.0", "session.1"]).length, 3);
  * ```
  */
 export function deletionCookies(

@@ -29,11 +29,14 @@ export type SessionErrorCode =
  *
  * @example Telling a configuration mistake from a bad cookie
  * ```ts
- * import { SessionError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * import { SessionConfigError, SessionError } from "./errors.ts";
  *
  * function describe(error: unknown): string {
  *   return error instanceof SessionError ? error.code : "unknown";
  * }
+ * assert.equal(describe(new SessionConfigError("secrets", "must not be empty")), "ERR_SESSION_CONFIG");
+ * assert.equal(describe(new TypeError("not ours")), "unknown");
  * ```
  */
 export class SessionError extends Error {
@@ -41,6 +44,8 @@ export class SessionError extends Error {
   readonly code: SessionErrorCode;
 
   /**
+   * Creates an error with a stable code.
+   *
    * @param code The stable code.
    * @param message What could not be done and why.
    * @param options `cause`, kept for logs and never shown to clients.
@@ -71,10 +76,11 @@ export type InvalidReason = "malformed" | "unknown-key" | "forged" | "expired" |
  *
  * @example Logging why a cookie was refused
  * ```ts
+ * import assert from "node:assert/strict";
  * import { InvalidSessionError } from "./errors.ts";
  *
  * const error = new InvalidSessionError("forged");
- * console.assert(error.code === "ERR_SESSION_INVALID");
+ * assert.equal(error.code, "ERR_SESSION_INVALID");
  * ```
  */
 export class InvalidSessionError extends SessionError {
@@ -82,6 +88,8 @@ export class InvalidSessionError extends SessionError {
   readonly reason: InvalidReason;
 
   /**
+   * Creates the error for a value that did not open.
+   *
    * @param reason Why the value was refused.
    * @param options `cause`, the underlying failure.
    */
@@ -98,10 +106,11 @@ export class InvalidSessionError extends SessionError {
  *
  * @example Catching an oversized session in a handler
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SessionTooLargeError } from "./errors.ts";
  *
  * const error = new SessionTooLargeError(20_000, 16_384);
- * console.assert(error.code === "ERR_SESSION_TOO_LARGE");
+ * assert.equal(error.code, "ERR_SESSION_TOO_LARGE");
  * ```
  */
 export class SessionTooLargeError extends SessionError {
@@ -111,6 +120,8 @@ export class SessionTooLargeError extends SessionError {
   readonly limit: number;
 
   /**
+   * Creates the error for a session larger than its cookies allow.
+   *
    * @param size Bytes the session cookies would need.
    * @param limit Bytes the configured cookies allow.
    */
@@ -128,12 +139,13 @@ export class SessionTooLargeError extends SessionError {
 /**
  * Thrown at set-up when an option is missing or wrong. The message names the option.
  *
- * @example
+ * @example The message names the option to fix
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SessionConfigError } from "./errors.ts";
  *
  * const error = new SessionConfigError("secrets", "must not be empty");
- * console.assert(error.message.includes("secrets"));
+ * assert.ok(error.message.includes("secrets"));
  * ```
  */
 export class SessionConfigError extends SessionError {
@@ -141,6 +153,8 @@ export class SessionConfigError extends SessionError {
   readonly option: string;
 
   /**
+   * Creates the error for a wrong option.
+   *
    * @param option The option at fault.
    * @param problem What is wrong with it and how to fix it.
    */

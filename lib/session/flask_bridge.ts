@@ -8,7 +8,7 @@
  */
 
 import { encodeBase64 } from "../flask/_base64.ts";
-import { type FlaskCookieOptions, sealFlaskCookie, unsealFlaskCookie } from "../flask/mod.ts";
+import type { FlaskCookieOptions } from "../flask/mod.ts";
 import {
   type CookieAttributes,
   MAX_COOKIE_BYTES,
@@ -72,6 +72,17 @@ export interface FlaskBridge {
   codec: FlaskCookieOptions;
   attributes: CookieAttributes;
   maxAge: number;
+}
+
+type FlaskCodec = typeof import("../flask/mod.ts");
+let codec: Promise<FlaskCodec> | undefined;
+
+/**
+ * The Flask codec, imported on first need: sessions without the bridge never load it (nor the
+ * `node:zlib` and `node:crypto` it uses), and a configured bridge starts loading it at set-up.
+ */
+function flaskCodec(): Promise<FlaskCodec> {
+  return codec ??= import("../flask/mod.ts");
 }
 
 /** The key under which flash values travel inside a shared Flask session. */
@@ -139,6 +150,9 @@ export function flaskBridge(options: FlaskBridgeOptions): FlaskBridge {
       'is "None", which browsers accept only with flask.secure: true',
     );
   }
+  // Loaded now, while the server starts, so that the first request does not wait for it; a
+  // failure to load surfaces on the requests that need it.
+  flaskCodec().catch(() => {});
   return {
     mode: options.mode,
     cookieName: options.cookieName ?? "session",
@@ -180,6 +194,7 @@ export async function readFlaskSession(
   value: string,
   now: number,
 ): Promise<Record<string, unknown> | undefined> {
+  const { unsealFlaskCookie } = await flaskCodec();
   const data = await unsealFlaskCookie(value, { ...bridge.codec, now: new Date(now) });
   return data ? jsonSafe(data) as Record<string, unknown> : undefined;
 }
@@ -198,6 +213,7 @@ export async function writeFlaskSession(
   data: Record<string, unknown>,
   now: number,
 ): Promise<string> {
+  const { sealFlaskCookie } = await flaskCodec();
   const value = await sealFlaskCookie(data, { ...bridge.codec, now: new Date(now) });
   // Max-Age matches the lifetime Flask enforces on the signature timestamp.
   const header = serializeCookie(bridge.cookieName, value, bridge.attributes, bridge.maxAge);

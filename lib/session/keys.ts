@@ -7,6 +7,7 @@
  */
 
 import { sameBytes } from "./_bytes.ts";
+import { nodeCrypto, nodeCryptoIsCheap } from "./_node_crypto.ts";
 import { SessionConfigError } from "./errors.ts";
 import { prepareXaesKey, type XaesBackend, type XaesKey } from "./xaes.ts";
 
@@ -53,12 +54,13 @@ export interface Keyring {
  * @throws {SessionConfigError} When the list is empty, a secret is shorter than 32 bytes, or
  * repeats an earlier one.
  *
- * @example
+ * @example Reading a string secret as bytes
  * ```ts
+ * import assert from "node:assert/strict";
  * import { secretBytes } from "./keys.ts";
  *
  * const [bytes] = secretBytes(["a secret of at least thirty-two bytes!"]);
- * console.assert(bytes!.length >= 32);
+ * assert.ok(bytes!.length >= 32);
  * ```
  */
 export function secretBytes(secrets: readonly Secret[], option = "secrets"): Uint8Array[] {
@@ -91,16 +93,11 @@ export function secretBytes(secrets: readonly Secret[], option = "secrets"): Uin
   return list;
 }
 
-type NodeCrypto = typeof import("node:crypto");
-const nodeCrypto: NodeCrypto | undefined = await import("node:crypto").then(
-  (m) => (typeof m.hkdfSync === "function" ? m : undefined),
-  () => undefined,
-);
-
 async function hkdf(ikm: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array> {
-  if (nodeCrypto) {
-    return new Uint8Array(nodeCrypto.hkdfSync("sha256", ikm, HKDF_SALT, info, length));
-  }
+  // Where loading node:crypto is costly (Deno 2.9+), Web Crypto's HKDF (same output) lets a
+  // server start without it.
+  const node = nodeCryptoIsCheap() ? nodeCrypto() : undefined;
+  if (node) return new Uint8Array(node.hkdfSync("sha256", ikm, HKDF_SALT, info, length));
   const base = await crypto.subtle.importKey(
     "raw",
     ikm as Uint8Array<ArrayBuffer>,
@@ -130,31 +127,42 @@ async function hkdf(ikm: Uint8Array, info: Uint8Array, length: number): Promise<
  * @returns The keyring.
  * @throws {SessionConfigError} When a secret is too short, or two secrets give one key id.
  *
- * @example
+ * @example A keyring from one secret
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deriveKeyring } from "./keys.ts";
  *
  * const ring = await deriveKeyring(["a secret of at least thirty-two bytes!"]);
- * console.assert(ring.keys.length === 1);
+ * assert.equal(ring.keys.length, 1);
  * ```
  */
 export async function deriveKeyring(
   secrets: readonly Secret[],
   backend: XaesBackend = "auto",
 ): Promise<Keyring> {
-  const keys: SealKey[] = [];
-  for (const [i, ikm] of secretBytes(secrets).entries()) {
-    const id = await hkdf(ikm, HKDF_INFO_KEY_ID, KEY_ID_LENGTH);
+  // Every derivation at once: over Web Crypto each is a round trip to another thread, and a
+  // start (or a busy machine) pays for each round trip in turn.
+  const derived = await Promise.all(
+    secretBytes(secrets).map((ikm) =>
+      Promise.all([hkdf(ikm, HKDF_INFO_KEY_ID, KEY_ID_LENGTH), hkdf(ikm, HKDF_INFO_KEY, 32)])
+    ),
+  );
+  const ids: number[] = [];
+  for (const [i, [id]] of derived.entries()) {
     const idNumber = new DataView(id.buffer, id.byteOffset, KEY_ID_LENGTH).getUint32(0);
-    if (keys.some((k) => k.idNumber === idNumber)) {
+    if (ids.includes(idNumber)) {
       throw new SessionConfigError(
         `secrets[${i}]`,
         "this secret repeats an earlier one (or shares its key id); remove it or use a new secret",
       );
     }
-    const xaes = await prepareXaesKey(await hkdf(ikm, HKDF_INFO_KEY, 32), backend);
-    keys.push({ id, idNumber, xaes });
+    ids.push(idNumber);
   }
+  const keys: SealKey[] = await Promise.all(derived.map(async ([id, key], i) => ({
+    id,
+    idNumber: ids[i]!,
+    xaes: await prepareXaesKey(key, backend),
+  })));
   const byId = new Map(keys.map((key, index) => [key.idNumber, { key, index }]));
   return { keys, find: (idNumber) => byId.get(idNumber) };
 }

@@ -56,6 +56,7 @@ export type SessionEnv<Data extends SessionData = SessionData> = {
  *
  * @example A greeting stored in the session
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Hono } from "hono";
  * import { session, type SessionEnv } from "./middleware.ts";
  *
@@ -71,7 +72,7 @@ export type SessionEnv<Data extends SessionData = SessionData> = {
  * const res = await app.request("/hello/Ada", { method: "POST" });
  * const cookie = res.headers.get("set-cookie")!.split(";")[0]!;
  * const again = await app.request("/", { headers: { cookie } });
- * console.assert((await again.text()) === "Hello Ada");
+ * assert.equal(await again.text(), "Hello Ada");
  * ```
  */
 export function session<Data extends SessionData = SessionData>(

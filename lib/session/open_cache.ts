@@ -12,8 +12,9 @@ import { assertUnexpired, decodeBody, type OpenedRecord, type Sealer } from "./s
 /**
  * Opened cookies, oldest evicted first.
  *
- * @example
+ * @example Opening the same cookie twice
  * ```ts
+ * import assert from "node:assert/strict";
  * import { OpenCache } from "./open_cache.ts";
  * import { createSealer } from "./seal.ts";
  *
@@ -27,8 +28,8 @@ import { assertUnexpired, decodeBody, type OpenedRecord, type Sealer } from "./s
  *   data: { name: "Ada" },
  * }, "session");
  * const cache = new OpenCache(100);
- * console.assert(cache.open(sealer, value, "session", now).data.name === "Ada");
- * console.assert(cache.open(sealer, value, "session", now).data.name === "Ada"); // a hit
+ * assert.equal(cache.open(sealer, value, "session", now).data.name, "Ada");
+ * assert.equal(cache.open(sealer, value, "session", now).data.name, "Ada"); // a hit
  * ```
  */
 export class OpenCache {

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { whenNodeCryptoLoaded } from "./_node_crypto.ts";
 import { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
 import { InvalidSessionError } from "./errors.ts";
 import { deriveKeyring, KEY_ID_LENGTH, type Keyring, type Secret } from "./keys.ts";
@@ -70,17 +71,20 @@ type BufferLike = {
   from(text: string, encoding: "utf8"): Uint8Array;
   from(data: ArrayBuffer, offset: number, length: number): { toString(e: "utf8"): string };
 };
-// Buffer's UTF-8 encoder is several times faster than TextEncoder for short strings.
-const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
-// The plaintext passed GCM authentication, so it is the UTF-8 we sealed: no need for the
-// strict decoder's validation there.
-const utf8Decode = NodeBuffer
-  ? (bytes: Uint8Array) =>
-    NodeBuffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length).toString("utf8")
-  : (bytes: Uint8Array) => decoder.decode(bytes);
-const utf8 = NodeBuffer
-  ? (text: string) => NodeBuffer.from(text, "utf8")
-  : (text: string) => encoder.encode(text);
+let utf8Decode = (bytes: Uint8Array): string => decoder.decode(bytes);
+let utf8 = (text: string): Uint8Array => encoder.encode(text);
+// Buffer's UTF-8 encoder beats TextEncoder for short strings (bench/seal_bench.ts). Taken once
+// node:crypto is loaded: on Deno 2.9+ the first touch of `Buffer` loads Node's built-ins, which
+// the start of a server does without (see _node_crypto.ts).
+whenNodeCryptoLoaded(() => {
+  const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
+  if (!NodeBuffer) return;
+  // The plaintext passed GCM authentication, so it is the UTF-8 we sealed: no need for the
+  // strict decoder's validation there.
+  utf8Decode = (bytes) =>
+    NodeBuffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length).toString("utf8");
+  utf8 = (text) => NodeBuffer.from(text, "utf8");
+});
 
 /**
  * The JSON text sealed for some data and flash values: the data object alone, or
@@ -91,12 +95,13 @@ const utf8 = NodeBuffer
  * @returns The JSON text.
  * @throws {TypeError} When the data cannot be written as JSON (a bigint, a cycle).
  *
- * @example
+ * @example Data alone, and data with flash values
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeBody } from "./seal.ts";
  *
- * console.assert(encodeBody({ a: 1 }) === '{"a":1}');
- * console.assert(encodeBody({ a: 1 }, { note: "hi" }) === '[{"a":1},{"note":"hi"}]');
+ * assert.equal(encodeBody({ a: 1 }), '{"a":1}');
+ * assert.equal(encodeBody({ a: 1 }, { note: "hi" }), '[{"a":1},{"note":"hi"}]');
  * ```
  */
 export function encodeBody(
@@ -123,12 +128,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * @param body The JSON text.
  * @returns The data and flash values, or undefined when it is not such a text.
  *
- * @example
+ * @example Reading flash values and refusing a non-object
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeBody } from "./seal.ts";
  *
- * console.assert(decodeBody('[{"a":1},{"note":"hi"}]')?.flash?.note === "hi");
- * console.assert(decodeBody("[1,2]") === undefined);
+ * assert.equal(decodeBody('[{"a":1},{"note":"hi"}]')?.flash?.note, "hi");
+ * assert.equal(decodeBody("[1,2]"), undefined);
  * ```
  */
 export function decodeBody(
@@ -176,11 +182,17 @@ function aadFor(prefix: Uint8Array, cookieName: string): Uint8Array {
  * @param now Current Unix time in seconds.
  * @throws {InvalidSessionError} With reason `expired` when either has passed.
  *
- * @example
+ * @example Accepting a live record and refusing an expired one
  * ```ts
+ * import assert from "node:assert/strict";
  * import { assertUnexpired } from "./seal.ts";
+ * import { InvalidSessionError } from "./errors.ts";
  *
  * assertUnexpired({ expiresAt: 2_000_000_000, idleExpiresAt: 0 }, 1_900_000_000);
+ * assert.throws(
+ *   () => assertUnexpired({ expiresAt: 2_000_000_000, idleExpiresAt: 1_900_000_000 }, 1_950_000_000),
+ *   (error) => error instanceof InvalidSessionError && error.reason === "expired",
+ * );
  * ```
  */
 export function assertUnexpired(
@@ -202,7 +214,11 @@ export function assertUnexpired(
 export class Sealer {
   readonly #ring: Keyring;
 
-  /** @param ring Derived keys, newest first. */
+  /**
+   * Internal: use {@linkcode createSealer}, which derives the keyring.
+   *
+   * @param ring Derived keys, newest first.
+   */
   constructor(ring: Keyring) {
     this.#ring = ring;
   }
@@ -408,6 +424,7 @@ export class Sealer {
  *
  * @example Sealing a record for the cookie "session" and opening it again
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createSealer } from "./seal.ts";
  *
  * const sealer = await createSealer({ secrets: ["a secret of at least thirty-two bytes!"] });
@@ -420,7 +437,7 @@ export class Sealer {
  *   data: { name: "Ada" },
  * }, "session");
  * const opened = await sealer.open(value, "session");
- * console.assert(opened.data.name === "Ada");
+ * assert.equal(opened.data.name, "Ada");
  * ```
  */
 export async function createSealer(options: SealerOptions): Promise<Sealer> {

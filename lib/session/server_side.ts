@@ -12,12 +12,15 @@
  *
  * @example A revocation list that never revokes (for tests)
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { SessionRevocation } from "./server_side.ts";
  *
  * const none: SessionRevocation = {
  *   isRevoked: () => Promise.resolve(false),
  *   revoke: () => Promise.resolve(),
  * };
+ * await none.revoke(new Uint8Array(16), 2_000_000_000);
+ * assert.equal(await none.isRevoked(new Uint8Array(16), 1_900_000_000), false);
  * ```
  */
 export interface SessionRevocation {
@@ -53,6 +56,7 @@ export interface StoredSession {
  *
  * @example An in-memory store (a single process only)
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { SessionStore, StoredSession } from "./server_side.ts";
  *
  * const map = new Map<string, StoredSession>();
@@ -67,6 +71,11 @@ export interface StoredSession {
  *   },
  *   delete: (id) => Promise.resolve(void map.delete(key(id))),
  * };
+ * const id = new Uint8Array(16);
+ * const saved = await memory.save(id, '{"name":"Ada"}', 2_000_000_000);
+ * assert.deepEqual(await memory.load(id), saved);
+ * await memory.delete(id);
+ * assert.equal(await memory.load(id), undefined);
  * ```
  */
 export interface SessionStore {

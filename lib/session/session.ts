@@ -71,6 +71,7 @@ function newId(): Uint8Array {
  *
  * @example Counting visits
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Session } from "./session.ts";
  *
  * const session = new Session<{ visits: number }>(() => undefined, {
@@ -79,7 +80,7 @@ function newId(): Uint8Array {
  *   idleRefreshAfter: 0.5,
  * }, () => Date.now());
  * session.set("visits", (session.get("visits") ?? 0) + 1);
- * console.assert(session.get("visits") === 1);
+ * assert.equal(session.get("visits"), 1);
  * ```
  */
 export class Session<Data extends SessionData = SessionData> {
@@ -97,6 +98,8 @@ export class Session<Data extends SessionData = SessionData> {
   #renewed = false;
 
   /**
+   * Internal: the middleware creates one per request.
+   *
    * @param load Opens the request's cookie; called at most once, on first use.
    * @param timing Lifetime settings.
    * @param clock Current time in milliseconds.
