@@ -2,14 +2,20 @@
  * HTTP load test: starts each contender server (under `bench/load/`, plus the real service,
  * `main.ts`, in cookie, revocation and server-side store modes) on a free 127.0.0.1 port,
  * checks it answers a greeting correctly, drives it with `wrk`, and reports req/s, latency,
- * peak RSS and failures for two workloads: `GET /session-data` with a valid session cookie
- * and `POST /greeting` with a form. Prints Markdown tables and writes them to
+ * peak RSS and failures for four workloads, all with `Accept: application/json`:
+ * `GET /session-data` with one valid session cookie repeated; `GET /session-data` rotating
+ * through N distinct sessions (default 20,000), each minted beforehand through that server's
+ * own `POST /greeting`, so that most requests carry a cookie the server has not opened lately,
+ * as with many real visitors; `POST /greeting` with a form; and the same post asking for HTML
+ * (service rows and their baseline only). Prints Markdown tables and writes them to
  * `bench/RESULTS-load.md`, followed by the performance targets, PASS or FAIL.
  *
  * ```sh
  * deno run -A bench/load.ts                    # 10 s per measurement
  * BENCH_DURATION=2 deno run -A bench/load.ts   # quick run (or --duration=2)
  * BENCH_ROUNDS=3 deno run -A bench/load.ts     # best of 3 sweeps, on a busy machine (--rounds=3)
+ * BENCH_SESSIONS=5000 deno run -A bench/load.ts  # distinct sessions of the many-visitors rows
+ * BENCH_ONLY=secureJson,service deno run -A bench/load.ts  # only these rows (keys below)
  * ```
  *
  * `BENCH_QUIET_WAIT` (seconds, default 30) bounds the wait, before each measured run, for other
@@ -27,7 +33,11 @@ import { REDIS_SERVERS, REDIS_TARGETS, stopBenchRedis } from "./load/redis_rows.
 
 const ROOT = new URL("../", import.meta.url);
 const ROOT_DIR = decodeURIComponent(ROOT.pathname);
-const RESULTS_FILE = new URL("./RESULTS-load.md", import.meta.url);
+/** Where the report goes; `BENCH_RESULTS` (a path) keeps trial runs out of the committed one. */
+const RESULTS_FILE = new URL(
+  Deno.env.get("BENCH_RESULTS") ?? new URL("./RESULTS-load.md", import.meta.url).href,
+  `file://${Deno.cwd()}/`,
+);
 
 const HOST = "127.0.0.1";
 const CONNECTIONS = 32;
@@ -60,6 +70,13 @@ function readSetting(flag: string, variable: string, fallback: number, max: numb
 const DURATION = readSetting("duration", "BENCH_DURATION", 10, 600);
 /** Sweeps over all servers; each row reports its best round (highest req/s). */
 const ROUNDS = readSetting("rounds", "BENCH_ROUNDS", 1, 10);
+/** Distinct sessions minted per server for the many-visitors workload. */
+const SESSIONS = readSetting("sessions", "BENCH_SESSIONS", 20_000, 1_000_000);
+/** Concurrent requests while minting those sessions. */
+const MINT_CONCURRENCY = 16;
+/** Row keys to run (`BENCH_ONLY` or `--only`, comma-separated); all when unset. */
+const ONLY = (Deno.args.find((arg) => arg.startsWith("--only="))?.slice(7) ??
+  Deno.env.get("BENCH_ONLY"))?.split(",").map((key) => key.trim()).filter((key) => key !== "");
 const WARMUP = DURATION >= 5 ? 2 : 1;
 
 /** What a server is started with; `kvDir` is a fresh temporary folder for KV rows. */
@@ -117,6 +134,13 @@ const SERVERS: readonly ServerSpec[] = [
     launch: benchServer("bare_secure_headers.ts"),
   },
   {
+    key: "secureJson",
+    label: "(2j) bare + secureHeaders(), fixed JSON, reads no cookie",
+    kv: false,
+    optional: false,
+    launch: benchServer("bare_secure_json.ts"),
+  },
+  {
     key: "ours",
     label: "(3) our session middleware",
     kv: false,
@@ -163,13 +187,27 @@ const SERVERS: readonly ServerSpec[] = [
 ];
 
 interface Workload {
-  key: "get" | "post";
+  key: "get" | "getMany" | "post" | "postHtml";
   title: string;
+  /** Only these rows; all when absent. */
+  servers?: readonly string[];
 }
 
 const WORKLOADS: readonly Workload[] = [
-  { key: "get", title: "GET /session-data (valid session cookie)" },
-  { key: "post", title: "POST /greeting (form name=Ada&lastname=Lovelace, no cookie)" },
+  { key: "get", title: "GET /session-data, one session cookie repeated (Accept: JSON)" },
+  {
+    key: "getMany",
+    title: `GET /session-data, ${SESSIONS} distinct sessions rotating (Accept: JSON)`,
+  },
+  {
+    key: "post",
+    title: "POST /greeting (form name=Ada&lastname=Lovelace, no cookie, Accept: JSON)",
+  },
+  {
+    key: "postHtml",
+    title: "POST /greeting, HTML answer (Accept: text/html)",
+    servers: ["secure", "secureJson", "service"],
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -482,6 +520,35 @@ async function greet(port: number): Promise<string> {
   return cookie;
 }
 
+/**
+ * Mints `count` distinct sessions through the server's own `POST /greeting`, a few requests
+ * at a time, and checks that the first and the last open again.
+ *
+ * @returns One `Cookie` header per session.
+ */
+async function mint(port: number, count: number): Promise<string[]> {
+  const cookies: string[] = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      cookies[i] = await greet(port);
+    }
+  };
+  await Promise.all(Array.from({ length: MINT_CONCURRENCY }, worker));
+  for (const cookie of [cookies[0]!, cookies[count - 1]!]) {
+    const read = await request(port, "/session-data", { cookie });
+    if (read.status !== 200 || !read.body.includes(EXPECTED)) {
+      throw new CheckError(
+        `GET /session-data with a minted cookie: expected 200 with "${EXPECTED}", got ${
+          describe(read)
+        }`,
+      );
+    }
+  }
+  return cookies;
+}
+
 /** Size of the `Cookie` header each server's check obtained, by row key. */
 const cookieBytes = new Map<string, number>();
 
@@ -576,8 +643,17 @@ async function runWrk(
   seconds: number,
   url: string,
   extra: string[],
+  tail: string[] = [],
 ): Promise<{ stats: WrkStats | undefined; output: string }> {
-  const args = [`-t${THREADS}`, `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", ...extra, url];
+  const args = [
+    `-t${THREADS}`,
+    `-c${CONNECTIONS}`,
+    `-d${seconds}s`,
+    "--latency",
+    ...extra,
+    url,
+    ...tail,
+  ];
   const [cmd, cmdArgs] = pinned(1, "wrk", args);
   let output: string;
   try {
@@ -619,10 +695,18 @@ async function waitReady(
   throw new Error(`not serving on port ${port} after ${READY_TIMEOUT_MS / 1000} s`);
 }
 
+/** The wrk Lua scripts, in a temporary folder. */
+interface Scripts {
+  dir: string;
+  postJson: string;
+  postHtml: string;
+  rotate: string;
+}
+
 async function measure(
   spec: ServerSpec,
   workload: Workload,
-  luaScript: string,
+  scripts: Scripts,
 ): Promise<RowResult> {
   const port = freePort();
   let kvDir: string | undefined;
@@ -668,12 +752,37 @@ async function measure(
       return { status: unavailable ? "unavailable" : "failed", reason, notes: [] };
     }
 
-    const url = `http://${HOST}:${port}${workload.key === "get" ? "/session-data" : "/greeting"}`;
-    const extra = workload.key === "get"
-      ? ["-H", "Accept: text/plain", "-H", `Cookie: ${checked.cookie}`]
-      : ["-s", luaScript];
-    const warm = await runWrk(WARMUP, url, extra);
+    const isGet = workload.key === "get" || workload.key === "getMany";
+    const url = `http://${HOST}:${port}${isGet ? "/session-data" : "/greeting"}`;
     const notes = [...checked.notes];
+    let extra: string[];
+    let cookieFile: string | undefined;
+    if (workload.key === "getMany") {
+      let cookies: string[];
+      const started = performance.now();
+      try {
+        cookies = await mint(port, SESSIONS);
+      } catch (error) {
+        const reason = `minting ${SESSIONS} sessions failed: ${(error as Error).message}` +
+          serverOutput();
+        return { status: "failed", reason, notes };
+      }
+      const distinct = new Set(cookies).size;
+      notes.push(
+        `${SESSIONS} sessions minted in ${Math.round((performance.now() - started) / 1000)} s, ` +
+          `${distinct} distinct Cookie headers`,
+      );
+      cookieFile = `${scripts.dir}/cookies-${spec.key}.txt`;
+      await Deno.writeTextFile(cookieFile, cookies.join("\n") + "\n");
+      extra = ["-s", scripts.rotate];
+    } else if (workload.key === "get") {
+      extra = ["-H", "Accept: application/json", "-H", `Cookie: ${checked.cookie}`];
+    } else {
+      extra = ["-s", workload.key === "post" ? scripts.postJson : scripts.postHtml];
+    }
+    // wrk passes what follows `--` to the script's init().
+    const tail = cookieFile === undefined ? [] : ["--", cookieFile];
+    const warm = await runWrk(WARMUP, url, extra, tail);
     if (warm.stats && warm.stats.non2xx + warm.stats.socketErrors > 0) {
       notes.push(
         `warm-up: ${warm.stats.non2xx} non-2xx/3xx, ${warm.stats.socketErrors} socket errors`,
@@ -691,7 +800,7 @@ async function measure(
     const coreBefore = await coreBusySeconds(0);
     const cpuBefore = await cpuSeconds(child.pid);
     const started = performance.now();
-    const run = await runWrk(DURATION, url, extra);
+    const run = await runWrk(DURATION, url, extra, tail);
     const elapsed = (performance.now() - started) / 1000;
     const cpuAfter = await cpuSeconds(child.pid);
     const coreAfter = await coreBusySeconds(0);
@@ -766,12 +875,13 @@ function table(workload: Workload): string {
   const lines = [
     `## ${workload.title}`,
     "",
-    "| server | req/s | vs (1) bare | vs (2) bare+secureHeaders | p50 | p99 | peak RSS MiB | " +
-    "non-2xx | server CPU | others on core 0 | req per CPU-s |",
-    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    "| server | req/s | vs (1) bare | vs (2) bare+secureHeaders | vs (2j) fixed JSON | p50 | " +
+    "p99 | peak RSS MiB | non-2xx | server CPU | others on core 0 | req per CPU-s |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
   ];
   const bare = reqPerSec(workload.key, "bare");
   const secure = reqPerSec(workload.key, "secure");
+  const secureJson = reqPerSec(workload.key, "secureJson");
   const notes: string[] = [];
   const starved: string[] = [];
   for (const spec of SERVERS) {
@@ -784,14 +894,15 @@ function table(workload: Workload): string {
         : String(failures);
       lines.push(
         `| ${spec.label} | ${Math.round(row.reqPerSec)} | ${ratio(row.reqPerSec, bare)} | ` +
-          `${ratio(row.reqPerSec, secure)} | ${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ` +
+          `${ratio(row.reqPerSec, secure)} | ${ratio(row.reqPerSec, secureJson)} | ` +
+          `${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ` +
           `${row.rssMiB === undefined ? "n/a" : fixed(row.rssMiB, 1)} | ${failureText} | ` +
           `${percent(row.cpuShare)} | ${percent(row.othersShare)} | ` +
           `${row.reqPerCpuSec === undefined ? "n/a" : Math.round(row.reqPerCpuSec)} |`,
       );
     } else {
       const word = row.status === "failed" ? "FAILED" : "not available";
-      lines.push(`| ${spec.label} | ${word} | — | — | — | — | — | — | — | — | — |`);
+      lines.push(`| ${spec.label} | ${word} | — | — | — | — | — | — | — | — | — | — |`);
       notes.push(`${spec.label}: ${word}: ${row.reason}`);
     }
     if (row.notes.length > 0) notes.push(`${spec.label}: ${row.notes.join("; ")}.`);
@@ -819,6 +930,48 @@ interface Target {
 }
 
 const TARGETS: readonly Target[] = [
+  {
+    text: `(5) service ≥ 0.85× (2j) fixed JSON on GET /session-data, ${SESSIONS} sessions`,
+    workload: "getMany",
+    server: "service",
+    base: "secureJson",
+    min: 0.85,
+  },
+  {
+    text: `(5) service ≥ 0.7× (2j) fixed JSON on GET /session-data, ${SESSIONS} sessions (floor)`,
+    workload: "getMany",
+    server: "service",
+    base: "secureJson",
+    min: 0.7,
+  },
+  {
+    text: `(5) service ≥ 5× (4a) @hono/session on GET /session-data, ${SESSIONS} sessions`,
+    workload: "getMany",
+    server: "service",
+    base: "honoSession",
+    min: 5,
+  },
+  {
+    text: "(5) service ≥ 0.85× (2j) fixed JSON on GET /session-data, one cookie",
+    workload: "get",
+    server: "service",
+    base: "secureJson",
+    min: 0.85,
+  },
+  {
+    text: "(5) service ≥ 0.8× (2j) on POST /greeting, JSON answer",
+    workload: "post",
+    server: "service",
+    base: "secureJson",
+    min: 0.8,
+  },
+  {
+    text: "(5) service ≥ 0.6× (2j) on POST /greeting, HTML answer (theirs: text)",
+    workload: "postHtml",
+    server: "service",
+    base: "secureJson",
+    min: 0.6,
+  },
   {
     text: "(5) service ≥ 0.7× (2) bare+secureHeaders on GET /session-data",
     workload: "get",
@@ -854,8 +1007,40 @@ const TARGETS: readonly Target[] = [
     base: "service",
     min: 0.7,
   },
+  {
+    text: `(6a) revocation on ≥ 0.7× (5) revocation off on GET, ${SESSIONS} sessions`,
+    workload: "getMany",
+    server: "revocation",
+    base: "service",
+    min: 0.7,
+  },
   ...REDIS_TARGETS,
 ];
+
+/** One cookie against many, side by side, for every row that ran both. */
+function visitorsTable(): string {
+  const lines = [
+    `## One visitor against ${SESSIONS} visitors: GET /session-data (Accept: JSON)`,
+    "",
+    "| server | one cookie req/s | vs (2j) | distinct cookies req/s | vs (2j) | many ÷ one |",
+    "|---|--:|--:|--:|--:|--:|",
+  ];
+  const oneBase = reqPerSec("get", "secureJson");
+  const manyBase = reqPerSec("getMany", "secureJson");
+  for (const spec of SERVERS) {
+    const one = reqPerSec("get", spec.key);
+    const many = reqPerSec("getMany", spec.key);
+    if (one === undefined && many === undefined) continue;
+    const show = (value: number | undefined) =>
+      value === undefined ? "—" : String(Math.round(value));
+    lines.push(
+      `| ${spec.label} | ${show(one)} | ${one === undefined ? "—" : ratio(one, oneBase)} | ` +
+        `${show(many)} | ${many === undefined ? "—" : ratio(many, manyBase)} | ` +
+        `${one === undefined || many === undefined ? "—" : ratio(many, one)} |`,
+    );
+  }
+  return lines.join("\n");
+}
 
 function targetLines(): string[] {
   const lines = [
@@ -876,7 +1061,9 @@ function targetLines(): string[] {
         .map((key) => {
           const spec = SERVERS.find((s) => s.key === key)!;
           const row = get(target.workload, key);
-          return `${spec.label.split(" ")[0]} ${row?.status === "ok" ? "missing" : row?.status}`;
+          return `${spec.label.split(" ")[0]} ${
+            row === undefined ? "not run" : row.status === "ok" ? "missing" : row.status
+          }`;
         });
       lines.push(`| ${target.text} | — | N/A (${missing.join(", ")}) | — | N/A |`);
       continue;
@@ -924,29 +1111,54 @@ const [date, cpu, denoVersion, wrkVersion] = await Promise.all([
 
 const scriptDir = await Deno.makeTempDir({ prefix: "sealed-load-" });
 tempPaths.add(scriptDir);
-const luaScript = `${scriptDir}/post_greeting.lua`;
-await Deno.writeTextFile(
-  luaScript,
+const postScript = (accept: string) =>
   [
     'wrk.method = "POST"',
     `wrk.body = "${FORM_BODY}"`,
     'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"',
-    'wrk.headers["Accept"] = "text/plain"',
+    `wrk.headers["Accept"] = "${accept}"`,
     "",
-  ].join("\n"),
-);
+  ].join("\n");
+// Each request carries the next Cookie header of the file, round and round: one visitor after
+// another, as on a busy site, rather than one visitor over and over.
+const ROTATE_SCRIPT = [
+  "local cookies = {}",
+  "local i = 0",
+  "function init(args)",
+  "  for line in io.lines(args[1]) do",
+  '    if line ~= "" then cookies[#cookies + 1] = line end',
+  "  end",
+  "end",
+  "function request()",
+  "  i = i % #cookies + 1",
+  '  return wrk.format("GET", nil, { ["Accept"] = "application/json", ' +
+  '["Cookie"] = cookies[i], ["Host"] = wrk.headers["Host"] })',
+  "end",
+  "",
+].join("\n");
+const scripts: Scripts = {
+  dir: scriptDir,
+  postJson: `${scriptDir}/post_json.lua`,
+  postHtml: `${scriptDir}/post_html.lua`,
+  rotate: `${scriptDir}/rotate_cookies.lua`,
+};
+await Deno.writeTextFile(scripts.postJson, postScript("application/json"));
+await Deno.writeTextFile(scripts.postHtml, postScript("text/html"));
+await Deno.writeTextFile(scripts.rotate, ROTATE_SCRIPT);
 
 try {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const workload of WORKLOADS) {
       for (const spec of SERVERS) {
+        if (workload.servers && !workload.servers.includes(spec.key)) continue;
+        if (ONLY && !ONLY.includes(spec.key)) continue;
         const key = `${workload.key}:${spec.key}`;
         const earlier = results.get(key);
         // A row that failed or is not available stays so: no need to try it again.
         if (earlier !== undefined && earlier.status !== "ok") continue;
         const which = ROUNDS > 1 ? ` (round ${round}/${ROUNDS})` : "";
         console.error(`[load] ${workload.key.toUpperCase()} ${spec.label}${which} …`);
-        const row = await measure(spec, workload, luaScript);
+        const row = await measure(spec, workload, scripts);
         results.set(key, combine(earlier, row));
         console.error(
           row.status === "ok"
@@ -983,13 +1195,35 @@ const header = [
   "others on core 0: CPU time other processes took on the server's core meanwhile. Before " +
   `each measured run the script waits up to ${QUIET_WAIT_S} s (BENCH_QUIET_WAIT) for core 0 ` +
   `to be under ${QUIET_BELOW * 100}% busy.`,
-  "- Every request sends `Accept: text/plain` and no `Origin`; every server is checked once " +
-  'with fetch (200 and "Ada Lovelace") before the load.',
+  "- Requests send `Accept: application/json` (text/html in the HTML rows) and no `Origin`; " +
+  'every server is checked once with fetch (200 and "Ada Lovelace") before the load. The ' +
+  `bench contenders answer JSON when asked, as the service does. Many-visitors rows: ${SESSIONS} ` +
+  "sessions minted through the server's own `POST /greeting` (fresh server, so none of them " +
+  "was opened before), then a wrk Lua script sends the next Cookie header on each request, " +
+  "round and round (warm-up included). Row (2j) answers the same JSON without reading any " +
+  "cookie: the ceiling for the service's JSON answers.",
   `- Command: \`${DURATION === 10 ? "" : `BENCH_DURATION=${DURATION} `}` +
-  `${ROUNDS === 1 ? "" : `BENCH_ROUNDS=${ROUNDS} `}deno run -A bench/load.ts\``,
+  `${ROUNDS === 1 ? "" : `BENCH_ROUNDS=${ROUNDS} `}` +
+  `${SESSIONS === 20_000 ? "" : `BENCH_SESSIONS=${SESSIONS} `}` +
+  `${ONLY ? `BENCH_ONLY=${ONLY.join(",")} ` : ""}deno run -A bench/load.ts\``,
 ].join("\n");
 
-const report = [header, ...WORKLOADS.map(table), targetLines().join("\n")].join("\n\n") + "\n";
+// Hand-written analysis below this line of the previous report is kept across runs.
+const KEEP_MARKER = "<!-- Kept across runs: analysis written by hand below this line. -->";
+const previous = await Deno.readTextFile(RESULTS_FILE).catch(() => "");
+const kept = previous.includes(KEEP_MARKER)
+  ? previous.slice(previous.indexOf(KEEP_MARKER)).trimEnd()
+  : undefined;
+const report = [
+  header,
+  visitorsTable(),
+  ...WORKLOADS.filter((workload) =>
+    [...results.keys()].some((key) => key.startsWith(`${workload.key}:`))
+  )
+    .map(table),
+  targetLines().join("\n"),
+  ...(kept === undefined ? [] : [kept]),
+].join("\n\n") + "\n";
 await Deno.writeTextFile(RESULTS_FILE, report);
 // Formatted as `deno fmt` wants it (aligned tables), so the repository's fmt check stays clean.
 const formatted = await new Deno.Command(Deno.execPath(), {

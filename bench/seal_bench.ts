@@ -14,6 +14,7 @@
 
 import * as iron from "iron-webcrypto";
 import { compactDecrypt, CompactEncrypt } from "jose";
+import { OpenCache } from "../lib/session/open_cache.ts";
 import { createSealer, type SessionRecord } from "../lib/session/seal.ts";
 
 const PAYLOAD = { name: "Ada", lastname: "Lovelace" } as const;
@@ -130,6 +131,48 @@ const joseSealed = await joseSeal(PAYLOAD);
 check("jose", await joseOpen(await joseSeal(PAYLOAD)));
 
 // ---------------------------------------------------------------------------------------------
+// Never-seen values: many visitors, each with their own cookie. Each iteration opens the next
+// of a ring of distinct values sealed at start-up (fresh nonce, fresh session id each), so no
+// value is opened twice in a row and nothing about one value can be reused for the next.
+
+/** Distinct values per contender; the ring wraps, far apart. */
+const RING = 20_000;
+/** iron-webcrypto seals at ~0.2 ms: fewer values, its iterations are fewer too. */
+const IRON_RING = 2_000;
+
+function ring<T>(size: number, make: (i: number) => T): () => T {
+  const values = Array.from({ length: size }, (_, i) => make(i));
+  let next = 0;
+  return () => {
+    const value = values[next]!;
+    next = next + 1 === size ? 0 : next + 1;
+    return value;
+  };
+}
+
+const fresh = (i: number): SessionRecord => ({
+  ...record,
+  id: crypto.getRandomValues(new Uint8Array(16)),
+  data: { ...PAYLOAD, visitor: i },
+});
+const nextOurs = ring(RING, (i) => oursNode.sealSync(fresh(i), COOKIE));
+const oursWebValues = await Promise.all(
+  Array.from({ length: RING }, (_, i) => oursWeb.seal(fresh(i), COOKIE)),
+);
+const nextOursWeb = ring(RING, (i) => oursWebValues[i]!);
+const rawValues = await Promise.all(Array.from({ length: RING }, () => rawSeal(PAYLOAD)));
+const nextRaw = ring(RING, (i) => rawValues[i]!);
+const ironValues = await Promise.all(
+  Array.from({ length: IRON_RING }, () => iron.seal(PAYLOAD, IRON_PASSWORD, iron.defaults)),
+);
+const nextIron = ring(IRON_RING, (i) => ironValues[i]!);
+const joseValues = await Promise.all(Array.from({ length: RING }, () => joseSeal(PAYLOAD)));
+const nextJose = ring(RING, (i) => joseValues[i]!);
+// Through the middleware's open cache: every value is a miss (first sight), so this is the
+// cache's own cost on top of an open.
+const missCache = new OpenCache(1000);
+
+// ---------------------------------------------------------------------------------------------
 // Groups.
 
 const NAMES = {
@@ -172,6 +215,27 @@ Deno.bench(NAMES.iron, { group: "unseal" }, async () => {
 });
 Deno.bench(NAMES.jose, { group: "unseal" }, async () => {
   sink = await joseOpen(joseSealed);
+});
+
+// open never-seen values
+const NEVER_SEEN = "open never-seen values";
+Deno.bench(NAMES.oursSync, { group: NEVER_SEEN }, () => {
+  sink = oursNode.openSync(nextOurs(), COOKIE).data;
+});
+Deno.bench("ours: sync, through the open cache (each a first sight)", { group: NEVER_SEEN }, () => {
+  sink = missCache.open(oursNode, nextOurs(), COOKIE, now).data;
+});
+Deno.bench(NAMES.oursWeb, { group: NEVER_SEEN }, async () => {
+  sink = (await oursWeb.open(nextOursWeb(), COOKIE)).data;
+});
+Deno.bench(NAMES.raw, { group: NEVER_SEEN, baseline: true }, async () => {
+  sink = await rawOpen(nextRaw());
+});
+Deno.bench(NAMES.iron, { group: NEVER_SEEN }, async () => {
+  sink = await iron.unseal(nextIron(), IRON_PASSWORD, iron.defaults);
+});
+Deno.bench(NAMES.jose, { group: NEVER_SEEN }, async () => {
+  sink = await joseOpen(nextJose());
 });
 
 // round trip

@@ -41,6 +41,16 @@ export interface ReadFieldsOptions {
    * @default {MAX_BODY_BYTES}
    */
   limit?: number;
+  /**
+   * The HTTP server in front frames the body by its `Content-Length` and never hands over more
+   * (Deno's own server: it also refuses `Content-Length` with chunked encoding). An announced
+   * body within the limit is then read in one go, which on Deno's server is much cheaper than
+   * streaming it. Otherwise (in-process requests, other runtimes, anything unknown) every byte
+   * is counted as it arrives, whatever `Content-Length` says.
+   *
+   * @default {false}
+   */
+  lengthEnforced?: boolean;
 }
 
 const FORM = "application/x-www-form-urlencoded";
@@ -91,7 +101,7 @@ export async function readFields(
     };
   }
 
-  const bytes = await readLimited(request, limit);
+  const bytes = await readLimited(request, limit, options.lengthEnforced === true);
   if (bytes === undefined) {
     return {
       ok: false,
@@ -136,12 +146,25 @@ async function discardFrom(
 }
 
 // Returns undefined when the body is (or would be) larger than `limit`.
-async function readLimited(request: Request, limit: number): Promise<Uint8Array | undefined> {
+async function readLimited(
+  request: Request,
+  limit: number,
+  lengthEnforced: boolean,
+): Promise<Uint8Array | undefined> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
     // Refuse before keeping a byte: the client said how much is coming.
     await discardBody(request);
     return undefined;
+  }
+  if (declared !== null && lengthEnforced) {
+    // Announced and within the limit, on a server that frames the body by Content-Length: read
+    // it in one go, checked anyway. Before any look at `request.body`: on Deno's server that
+    // getter builds a ReadableStream over the body, and reading through it costs more than a
+    // whole small request (measured: the service's POST /greeting at about half its throughput,
+    // and twice the memory).
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    return bytes.length > limit ? undefined : bytes;
   }
   if (request.body === null) return new Uint8Array(0);
 

@@ -7,7 +7,14 @@
 
 import type { Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
-import { type Greeting, INVALID_FORM, MAX_AGE, PRIVATE_HEADERS, readGreeting } from "./_shared.ts";
+import {
+  type Greeting,
+  INVALID_FORM,
+  MAX_AGE,
+  PRIVATE_HEADERS,
+  readGreeting,
+  wantsJson,
+} from "./_shared.ts";
 
 const COOKIE = "name";
 
@@ -27,11 +34,17 @@ export function createBareApp(app: Hono): Hono {
       sameSite: "Lax",
       maxAge: MAX_AGE,
     });
-    return c.text(`Hello ${greeting.name} ${greeting.lastname}`, 200, PRIVATE_HEADERS);
+    const text = `Hello ${greeting.name} ${greeting.lastname}`;
+    if (wantsJson(c.req.raw)) return c.json({ greeting: text }, 200, PRIVATE_HEADERS);
+    return c.text(text, 200, PRIVATE_HEADERS);
   });
 
   app.get("/session-data", (c) => {
     const data = parse(getCookie(c, COOKIE));
+    if (wantsJson(c.req.raw)) {
+      const json = { name: data?.name ?? null, lastname: data?.lastname ?? null };
+      return c.json(json, 200, PRIVATE_HEADERS);
+    }
     return c.text(
       `Session Data: ${data?.name ?? ""} ${data?.lastname ?? ""}`,
       200,

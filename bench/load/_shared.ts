@@ -48,6 +48,17 @@ export async function readGreeting(request: Request): Promise<Greeting | undefin
   return { name, lastname };
 }
 
+/**
+ * Whether a request asked for JSON (`Accept` names `application/json`): then the contenders
+ * answer as the service does, `{"name":…,"lastname":…}` and `{"greeting":…}`, else in text.
+ *
+ * @param request The request.
+ * @returns True for a JSON answer.
+ */
+export function wantsJson(request: Request): boolean {
+  return request.headers.get("accept")?.includes("application/json") ?? false;
+}
+
 /** The refusal sent for an invalid form. */
 export const INVALID_FORM = "Please give a name and a last name (at most 100 characters each)";
 

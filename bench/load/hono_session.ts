@@ -17,6 +17,7 @@ import {
   readGreeting,
   SECRET,
   serve,
+  wantsJson,
 } from "./_shared.ts";
 
 const app = new Hono<SessionEnv<Greeting>>();
@@ -26,11 +27,17 @@ app.post("/greeting", async (c) => {
   const greeting = await readGreeting(c.req.raw);
   if (greeting === undefined) return c.text(INVALID_FORM, 400, PRIVATE_HEADERS);
   await c.var.session.update(greeting);
-  return c.text(`Hello ${greeting.name} ${greeting.lastname}`, 200, PRIVATE_HEADERS);
+  const text = `Hello ${greeting.name} ${greeting.lastname}`;
+  if (wantsJson(c.req.raw)) return c.json({ greeting: text }, 200, PRIVATE_HEADERS);
+  return c.text(text, 200, PRIVATE_HEADERS);
 });
 
 app.get("/session-data", async (c) => {
   const data = await c.var.session.get();
+  if (wantsJson(c.req.raw)) {
+    const json = { name: data?.name ?? null, lastname: data?.lastname ?? null };
+    return c.json(json, 200, PRIVATE_HEADERS);
+  }
   const text = `Session Data: ${data?.name ?? ""} ${data?.lastname ?? ""}`;
   return c.text(text, 200, PRIVATE_HEADERS);
 });

@@ -17,6 +17,7 @@ import {
   readGreeting,
   SECRET,
   serve,
+  wantsJson,
 } from "./_shared.ts";
 
 const app = new Hono<SessionEnv<Greeting>>();
@@ -28,13 +29,19 @@ app.post("/greeting", async (c) => {
   const current = c.get("session");
   current.set("name", greeting.name);
   current.set("lastname", greeting.lastname);
-  return c.text(`Hello ${greeting.name} ${greeting.lastname}`, 200, PRIVATE_HEADERS);
+  const text = `Hello ${greeting.name} ${greeting.lastname}`;
+  if (wantsJson(c.req.raw)) return c.json({ greeting: text }, 200, PRIVATE_HEADERS);
+  return c.text(text, 200, PRIVATE_HEADERS);
 });
 
 app.get("/session-data", (c) => {
   const current = c.get("session");
-  const text = `Session Data: ${current.get("name") ?? ""} ${current.get("lastname") ?? ""}`;
-  return c.text(text, 200, PRIVATE_HEADERS);
+  const name = current.get("name");
+  const lastname = current.get("lastname");
+  if (wantsJson(c.req.raw)) {
+    return c.json({ name: name ?? null, lastname: lastname ?? null }, 200, PRIVATE_HEADERS);
+  }
+  return c.text(`Session Data: ${name ?? ""} ${lastname ?? ""}`, 200, PRIVATE_HEADERS);
 });
 
 serve(app.fetch);

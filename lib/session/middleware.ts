@@ -120,6 +120,13 @@ export function session<Data extends SessionData = SessionData>(
     }
   };
 
+  /** Opens on any backend, through the open cache; a synchronous throw becomes a rejection. */
+  const openAsync = async (
+    s: Sealer,
+    value: string,
+    name: string,
+  ): Promise<OpenedRecord> => await opened.openAsync(s, value, name, nowSeconds());
+
   return async function session(c, next) {
     const s = sealer ?? await ready;
     const target = settings.secure === "auto"
@@ -183,9 +190,10 @@ export function session<Data extends SessionData = SessionData>(
     // is good (it opened, and may well be fine once the store is back), so it is kept as is.
     let unloaded: OpenedRecord | undefined;
     if (value !== undefined && (!s.sync || revocation || store)) {
+      // Web Crypto is asynchronous, so it opens here, through the same open cache.
       let record = s.sync
         ? openSync()
-        : await s.open(value, target.name, nowSeconds()).then(accept, reject);
+        : await openAsync(s, value, target.name).then(accept, reject);
       if (record && revocation) {
         const id = record.id;
         const issuedAt = record.issuedAt;
