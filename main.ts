@@ -23,6 +23,8 @@ import {
   isDevMode,
   loadConfig,
 } from "./routes/config.ts";
+import { listeningLine, logRequests } from "./routes/logging.ts";
+import { listenError } from "./routes/startup_errors.ts";
 
 export { createApp, isDevMode, loadConfig };
 export type { AppConfig, AppOptions, Env };
@@ -42,12 +44,14 @@ export function readEnv(): Env {
 /**
  * Starts the service: loads the configuration, warns about a throw-away secret, and
  * serves. Prints `Listening on http://HOST:PORT/` once bound (tests read the port from it
- * when started with `PORT=0`). On SIGTERM or SIGINT it drains and exits 0 (`routes/shutdown.ts`).
+ * when started with `PORT=0`), then one line per request when `config.logRequests` is on.
+ * On SIGTERM or SIGINT it drains and exits 0 (`routes/shutdown.ts`).
  *
  * @param args Command-line arguments; `--dev` selects dev mode.
  * @param env The environment variables.
  * @returns The running server (closing any Deno KV or Redis it opened when it finishes).
- * @throws {ConfigError} When the configuration is missing or wrong.
+ * @throws {ConfigError} When the configuration is missing or wrong, or names something the
+ * process cannot use (a `SESSION_KV` it may not write, a `PORT` in use, a foreign `HOSTNAME`).
  */
 export async function serve(args: readonly string[], env: Env): Promise<Deno.HttpServer> {
   const config = loadConfig(env, { dev: isDevMode(args, env) });
@@ -55,13 +59,21 @@ export async function serve(args: readonly string[], env: Env): Promise<Deno.Htt
   const { session, kv, redis } = await serverSideOptions(config);
   const app = createApp({ ...config, session });
   const service = drainable(app.fetch);
-  const server = Deno.serve({
-    port: config.port,
-    hostname: config.hostname,
-    onListen({ hostname, port }) {
-      console.log(`Listening on http://${hostname}:${port}/`);
-    },
-  }, service.fetch);
+  // Logged outside the drain, so the 503s of a draining instance show in the log too.
+  const handler = config.logRequests ? logRequests(service.fetch) : service.fetch;
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      port: config.port,
+      hostname: config.hostname,
+      onListen({ port }) {
+        console.log(listeningLine(config.hostname, port));
+      },
+    }, handler);
+  } catch (error) {
+    kv?.close();
+    throw listenError(config.hostname, config.port, error);
+  }
   if (kv) server.finished.then(() => kv.close());
   if (redis) server.finished.then(() => redis.close());
   stopOnSignals({ server, service, timeoutMs: config.shutdownTimeout * 1000, kv });

@@ -15,10 +15,15 @@ export const DEFAULT_SHUTDOWN_TIMEOUT = 10;
 /** Port used when `PORT` is not set. */
 export const DEFAULT_PORT = 8000;
 /**
- * Interface used when `HOSTNAME` is not set. All interfaces, because Deno Deploy and
+ * Interface used when `HOSTNAME` is not set, outside dev mode. All interfaces, because Deno Deploy and
  * containers reach the process from outside; tests pass `127.0.0.1`.
  */
 export const DEFAULT_HOSTNAME = "0.0.0.0";
+/**
+ * Interface used in dev mode when `HOSTNAME` is not set: loopback only, so a laptop's dev
+ * server is not reachable from the local network.
+ */
+export const DEV_HOSTNAME = "localhost";
 
 /** How to make a secret, repeated in every message about one. */
 export const SECRET_HOW_TO = [
@@ -52,6 +57,7 @@ export const ENV_VARIABLES = [
   "FLASK_SESSION_COOKIE_PATH",
   "FLASK_SESSION_COOKIE_SECURE",
   "FLASK_SESSION_COOKIE_SAMESITE",
+  "LOG_REQUESTS",
 ] as const;
 
 /** Environment variables as read by {@linkcode loadConfig}; absent and empty are the same. */
@@ -87,6 +93,11 @@ export interface AppConfig {
   readonly port: number;
   /** Interface to listen on. */
   readonly hostname: string;
+  /**
+   * Log one line per request (method, path, status, time) on stdout. `LOG_REQUESTS`; on by
+   * default in dev mode only.
+   */
+  readonly logRequests: boolean;
   /**
    * Whether the secret was generated for this process only (dev mode without
    * `SESSION_SECRET`): sessions then die with the process.
@@ -225,7 +236,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
       DEFAULT_SHUTDOWN_TIMEOUT,
     ),
     port: parsePort(env.PORT),
-    hostname: nonEmpty(env.HOSTNAME) ?? DEFAULT_HOSTNAME,
+    hostname: nonEmpty(env.HOSTNAME) ?? (dev ? DEV_HOSTNAME : DEFAULT_HOSTNAME),
+    logRequests: parseSwitch("LOG_REQUESTS", env.LOG_REQUESTS, dev),
     ephemeralSecret,
     ...serverSide(env),
     flask: flaskConfig(env),
@@ -347,6 +359,19 @@ function parsePort(value: string | undefined): number {
     );
   }
   return port;
+}
+
+function parseSwitch(variable: string, value: string | undefined, fallback: boolean): boolean {
+  const text = nonEmpty(value)?.toLowerCase();
+  if (text === undefined) return fallback;
+  if (text === "1" || text === "true") return true;
+  if (text === "0" || text === "false") return false;
+  throw new ConfigError(
+    variable,
+    `Cannot start: ${variable} must be 1 (or true) or 0 (or false), received ${
+      JSON.stringify(value?.trim())
+    }`,
+  );
 }
 
 function randomSecret(): string {

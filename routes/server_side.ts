@@ -8,6 +8,7 @@
 
 import type { SessionOptions } from "../lib/mod.ts";
 import type { AppConfig } from "./config.ts";
+import { kvOpenError } from "./startup_errors.ts";
 
 /** Session options beyond secrets and lifetime, and what to close on shutdown. */
 export interface ServerSideOptions {
@@ -24,6 +25,8 @@ export interface ServerSideOptions {
  *
  * @param config The service configuration.
  * @returns The session options, and the opened KV to close later.
+ * @throws {ConfigError} When `SESSION_KV` cannot be opened (e.g. a path the process may not
+ * write to), naming the variable.
  *
  * @example Revocation and a store on an in-memory KV
  * ```ts
@@ -50,11 +53,11 @@ export async function serverSideOptions(
     if (path && !path.includes("://") && path !== ":memory:") {
       // A local file: make its folder (e.g. .data/) so a fresh clone works.
       const folder = path.replace(/[^/\\]*$/, "");
-      if (folder) await Deno.mkdir(folder, { recursive: true });
+      if (folder) await Deno.mkdir(folder, { recursive: true }).catch(fail(path));
     }
     // Imported only in KV modes: a cookie-mode start never loads the KV layers.
     const { kvRevocation, kvStore } = await import("../lib/kv/mod.ts");
-    kv = await Deno.openKv(path);
+    kv = await Deno.openKv(path).catch(fail(path ?? "default"));
     session.revocation = kvRevocation(kv);
     if (config.store) session.store = kvStore(kv);
   }
@@ -83,4 +86,11 @@ export async function serverSideOptions(
     };
   }
   return { session, ...(kv ? { kv } : {}), ...(redis ? { redis } : {}) };
+}
+
+// A KV path the process cannot use is a configuration mistake, reported as one.
+function fail(path: string): (error: unknown) => never {
+  return (error) => {
+    throw kvOpenError(path, error);
+  };
 }

@@ -25,6 +25,7 @@ Deno.test("loadConfig() reads the configuration from environment variables", asy
       shutdownTimeout: 10,
       port: 8000,
       hostname: "0.0.0.0",
+      logRequests: false,
       ephemeralSecret: false,
       kv: undefined,
       store: false,
