@@ -166,7 +166,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   });
 
   app.post("/greeting", sessions, async (c) => {
-    const body = await readFields(c.req.raw);
+    const body = await readFields(c.req.raw, { lengthEnforced: servedByDeno(c.env) });
     if (!body.ok) {
       const titles = { 400: "Bad request", 413: "Request too large", 415: "Unsupported type" };
       return sendMessage(c, body.status, titles[body.status], [body.message]);
@@ -262,6 +262,14 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
 function lifetimeOf(current: AppEnv["Variables"]["session"]): SessionLifetime {
   const expiresAt = current.expiresAt;
   return { persistent: current.persistent, until: expiresAt && describeExpiry(expiresAt) };
+}
+
+// Deno.serve hands its ServeHandlerInfo on as Hono's env, and its server frames every body by
+// Content-Length: readFields may then read an announced body in one go. Anything else (an
+// in-process app.request(), another runtime) has its body counted as it arrives.
+function servedByDeno(env: unknown): boolean {
+  const remoteAddr = (env as { remoteAddr?: { transport?: unknown } } | undefined)?.remoteAddr;
+  return typeof Deno !== "undefined" && typeof remoteAddr?.transport === "string";
 }
 
 function methodNotAllowed(allow: string) {

@@ -39,6 +39,8 @@ export const ENV_VARIABLES = [
   "SESSION_SECRET_FALLBACKS",
   "SESSION_SECRET_NEXT",
   "SESSION_MAX_AGE",
+  "SESSION_COOKIE_SECURE",
+  "SESSION_IDLE_TIMEOUT",
   "PORT",
   "HOSTNAME",
   "SHUTDOWN_TIMEOUT",
@@ -51,6 +53,10 @@ export const ENV_VARIABLES = [
   "FLASK_SECRET_KEY_FALLBACKS",
   "FLASK_SESSION_COOKIE_NAME",
   "FLASK_SESSION_MODE",
+  "FLASK_SESSION_COOKIE_DOMAIN",
+  "FLASK_SESSION_COOKIE_PATH",
+  "FLASK_SESSION_COOKIE_SECURE",
+  "FLASK_SESSION_COOKIE_SAMESITE",
   "LOG_REQUESTS",
 ] as const;
 
@@ -68,6 +74,16 @@ export interface AppConfig {
   readonly nextSecrets: readonly string[];
   /** Absolute session lifetime, in seconds. */
   readonly maxAge: number;
+  /**
+   * The session cookie's `Secure`: `auto` from the request URL's scheme, `true` always (behind
+   * a proxy that terminates TLS), `false` never.
+   */
+  readonly cookieSecure: "auto" | boolean;
+  /**
+   * Idle timeout in seconds: a session unused this long ends. Undefined: none. Sessions issued
+   * before it was set gain an idle deadline on their next use.
+   */
+  readonly idleTimeout: number | undefined;
   /**
    * `SHUTDOWN_TIMEOUT`: on SIGTERM or SIGINT, the longest wait for requests in flight, in
    * seconds, before the process exits anyway.
@@ -114,6 +130,14 @@ export interface FlaskConfig {
   readonly secretKeys: readonly string[];
   /** Flask's `SESSION_COOKIE_NAME`. */
   readonly cookieName: string;
+  /** Flask's `SESSION_COOKIE_DOMAIN`; undefined: host-only. */
+  readonly domain: string | undefined;
+  /** Flask's `SESSION_COOKIE_PATH`. */
+  readonly path: string;
+  /** Flask's `SESSION_COOKIE_SECURE`. */
+  readonly secure: boolean;
+  /** Flask's `SESSION_COOKIE_SAMESITE`. */
+  readonly sameSite: "Strict" | "Lax" | "None";
 }
 
 /** Options of {@linkcode loadConfig}. */
@@ -157,7 +181,8 @@ const encoder = new TextEncoder();
  * @returns The validated configuration.
  * @throws {ConfigError} When `SESSION_SECRET` is missing outside dev mode (or on Deno
  * Deploy), a secret is shorter than 32 bytes, or `SESSION_MAX_AGE`, `PORT` is not a number,
- * or `SESSION_KV`, `SESSION_REDIS_URL` and `SESSION_STORE` are malformed or combined wrongly.
+ * or `SESSION_KV`, `SESSION_REDIS_URL` and `SESSION_STORE` are malformed or combined wrongly, or
+ * any other variable holds a value it cannot take (the error names it).
  *
  * @example Loading a configuration in a test
  * ```ts
@@ -201,6 +226,10 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     secrets,
     nextSecrets: parseNextSecret(env.SESSION_SECRET_NEXT, secrets),
     maxAge: parsePositiveInteger("SESSION_MAX_AGE", env.SESSION_MAX_AGE, DEFAULT_MAX_AGE),
+    cookieSecure: parseCookieSecure(env.SESSION_COOKIE_SECURE),
+    idleTimeout: nonEmpty(env.SESSION_IDLE_TIMEOUT) === undefined
+      ? undefined
+      : parsePositiveInteger("SESSION_IDLE_TIMEOUT", env.SESSION_IDLE_TIMEOUT, 0),
     shutdownTimeout: parsePositiveInteger(
       "SHUTDOWN_TIMEOUT",
       env.SHUTDOWN_TIMEOUT,
@@ -305,6 +334,18 @@ function parsePositiveInteger(variable: string, value: string | undefined, fallb
     );
   }
   return number;
+}
+
+function parseCookieSecure(value: string | undefined): "auto" | boolean {
+  const text = nonEmpty(value);
+  if (text === undefined || text === "auto") return "auto";
+  if (text === "true" || text === "false") return text === "true";
+  throw new ConfigError(
+    "SESSION_COOKIE_SECURE",
+    `Cannot start: SESSION_COOKIE_SECURE must be "auto", "true" or "false", received ${
+      JSON.stringify(text)
+    }. Set "true" behind a proxy that terminates TLS.`,
+  );
 }
 
 function parsePort(value: string | undefined): number {
@@ -434,5 +475,55 @@ function flaskConfig(env: Env): FlaskConfig | undefined {
     mode,
     secretKeys: [key, ...fallbacks],
     cookieName: nonEmpty(env.FLASK_SESSION_COOKIE_NAME) ?? "session",
+    ...flaskCookieAttributes(env),
   };
+}
+
+// Flask's cookie attributes, so that the Flask cookie is written and deleted exactly where
+// Flask put it: a deletion with another domain or path leaves it in place.
+function flaskCookieAttributes(
+  env: Env,
+): Pick<FlaskConfig, "domain" | "path" | "secure" | "sameSite"> {
+  const domain = nonEmpty(env.FLASK_SESSION_COOKIE_DOMAIN);
+  if (domain !== undefined && !/^\.?[A-Za-z0-9.-]+$/.test(domain)) {
+    throw new ConfigError(
+      "FLASK_SESSION_COOKIE_DOMAIN",
+      `Cannot start: FLASK_SESSION_COOKIE_DOMAIN must be a host name, as the Flask app's SESSION_COOKIE_DOMAIN, received ${
+        JSON.stringify(domain)
+      }.`,
+    );
+  }
+  const path = nonEmpty(env.FLASK_SESSION_COOKIE_PATH) ?? "/";
+  if (!path.startsWith("/") || /[;\s]/.test(path)) {
+    throw new ConfigError(
+      "FLASK_SESSION_COOKIE_PATH",
+      `Cannot start: FLASK_SESSION_COOKIE_PATH must start with "/", as the Flask app's SESSION_COOKIE_PATH, received ${
+        JSON.stringify(path)
+      }.`,
+    );
+  }
+  const secureText = nonEmpty(env.FLASK_SESSION_COOKIE_SECURE) ?? "false";
+  if (secureText !== "true" && secureText !== "false") {
+    throw new ConfigError(
+      "FLASK_SESSION_COOKIE_SECURE",
+      `Cannot start: FLASK_SESSION_COOKIE_SECURE must be "true" or "false", received ${
+        JSON.stringify(secureText)
+      }.`,
+    );
+  }
+  const secure = secureText === "true";
+  // Werkzeug title-cases the value, so Flask accepts any case.
+  const sameSiteText = nonEmpty(env.FLASK_SESSION_COOKIE_SAMESITE) ?? "Lax";
+  const sameSite = (["Strict", "Lax", "None"] as const).find((v) =>
+    v.toLowerCase() === sameSiteText.toLowerCase()
+  );
+  if (sameSite === undefined || (sameSite === "None" && !secure)) {
+    throw new ConfigError(
+      "FLASK_SESSION_COOKIE_SAMESITE",
+      `Cannot start: FLASK_SESSION_COOKIE_SAMESITE must be "Strict", "Lax" or "None" (None only with FLASK_SESSION_COOKIE_SECURE=true), received ${
+        JSON.stringify(sameSiteText)
+      }.`,
+    );
+  }
+  return { domain, path, secure, sameSite };
 }

@@ -1,6 +1,7 @@
 /**
  * Turns the service configuration into the session's server-side options: opens Deno KV or
- * connects to Redis for revocation and the store, and sets up the Flask bridge. Asynchronous because opening KV is.
+ * connects to Redis for revocation and the store, sets up the Flask bridge, and passes the
+ * cookie settings on. Asynchronous because opening KV is.
  *
  * @module
  */
@@ -39,9 +40,13 @@ export interface ServerSideOptions {
  * ```
  */
 export async function serverSideOptions(
-  config: Pick<AppConfig, "kv" | "store" | "flask" | "redis">,
+  config:
+    & Pick<AppConfig, "kv" | "store" | "flask" | "redis">
+    & Partial<Pick<AppConfig, "cookieSecure" | "idleTimeout">>,
 ): Promise<ServerSideOptions> {
   const session: ServerSideOptions["session"] = {};
+  if (config.cookieSecure !== undefined) session.cookie = { secure: config.cookieSecure };
+  if (config.idleTimeout !== undefined) session.idleTimeout = config.idleTimeout;
   let kv: Deno.Kv | undefined;
   if (config.kv !== undefined) {
     const path = config.kv === "default" ? undefined : config.kv;
@@ -69,10 +74,15 @@ export async function serverSideOptions(
     if (config.store) session.store = redisStore(connection.client);
   }
   if (config.flask) {
+    const { domain, path, secure, sameSite } = config.flask;
     session.flask = {
       mode: config.flask.mode,
       secretKeys: config.flask.secretKeys,
       cookieName: config.flask.cookieName,
+      domain,
+      path,
+      secure,
+      sameSite,
     };
   }
   return { session, ...(kv ? { kv } : {}), ...(redis ? { redis } : {}) };

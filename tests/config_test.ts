@@ -20,6 +20,8 @@ Deno.test("loadConfig() reads the configuration from environment variables", asy
       secrets: [secret],
       nextSecrets: [],
       maxAge: 1_209_600,
+      cookieSecure: "auto",
+      idleTimeout: undefined,
       shutdownTimeout: 10,
       port: 8000,
       hostname: "0.0.0.0",
@@ -59,6 +61,10 @@ Deno.test("loadConfig() reads the configuration from environment variables", asy
       mode: "migrate",
       secretKeys: ["tutorial-secret-key", "older-key", "oldest-key"],
       cookieName: "session",
+      domain: undefined,
+      path: "/",
+      secure: false,
+      sameSite: "Lax",
     });
     const shared = loadConfig({
       SESSION_SECRET: secret,

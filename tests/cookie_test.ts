@@ -46,13 +46,14 @@ function cookieHeader(headers: string[]): string {
 Deno.test("readSessionCookies() finds the session cookie in a Cookie header", async (t) => {
   await t.step("a single cookie among others", () => {
     const found = readSessionCookies("a=1; session=abc; b=2", "session", 100);
-    assert.deepEqual(found, { value: "abc", names: ["session"], oversized: false });
+    assert.deepEqual(found, { value: "abc", names: ["session"], stale: [], oversized: false });
   });
   await t.step("no header, or a header without the name", () => {
     for (const header of [undefined, null, "", "a=1; b=2"]) {
       assert.deepEqual(readSessionCookies(header, "session", 100), {
         value: undefined,
         names: [],
+        stale: [],
         oversized: false,
       });
     }
@@ -63,6 +64,16 @@ Deno.test("readSessionCookies() finds the session cookie in a Cookie header", as
     assert.equal(readSessionCookies(header, "session", 100).value, undefined);
     assert.deepEqual(readSessionCookies(header, "session", 100).names, []);
   });
+  await t.step(
+    "a value that may be sealed wins over a dotted one (Flask's) of the same name",
+    () => {
+      assert.equal(
+        readSessionCookies("session=e30.ZZ.sig; session=abc", "session", 100).value,
+        "abc",
+      );
+      assert.equal(readSessionCookies("session=e30.ZZ.sig", "session", 100).value, "e30.ZZ.sig");
+    },
+  );
   await t.step("the first of two cookies of the same name wins", () => {
     assert.equal(
       readSessionCookies("session=first; session=second", "session", 100).value,
@@ -81,6 +92,7 @@ Deno.test("readSessionCookies() finds the session cookie in a Cookie header", as
     assert.deepEqual(readSessionCookies("session=", "session", 100), {
       value: undefined,
       names: ["session"],
+      stale: [],
       oversized: false,
     });
   });
@@ -107,10 +119,21 @@ Deno.test("readSessionCookies() joins chunks in index order", async (t) => {
     assert.equal(found.value, "abcdef");
     assert.deepEqual(found.names.sort(), ["session.0", "session.1", "session.2"]);
   });
-  await t.step("chunks win over a stale single cookie, which is still reported", () => {
-    const found = readSessionCookies("session=old; session.0=ab; session.1=cd", "session", 100);
-    assert.equal(found.value, "abcd");
+  await t.step("a single cookie wins over chunks, which are reported stale", () => {
+    const found = readSessionCookies("session.0=ab; session=one; session.1=cd", "session", 100);
+    assert.equal(found.value, "one");
     assert.deepEqual(found.names.sort(), ["session", "session.0", "session.1"]);
+    assert.deepEqual(found.stale.sort(), ["session.0", "session.1"]);
+  });
+  await t.step("a single value holding a dot (Flask's) does not win over chunks", () => {
+    const found = readSessionCookies("session=e30.ZZ.sig; session.0=ab", "session", 100);
+    assert.equal(found.value, "ab");
+    assert.deepEqual(found.stale, ["session"]);
+  });
+  await t.step("an empty single cookie does not win over chunks, and is stale", () => {
+    const found = readSessionCookies("session=; session.0=ab; session.1=cd", "session", 100);
+    assert.equal(found.value, "abcd");
+    assert.deepEqual(found.stale, ["session"]);
   });
   await t.step("joining stops at the first missing index", () => {
     const found = readSessionCookies("session.0=ab; session.2=ef", "session", 100);
@@ -134,7 +157,7 @@ Deno.test("readSessionCookies() joins chunks in index order", async (t) => {
 
 Deno.test("readSessionCookies() refuses a value longer than the limit, unread", () => {
   const found = readSessionCookies(`session=${"a".repeat(101)}`, "session", 100);
-  assert.deepEqual(found, { value: undefined, names: ["session"], oversized: true });
+  assert.deepEqual(found, { value: undefined, names: ["session"], stale: [], oversized: true });
   assert.equal(readSessionCookies(`session=${"a".repeat(100)}`, "session", 100).oversized, false);
   const chunked = readSessionCookies(
     `session.0=${"a".repeat(60)}; session.1=${"b".repeat(41)}`,

@@ -110,9 +110,24 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
   const cutoffKey: Deno.KvKey = [...prefix, "all-before"];
   const idKey = (id: string): Deno.KvKey => [...prefix, "id", id];
 
-  // Answers per session id and for the cut-off, each with the time it was read.
-  const revoked = new Map<string, { value: boolean; at: number }>();
-  let cutoff: { value: number; at: number } | undefined;
+  // Answers per session id and for the cut-off, each with the time it was read and the step
+  // at which it became known. A KV answer is stored under the step at which its read *started*:
+  // a local fact recorded while the read was in flight (a revoke(), a new cut-off) has a later
+  // step and is never overwritten by it, so a revocation cannot be undone by an older read.
+  type Fact<T> = { value: T; at: number; step: number };
+  const revoked = new Map<string, Fact<boolean>>();
+  let cutoff: Fact<number> | undefined;
+  let step = 0;
+  // Forgetting the per-id answers (size bound) also forgets local revocations: reads that
+  // started before that may no longer be compared with them, so their answers are not kept.
+  let forgottenAt = 0;
+  const remember = (key: string, fact: Fact<boolean>): void => {
+    if (revoked.size >= cacheSize && !revoked.has(key)) {
+      revoked.clear();
+      forgottenAt = step;
+    }
+    revoked.set(key, fact);
+  };
 
   return {
     async isRevoked(id, issuedAt) {
@@ -123,17 +138,20 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
       const cutoffFresh = cutoff !== undefined && t - cutoff.at < cacheMs;
       if (idFresh && cutoffFresh) return cachedId.value || issuedAt < cutoff!.value;
 
+      const started = ++step;
       let entries: Deno.KvEntryMaybe<unknown>[];
       try {
         entries = await kv.getMany([idKey(key), cutoffKey], { consistency });
       } catch (error) {
         throw unavailable(error);
       }
-      const isRevoked = entries[0]!.value !== null;
-      const before = typeof entries[1]!.value === "number" ? entries[1]!.value : 0;
-      if (revoked.size >= cacheSize) revoked.clear();
-      revoked.set(key, { value: isRevoked, at: t });
-      cutoff = { value: before, at: t };
+      let isRevoked = entries[0]!.value !== null;
+      let before = typeof entries[1]!.value === "number" ? entries[1]!.value : 0;
+      const localId = revoked.get(key);
+      if (localId !== undefined && localId.step > started) isRevoked ||= localId.value;
+      else if (started > forgottenAt) remember(key, { value: isRevoked, at: t, step: started });
+      if (cutoff !== undefined && cutoff.step > started) before = Math.max(before, cutoff.value);
+      else cutoff = { value: before, at: t, step: started };
       return isRevoked || issuedAt < before;
     },
 
@@ -146,25 +164,28 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
       } catch (error) {
         throw unavailable(error);
       }
-      if (revoked.size >= cacheSize) revoked.clear();
-      revoked.set(key, { value: true, at: now() });
+      remember(key, { value: true, at: now(), step: ++step });
     },
 
     async revokeAllBefore(instant) {
       const seconds = Math.floor(instant.getTime() / 1000);
+      let stored = seconds;
       try {
         // Only ever moves forward, even when two instances race.
         for (let attempt = 0; attempt < 10; attempt++) {
           const current = await kv.get<number>(cutoffKey);
-          if (typeof current.value === "number" && current.value >= seconds) break;
+          if (typeof current.value === "number" && current.value >= seconds) {
+            stored = current.value;
+            break;
+          }
           const result = await kv.atomic().check(current).set(cutoffKey, seconds).commit();
           if (result.ok) break;
         }
       } catch (error) {
         throw unavailable(error);
       }
-      cutoff = undefined;
-      revoked.clear();
+      // Known here and now: applies at once, and reads already in flight cannot move it back.
+      cutoff = { value: Math.max(stored, cutoff?.value ?? 0), at: now(), step: ++step };
     },
   };
 }

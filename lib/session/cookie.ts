@@ -5,6 +5,15 @@
  * A value that fits is written as `name=value`. A larger one is split into `name.0`,
  * `name.1`, … and read back by joining consecutive chunks from `name.0`.
  *
+ * When a request carries both forms (`name` and `name.0`), the single cookie is read and the
+ * chunks are stale. Which form was written last cannot be known from the request (two
+ * responses racing, or a lost deletion, leave either one behind), so the rule favours the form
+ * that cannot be torn: a single cookie arrives whole from one `Set-Cookie`, while a chunk set is
+ * several cookies that browsers may evict or store only in part, and that two racing responses
+ * may interleave. The losing form is expired by the next response that uses the session. (A
+ * single value holding a `.` is not a sealed value but a Flask cookie of the same name: chunks
+ * win over it.)
+ *
  * @module
  */
 
@@ -38,6 +47,8 @@ export interface RequestCookies {
   value: string | undefined;
   /** Names of every session cookie the browser sent (`name` and any `name.N`). */
   names: string[];
+  /** Names of the form that was not read when both were sent: to be expired. */
+  stale: string[];
   /** True when the value was longer than allowed; it is then left out, unread. */
   oversized: boolean;
 }
@@ -74,7 +85,9 @@ export function assertCookieName(name: string, option: string): void {
 
 /**
  * Finds the session cookie, or its chunks, in a `Cookie` header. When a name repeats, the first
- * wins, as in browsers' ordering (most specific path first).
+ * wins, as in browsers' ordering (most specific path first), except that a value without a "."
+ * wins over one with (a Flask cookie of the same name). When both a single cookie and chunks are
+ * present, the single cookie is read and the chunks are reported `stale`.
  *
  * @param header The `Cookie` request header.
  * @param name The session cookie name.
@@ -88,6 +101,9 @@ export function assertCookieName(name: string, option: string): void {
  *
  * const found = readSessionCookies("a=1; session.1=cd; session.0=ab", "session", 8192);
  * assert.equal(found.value, "abcd");
+ * // Both forms at once: the single cookie is read, the chunks are to be expired.
+ * const both = readSessionCookies("session.0=ab; session=xy", "session", 8192);
+ * assert.deepEqual([both.value, both.stale], ["xy", ["session.0"]]);
  * ```
  */
 export function readSessionCookies(
@@ -96,7 +112,9 @@ export function readSessionCookies(
   maxBytes: number,
 ): RequestCookies {
   const names: string[] = [];
-  if (!header || !header.includes(name)) return { value: undefined, names, oversized: false };
+  if (!header || !header.includes(name)) {
+    return { value: undefined, names, stale: [], oversized: false };
+  }
   let single: string | undefined;
   let chunks: Map<number, string> | undefined;
   const prefix = name + ".";
@@ -113,6 +131,10 @@ export function readSessionCookies(
       if (single === undefined) {
         single = value;
         names.push(key);
+      } else if (single.includes(".") && value !== "" && !value.includes(".")) {
+        // A Flask cookie of the same name but another domain or path is sent too: a value
+        // that may be sealed (base64url, never a ".") is the session, wherever it comes.
+        single = value;
       }
       continue;
     }
@@ -125,13 +147,22 @@ export function readSessionCookies(
     }
   }
   let value = single;
-  if (chunks?.has(0)) {
-    value = "";
-    for (let i = 0; chunks.has(i); i++) value += chunks.get(i)!;
+  let stale: string[] = [];
+  if (chunks !== undefined) {
+    // A single value holding a "." is no sealed value (those are base64url) but Flask's, left
+    // under the same name: the chunks are the session then.
+    if (single && !single.includes(".")) {
+      // Both forms: the single cookie wins (see the module documentation for why).
+      stale = names.filter((n) => n !== name);
+    } else if (chunks.has(0)) {
+      value = "";
+      for (let i = 0; chunks.has(i); i++) value += chunks.get(i)!;
+      if (single !== undefined) stale = [name];
+    }
   }
   // An oversized value is refused before any decoding.
   const oversized = value !== undefined && value.length > maxBytes;
-  return { value: value === "" || oversized ? undefined : value, names, oversized };
+  return { value: value === "" || oversized ? undefined : value, names, stale, oversized };
 }
 
 /**

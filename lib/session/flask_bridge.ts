@@ -13,7 +13,7 @@ import {
   attributeText,
   type CookieAttributes,
   MAX_COOKIE_BYTES,
-  readSessionCookies,
+  type SameSite,
   serializeCookie,
 } from "./cookie.ts";
 import { SessionConfigError, SessionTooLargeError } from "./errors.ts";
@@ -41,10 +41,29 @@ export interface FlaskBridgeOptions {
    */
   maxAge?: number;
   /**
-   * Flask's `SESSION_COOKIE_PATH`.
+   * Flask's `SESSION_COOKIE_PATH`. The Flask cookie is written and deleted with it: a deletion
+   * with another path leaves the cookie in place.
    * @default {"/"}
    */
   path?: string;
+  /**
+   * Flask's `SESSION_COOKIE_DOMAIN`: set it exactly as Flask does (e.g. `".example.com"`), or a
+   * Flask cookie scoped to a domain is never deleted, and a logout does not hold.
+   * @default {undefined} (host-only, Flask's default)
+   */
+  domain?: string;
+  /**
+   * Flask's `SESSION_COOKIE_SECURE`. A cookie Flask set with `Secure` can only be replaced or
+   * deleted by a `Secure` one.
+   * @default {false}
+   */
+  secure?: boolean;
+  /**
+   * Flask's `SESSION_COOKIE_SAMESITE`. Flask's default (`None` in Python) writes no attribute;
+   * written here as `Lax`, what browsers assume for a cookie without one. `"None"` needs `secure`.
+   * @default {"Lax"}
+   */
+  sameSite?: SameSite;
 }
 
 /** Normalised bridge settings. */
@@ -107,6 +126,37 @@ export function flaskBridge(options: FlaskBridgeOptions): FlaskBridge {
       `must be a positive whole number, received ${maxAge}`,
     );
   }
+  const path = options.path ?? "/";
+  if (typeof path !== "string" || !path.startsWith("/") || /[;\s]/.test(path)) {
+    throw new SessionConfigError(
+      "flask.path",
+      `must start with "/" and hold no ";" or spaces, received ${JSON.stringify(path)}`,
+    );
+  }
+  const { domain } = options;
+  if (domain !== undefined && !/^\.?[A-Za-z0-9.-]+$/.test(domain)) {
+    throw new SessionConfigError(
+      "flask.domain",
+      `must be a host name as Flask's SESSION_COOKIE_DOMAIN, received ${JSON.stringify(domain)}`,
+    );
+  }
+  const secure = options.secure ?? false;
+  if (typeof secure !== "boolean") {
+    throw new SessionConfigError("flask.secure", `must be true or false, received ${secure}`);
+  }
+  const sameSite = options.sameSite ?? "Lax";
+  if (!["Strict", "Lax", "None"].includes(sameSite)) {
+    throw new SessionConfigError(
+      "flask.sameSite",
+      `must be "Strict", "Lax" or "None", received ${JSON.stringify(sameSite)}`,
+    );
+  }
+  if (sameSite === "None" && !secure) {
+    throw new SessionConfigError(
+      "flask.sameSite",
+      'is "None", which browsers accept only with flask.secure: true',
+    );
+  }
   // Loaded now, while the server starts, so that the first request does not wait for it; a
   // failure to load surfaces on the requests that need it.
   flaskCodec().catch(() => {});
@@ -115,13 +165,9 @@ export function flaskBridge(options: FlaskBridgeOptions): FlaskBridge {
     cookieName: options.cookieName ?? "session",
     codec: { secretKeys: options.secretKeys, maxAge },
     maxAge,
-    // Flask's defaults: HttpOnly, Path=/, no Secure; SameSite=Lax added (Flask reads regardless).
-    attributes: {
-      path: options.path ?? "/",
-      secure: false,
-      httpOnly: true,
-      sameSite: "Lax",
-    },
+    // Flask's own attributes, so that a write or a deletion reaches the very cookie Flask set
+    // (a cookie is told apart by name, domain and path; a Secure one yields only to Secure).
+    attributes: { path, domain, secure, httpOnly: true, sameSite },
   };
 }
 
@@ -228,24 +274,45 @@ export function deleteFlaskSession(bridge: FlaskBridge): string {
 
 /**
  * The Flask cookie value of a request, if it is shaped like one (sealed values are base64url
- * and never hold a ".").
+ * and never hold a "."). Every cookie of the name is looked at: with the same name as the
+ * sealed cookie but another domain or path, the browser sends both.
  *
  * @param header The `Cookie` request header.
  * @param bridge The bridge settings.
- * @param sealedName The sealed session's cookie name for this request.
- * @param found The sealed cookie read from the same header.
- * @returns The Flask cookie value, or undefined.
+ * @returns The first Flask-shaped value, or undefined.
  */
-export function flaskCookie(
-  header: string | undefined,
+export function flaskCookie(header: string | undefined, bridge: FlaskBridge): string | undefined {
+  if (!header || !header.includes(bridge.cookieName)) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0 || part.slice(0, eq).trim() !== bridge.cookieName) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+      value = value.slice(1, -1);
+    }
+    if (value.includes(".") && value.length <= MAX_COOKIE_BYTES) return value;
+  }
+  return undefined;
+}
+
+/**
+ * Whether the Flask cookie is the very cookie the sealed session is written to (same name,
+ * domain and path): then writing or deleting the sealed cookie replaces it.
+ *
+ * @param bridge The bridge settings.
+ * @param name The sealed cookie's name for this request.
+ * @param attributes The sealed cookie's attributes.
+ * @returns True when they are one cookie.
+ */
+export function sameCookie(
   bridge: FlaskBridge,
-  sealedName: string,
-  found: { value: string | undefined },
-): string | undefined {
-  const value = bridge.cookieName === sealedName
-    ? found.value
-    : readSessionCookies(header, bridge.cookieName, MAX_COOKIE_BYTES).value;
-  return value?.includes(".") ? value : undefined;
+  name: string,
+  attributes: CookieAttributes,
+): boolean {
+  // Browsers ignore a leading "." and the case of a domain.
+  const domain = (d: string | undefined) => (d ?? "").replace(/^\./, "").toLowerCase();
+  return bridge.cookieName === name && bridge.attributes.path === attributes.path &&
+    domain(bridge.attributes.domain) === domain(attributes.domain);
 }
 
 /**

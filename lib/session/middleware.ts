@@ -12,6 +12,7 @@ import {
   MAX_COOKIE_BYTES,
   planSessionCookies,
   readSessionCookies,
+  serializeCookie,
 } from "./cookie.ts";
 import { type InvalidReason, InvalidSessionError, SessionError } from "./errors.ts";
 import {
@@ -20,6 +21,7 @@ import {
   flaskData,
   migratedSession,
   readFlaskSession,
+  sameCookie,
   sharedRecord,
   writeFlaskSession,
 } from "./flask_bridge.ts";
@@ -30,6 +32,9 @@ import type { StoredSession } from "./server_side.ts";
 import { DECIDE, LOADED, Session, type SessionData, TOUCHED } from "./session.ts";
 
 export type { SessionCookieOptions, SessionOptions } from "./options.ts";
+
+/** What a store call answers when the store is down and the middleware fails open. */
+const STORE_DOWN: unique symbol = Symbol("store down");
 
 /**
  * Hono environment with a typed session, for `new Hono<SessionEnv<Data>>()`.
@@ -168,7 +173,7 @@ export function session<Data extends SessionData = SessionData>(
     };
     const bridge = settings.flask;
     // Sealed values are base64url and never hold a ".": one that does is Flask's.
-    const flaskValue = bridge && flaskCookie(c.req.header("cookie"), bridge, target.name, found);
+    const flaskValue = bridge && flaskCookie(c.req.header("cookie"), bridge);
     const shared = bridge?.mode === "shared";
     const value = shared || found.value?.includes(".") ? undefined : found.value;
     const openSync = (): OpenedRecord | undefined => {
@@ -183,6 +188,9 @@ export function session<Data extends SessionData = SessionData>(
     // asynchronous paths (Web Crypto, revocation, store) must open it before the handler.
     let loader = (): OpenedRecord | undefined => (value === undefined ? undefined : openSync());
     let stored: StoredSession | undefined;
+    // Failing open with the store down: the session whose data could not be loaded. The cookie
+    // is good (it opened, and may well be fine once the store is back), so it is kept as is.
+    let unloaded: OpenedRecord | undefined;
     if (value !== undefined && (!s.sync || revocation || store)) {
       // Web Crypto is asynchronous, so it opens here, through the same open cache.
       let record = s.sync
@@ -196,9 +204,16 @@ export function session<Data extends SessionData = SessionData>(
       }
       if (record && store) {
         const id = record.id;
-        stored = await guarded(() => store.load(id), undefined);
+        const answer = await guarded<StoredSession | undefined | typeof STORE_DOWN>(
+          () => store.load(id),
+          STORE_DOWN,
+        );
+        stored = answer === STORE_DOWN ? undefined : answer;
         const parsed = stored && decodeBody(stored.body);
-        if (parsed) {
+        if (answer === STORE_DOWN) {
+          unloaded = record;
+          record = undefined;
+        } else if (parsed) {
           record = { ...record, data: parsed.data, flash: parsed.flash, body: stored!.body };
         } else {
           record = reject(new InvalidSessionError("expired", { cause: new Error("not in store") }));
@@ -237,8 +252,30 @@ export function session<Data extends SessionData = SessionData>(
     if (!current[TOUCHED]) return;
     appendHeaders(c, "Vary", ["Cookie"]);
     const decision = current[DECIDE](invalid && !keepCookie);
-    if (decision.action === "none") return;
-    const loaded = current[LOADED];
+    // Migrating: a Flask cookie the request carried is expired by every response that uses the
+    // session, however it ends (written, destroyed, or only read), so that a destroyed session
+    // cannot come back from it. Not when the sealed cookie written or deleted here is that very
+    // cookie: the sealed headers replace it.
+    const expireFlask = (): string[] =>
+      flaskValue !== undefined && !shared &&
+        !(decision.action !== "none" && sameCookie(bridge!, target.name, target.attributes))
+        ? [deleteFlaskSession(bridge!)]
+        : [];
+    if (decision.action === "none") {
+      // Both a single cookie and chunks were sent: expire the form that was not read, now,
+      // rather than leave it to be read should the other one go. Writes and deletions below
+      // already expire every cookie they do not write.
+      // (Not in shared mode: no sealed cookie is in use, and the single one may be Flask's.)
+      const stale = shared
+        ? []
+        : found.stale.map((n) => serializeCookie(n, "", target.attributes, 0));
+      appendHeaders(c, "Set-Cookie", [...stale, ...expireFlask()]);
+      return;
+    }
+    // The store is down and this request saw an empty session: writing would replace the
+    // visitor's session with whatever this request set. Only an explicit destroy() goes on.
+    if (unloaded && decision.action === "write") return;
+    const loaded = current[LOADED] ?? unloaded;
     let headers: string[] = [];
     if (shared) {
       const now = settings.now();
@@ -259,10 +296,12 @@ export function session<Data extends SessionData = SessionData>(
       if (store) {
         if (decision.dataChanged || renewed) {
           const expected = renewed ? undefined : stored;
-          await guarded(
-            () => store.save(record.id, decision.body, record.expiresAt, expected),
-            undefined,
+          const saved = await guarded(
+            () => store.save(record.id, decision.body, record.expiresAt, expected).then(() => true),
+            false,
           );
+          // Failing open and not saved: keep the cookie pointing at the data still stored.
+          if (!saved) return;
         }
         if (renewed) await guarded(() => store.delete(loaded.id), undefined);
         // The cookie holds only the sealed id; it changes only with the id or the deadlines.
@@ -290,9 +329,7 @@ export function session<Data extends SessionData = SessionData>(
         );
       }
     }
-    if (migrated && decision.action === "write" && bridge!.cookieName !== target.name) {
-      headers.push(deleteFlaskSession(bridge!));
-    }
+    headers.push(...expireFlask());
     appendHeaders(c, "Set-Cookie", headers);
   };
 }

@@ -88,7 +88,10 @@ export interface SessionOptions {
    */
   persistent?: boolean;
   /**
-   * Idle timeout in seconds: a session unused this long expires. Unset for none.
+   * Idle timeout in seconds: a session unused this long expires. Unset for none. A change
+   * applies to sessions already issued, on their next use: one sealed without an idle deadline
+   * (or with a later one than this timeout allows) is re-sealed with a deadline starting then
+   * (when it was last used before is unknown); turned off, the deadline is dropped.
    * @default {undefined}
    */
   idleTimeout?: number;
@@ -137,7 +140,9 @@ export interface SessionOptions {
    * What to do when the revocation list or store cannot be reached. `false` (fail closed)
    * throws a `SessionError` with code `ERR_SESSION_STORE_UNAVAILABLE` to `app.onError` (answer
    * 503), so a possibly revoked session is never accepted. `true` (fail open) logs the error
-   * and goes on: revocation is not checked, and a store-backed session is empty.
+   * and goes on: revocation is not checked, and a store-backed session is empty for the request
+   * but not logged out: its cookie is neither deleted nor replaced (only `destroy()` deletes it),
+   * and a change the store cannot save is dropped rather than pointing the cookie at nothing.
    * @default {false}
    */
   failOpen?: boolean;

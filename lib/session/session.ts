@@ -58,6 +58,12 @@ export const TOUCHED: unique symbol = Symbol("touched");
 /** Internal: the record as loaded, for server-side layers. Not part of the public API. */
 export const LOADED: unique symbol = Symbol("loaded");
 
+/**
+ * Seconds by which instances' clocks may differ: an idle deadline that far beyond the current
+ * window is not taken for one sealed under a longer timeout.
+ */
+const CLOCK_SKEW = 60;
+
 function newId(): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(SESSION_ID_LENGTH));
 }
@@ -356,6 +362,20 @@ export class Session<Data extends SessionData = SessionData> {
     const persistent = this.persistent;
     let cookieDue = !opened || this.#renewed || opened.keyIndex > 0 ||
       persistent !== opened.persistent;
+    if (!cookieDue && opened) {
+      if (idleTimeout === undefined) {
+        // The idle timeout was turned off: drop a deadline sealed under the earlier setting.
+        cookieDue = opened.idleExpiresAt !== 0;
+      } else if (
+        opened.idleExpiresAt === 0 || opened.idleExpiresAt > now + idleTimeout + CLOCK_SKEW
+      ) {
+        // Sealed with no idle deadline, or a longer one, before this timeout was configured:
+        // when it was last used is unknown, so this use starts its idle clock (re-sealed with
+        // the deadline) rather than letting it run on. Nothing to gain when the absolute expiry
+        // comes first anyway.
+        cookieDue = now + idleTimeout < opened.expiresAt;
+      }
+    }
     if (!cookieDue && opened && idleTimeout !== undefined) {
       const deadline = opened.idleExpiresAt || opened.expiresAt;
       // Due once enough of the window has passed, unless the deadline is already at the

@@ -1,0 +1,149 @@
+/**
+ * Turning on an idle timeout applies to sessions issued before it: a cookie sealed without an
+ * idle deadline gains one on its next use, and is refused once idle past it.
+ */
+
+import assert from "node:assert/strict";
+import { Hono } from "hono";
+import { type InvalidReason, session, type SessionEnv } from "../lib/mod.ts";
+import { ConfigError, loadConfig } from "../routes/config.ts";
+import { serverSideOptions } from "../routes/server_side.ts";
+
+const SECRET = "idle timeout test secret, 32 bytes or more";
+const T0 = 1_700_000_000_000;
+const SECOND = 1000;
+const HOUR = 3600;
+
+function app(clock: { now: number }, idleTimeout?: number, invalid: InvalidReason[] = []) {
+  const app = new Hono<SessionEnv>();
+  app.use(session({
+    secrets: [SECRET],
+    now: () => clock.now,
+    onInvalid: (reason) => void invalid.push(reason),
+    ...(idleTimeout === undefined ? {} : { idleTimeout }),
+  }));
+  app.post("/login", (c) => {
+    c.get("session").set("name", "Ada");
+    return c.text("ok");
+  });
+  app.get("/", (c) => c.text(c.get("session").get("name") as string | undefined ?? "nobody"));
+  return app;
+}
+
+function cookieOf(res: Response): { pair: string; maxAge: number } {
+  const [header] = res.headers.getSetCookie();
+  assert.ok(header, "a Set-Cookie header");
+  return { pair: header.split(";")[0]!, maxAge: Number(/Max-Age=(\d+)/.exec(header)![1]) };
+}
+
+Deno.test("idleTimeout turned on gives sessions issued without one an idle deadline", async (t) => {
+  const clock = { now: T0 };
+  // Issued while no idle timeout was configured: valid for the whole 14 days.
+  const before = cookieOf(await app(clock).request("/login", { method: "POST" }));
+  assert.equal(before.maxAge, 14 * 24 * HOUR);
+
+  // A day later, the service is redeployed with a one-hour idle timeout.
+  clock.now = T0 + 24 * HOUR * SECOND;
+  const invalid: InvalidReason[] = [];
+  const idle = app(clock, HOUR, invalid);
+  let resealed = "";
+
+  await t.step("its next use is accepted and re-seals it with the idle deadline", async () => {
+    const res = await idle.request("/", { headers: { cookie: before.pair } });
+    assert.equal(await res.text(), "Ada");
+    const cookie = cookieOf(res);
+    assert.equal(cookie.maxAge, HOUR);
+    assert.notEqual(cookie.pair, before.pair);
+    resealed = cookie.pair;
+  });
+
+  await t.step("the re-sealed cookie is refused once idle past the deadline", async () => {
+    clock.now += (HOUR - 1) * SECOND;
+    assert.equal(await (await idle.request("/", { headers: { cookie: resealed } })).text(), "Ada");
+    clock.now += HOUR * SECOND;
+    const res = await idle.request("/", { headers: { cookie: resealed } });
+    assert.equal(await res.text(), "nobody");
+    assert.deepEqual(invalid, ["expired"]);
+  });
+});
+
+Deno.test("idleTimeout leaves a session alone whose absolute expiry comes before an idle deadline would", async () => {
+  const clock = { now: T0 };
+  const issued = cookieOf(await app(clock).request("/login", { method: "POST" }));
+  // Half an hour before the absolute expiry: an hour's idle deadline could never apply.
+  clock.now = T0 + (14 * 24 * HOUR - 1800) * SECOND;
+  const res = await app(clock, HOUR).request("/", { headers: { cookie: issued.pair } });
+  assert.equal(await res.text(), "Ada");
+  assert.deepEqual(res.headers.getSetCookie(), []);
+});
+
+Deno.test("loadConfig() reads SESSION_IDLE_TIMEOUT in seconds and passes it to the session", async (t) => {
+  await t.step("unset: no idle timeout", async () => {
+    const config = loadConfig({ SESSION_SECRET: SECRET });
+    assert.equal(config.idleTimeout, undefined);
+    assert.equal((await serverSideOptions(config)).session.idleTimeout, undefined);
+  });
+  await t.step("a whole number of seconds", async () => {
+    const config = loadConfig({ SESSION_SECRET: SECRET, SESSION_IDLE_TIMEOUT: "1800" });
+    assert.equal(config.idleTimeout, 1800);
+    assert.equal((await serverSideOptions(config)).session.idleTimeout, 1800);
+  });
+  await t.step("anything else is an error naming the variable", () => {
+    for (const bad of ["0", "-5", "1h", "1.5"]) {
+      assert.throws(
+        () => loadConfig({ SESSION_SECRET: SECRET, SESSION_IDLE_TIMEOUT: bad }),
+        (e: unknown) =>
+          e instanceof ConfigError && e.variable === "SESSION_IDLE_TIMEOUT" &&
+          e.message.includes(`"${bad}"`),
+      );
+    }
+  });
+});
+
+async function sealedWith(idleTimeout: number | undefined, clock: { now: number }) {
+  return cookieOf(await app(clock, idleTimeout).request("/login", { method: "POST" }));
+}
+
+Deno.test("idleTimeout shortened applies to sessions sealed under the longer one", async () => {
+  const clock = { now: T0 };
+  const issued = await sealedWith(24 * HOUR, clock);
+  assert.equal(issued.maxAge, 24 * HOUR);
+  const invalid: InvalidReason[] = [];
+  const shorter = app(clock, HOUR, invalid);
+  clock.now += 60 * SECOND;
+  const res = await shorter.request("/", { headers: { cookie: issued.pair } });
+  assert.equal(await res.text(), "Ada");
+  const resealed = cookieOf(res);
+  assert.equal(resealed.maxAge, HOUR);
+  clock.now += (HOUR + 1) * SECOND;
+  assert.equal(
+    await (await shorter.request("/", { headers: { cookie: resealed.pair } })).text(),
+    "nobody",
+  );
+  assert.deepEqual(invalid, ["expired"]);
+});
+
+Deno.test("idleTimeout turned off drops the idle deadline of sessions on their next use", async () => {
+  const clock = { now: T0 };
+  const issued = await sealedWith(HOUR, clock);
+  const none = app(clock);
+  clock.now += 60 * SECOND;
+  const res = await none.request("/", { headers: { cookie: issued.pair } });
+  assert.equal(await res.text(), "Ada");
+  const resealed = cookieOf(res);
+  assert.equal(resealed.maxAge, 14 * 24 * HOUR - 60);
+  clock.now += 2 * HOUR * SECOND;
+  const later = await none.request("/", { headers: { cookie: resealed.pair } });
+  assert.equal(await later.text(), "Ada");
+  assert.deepEqual(later.headers.getSetCookie(), [], "no further writes");
+});
+
+Deno.test("idleTimeout does not re-seal a cookie whose deadline is ahead only by clock skew", async () => {
+  const clock = { now: T0 };
+  const issued = await sealedWith(HOUR, clock);
+  // This instance's clock runs 30 s behind the one that sealed it.
+  clock.now -= 30 * SECOND;
+  const res = await app(clock, HOUR).request("/", { headers: { cookie: issued.pair } });
+  assert.equal(await res.text(), "Ada");
+  assert.deepEqual(res.headers.getSetCookie(), []);
+});
