@@ -63,6 +63,8 @@ const FORM = "application/x-www-form-urlencoded";
 const MULTIPART = "multipart/form-data";
 const JSON_TYPE = "application/json";
 const ACCEPTED_TYPES = `${FORM}, ${MULTIPART} or ${JSON_TYPE}`;
+// Structured syntax suffix (RFC 6839), e.g. application/merge-patch+json.
+const JSON_SUFFIX = /^application\/[\w.+-]+\+json$/;
 
 /**
  * Reads and decodes a request body. Only the first value of a repeated form field is kept.
@@ -95,8 +97,9 @@ export async function readFields(
   const limit = options.limit ?? MAX_BODY_BYTES;
   const contentType = request.headers.get("content-type") ?? "";
   const mediaType = contentType.split(";", 1)[0]!.trim().toLowerCase();
-  const isJson = mediaType === JSON_TYPE || /^application\/[\w.+-]+\+json$/.test(mediaType);
-  if (mediaType !== FORM && mediaType !== MULTIPART && !isJson) {
+  const isForm = mediaType === FORM || mediaType === MULTIPART;
+  const isJson = !isForm && (mediaType === JSON_TYPE || JSON_SUFFIX.test(mediaType));
+  if (!isForm && !isJson) {
     await discardBody(request);
     return {
       ok: false,
