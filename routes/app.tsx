@@ -16,7 +16,7 @@ import { PRIVATE_HEADERS, SECURITY_HEADERS } from "./headers.ts";
 import { acceptsHtmlExplicitly, preferredFormat } from "./negotiate.ts";
 import { isCrossSite } from "./origin.ts";
 import { pageShell, type ShellFiller } from "./page_shell.ts";
-import { privateResponse } from "./private_response.ts";
+import { privateResponse } from "./responses.ts";
 import {
   describeExpiry,
   fullName,
@@ -225,7 +225,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
 
   // The cross-site guard and the security headers wrap the router rather than being Hono
   // middleware: each `app.use` adds an asynchronous hop (a promise, a closure, a dispatch) to
-  // every request. With `privateResponse` (routes/private_response.ts) this took POST /greeting
+  // every request. With `privateResponse` (routes/responses.ts) this took POST /greeting
   // from ~75 to ~65 µs of server CPU over HTTP, and GET /session-data from ~29 to ~24.
   // Every response, error pages and refusals included, carries the security headers: set at the
   // end, in one loop over a list built at start-up (a little cheaper than hono/secure-headers;

@@ -38,7 +38,7 @@ const PRIVATE_HEADERS_LOWER = Object.entries(PRIVATE_HEADERS).map(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { privateResponse } from "./private_response.ts";
+ * import { privateResponse } from "./responses.ts";
  *
  * const res = privateResponse('{"greeting":"Hello Ada"}', "json");
  * assert.equal(res.status, 200);

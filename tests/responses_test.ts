@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { PRIVATE_HEADERS } from "../routes/headers.ts";
-import { privateResponse } from "../routes/private_response.ts";
+import { privateResponse } from "../routes/responses.ts";
 
 const BODIES = {
   json: JSON.stringify({ greeting: "Hello Ada & <Bob>" }),
