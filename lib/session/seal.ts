@@ -18,7 +18,7 @@ import { whenNodeCryptoLoaded } from "./_node_crypto.ts";
 import { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
 import { InvalidSessionError } from "./errors.ts";
 import { deriveKeyring, KEY_ID_LENGTH, type Keyring, type SealKey, type Secret } from "./keys.ts";
-import { NONCE_LENGTH, TAG_LENGTH, type XaesBackend } from "./xaes.ts";
+import { NONCE_LENGTH, TAG_LENGTH, XaesAuthenticationError, type XaesBackend } from "./xaes.ts";
 
 /** The format version, first byte of every sealed value. */
 export const SEAL_VERSION = 1;
@@ -415,11 +415,16 @@ export class Sealer {
     const { bytes, found } = this.#parse(value);
     const xaes = found.key.xaes;
     if (!xaes.openSync) throw new Error("Cannot open synchronously: the backend is asynchronous");
-    const plaintext = xaes.openSync(
-      bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
-      bytes.subarray(PREFIX_LENGTH),
-      aadFor(bytes, cookieName),
-    );
+    let plaintext: Uint8Array;
+    try {
+      plaintext = xaes.openSync(
+        bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
+        bytes.subarray(PREFIX_LENGTH),
+        aadFor(bytes, cookieName),
+      );
+    } catch (error) {
+      throw forged(error);
+    }
     return this.#decode(plaintext, found.index, now);
   }
 
@@ -438,13 +443,28 @@ export class Sealer {
     now: number = Date.now() / 1000,
   ): Promise<OpenedRecord> {
     const { bytes, found } = this.#parse(value);
-    const plaintext = await found.key.xaes.open(
-      bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
-      bytes.subarray(PREFIX_LENGTH),
-      aadFor(bytes, cookieName),
-    );
+    let plaintext: Uint8Array;
+    try {
+      plaintext = await found.key.xaes.open(
+        bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
+        bytes.subarray(PREFIX_LENGTH),
+        aadFor(bytes, cookieName),
+      );
+    } catch (error) {
+      throw forged(error);
+    }
     return this.#decode(plaintext, found.index, now);
   }
+}
+
+/**
+ * What a failed decryption means for a session: a forged value. Only the primitive's own
+ * authentication failure is; anything else (a bug, a platform failure) goes on as it is.
+ */
+function forged(error: unknown): unknown {
+  return error instanceof XaesAuthenticationError
+    ? new InvalidSessionError("forged", { cause: error })
+    : error;
 }
 
 /**

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { hex } from "./_bytes.ts";
+import { hex } from "./bytes.ts";
 import {
   encodeBody,
   MAX_SEALED_TIME,
