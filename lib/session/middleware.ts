@@ -98,7 +98,9 @@ export function session<Data extends SessionData = SessionData>(
   const migration = foreign?.mode === "migrate" ? foreignMigration(flow, foreign) : undefined;
 
   return async function session(c, next) {
+    // Find the cookie.
     const visit = flow.findCookie(c, flow.sealer ?? await flow.ready);
+    // Load: lazily where the cookie can be opened synchronously and nothing else is to check.
     const loading = mode.load(visit);
     const load = typeof loading === "function" ? loading : await loading;
     const current = new Session<Data>(
@@ -117,6 +119,7 @@ export function session<Data extends SessionData = SessionData>(
 
     if (!current[TOUCHED]) return;
     appendHeaders(c, "Vary", ["Cookie"]);
+    // Decide, then commit through the mode.
     const decision = current[DECIDE](visit.invalid && !visit.keepCookie);
     const headers = decision.action === "none"
       ? mode.unchanged(visit)
