@@ -10,32 +10,29 @@ import assert from "node:assert/strict";
 
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname);
 
-/** Runs TypeScript in a fresh `deno eval` at the project root; returns its stdout. */
-async function evalFresh(code: string): Promise<string> {
+/** Runs `deno ARGS` at the project root, which must succeed; returns its stdout. */
+async function denoOutput(args: string[]): Promise<string> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--ext=ts", code],
+    args,
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).output();
   const stderr = new TextDecoder().decode(output.stderr);
-  assert.ok(output.success, `deno eval failed: ${stderr}`);
+  assert.ok(output.success, `deno ${args[0]} failed: ${stderr}`);
   return new TextDecoder().decode(output.stdout);
+}
+
+/** Runs TypeScript in a fresh `deno eval` at the project root; returns its stdout. */
+async function evalFresh(code: string): Promise<string> {
+  return await denoOutput(["eval", "--ext=ts", code]);
 }
 
 /** The modules `main.ts` loads before it runs, following static imports only. */
 async function staticGraph(entry: string): Promise<string[]> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", entry],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
   type Dependency = { code?: { specifier: string }; isDynamic?: boolean };
-  const info = JSON.parse(new TextDecoder().decode(output.stdout)) as {
+  const info = JSON.parse(await denoOutput(["info", "--json", entry])) as {
     roots: string[];
     modules: { specifier: string; dependencies?: Dependency[] }[];
   };
@@ -95,25 +92,32 @@ Deno.test("a KV-mode and a Flask-mode service still load their layers when confi
   });
 });
 
+/** A fresh process's preamble: a sealer on the default backend and a record maker. */
+const SEALER_PREAMBLE = `
+  import { createSealer } from "./lib/seal.ts";
+  const SECRET = "a secret of at least thirty-two bytes!";
+  const now = Math.floor(Date.now() / 1000);
+  const record = (name: string) => ({
+    id: crypto.getRandomValues(new Uint8Array(16)),
+    issuedAt: now,
+    expiresAt: now + 3600,
+    idleExpiresAt: 0,
+    data: { name },
+  });
+  const waitForSync = async (sealer: { sync: boolean }) => {
+    const deadline = Date.now() + 5_000;
+    while (!sealer.sync && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  };
+`;
+
 Deno.test("a sealer made before node:crypto is loaded seals the same bytes before and after it switches", async () => {
-  const out = await evalFresh(`
-    import { createSealer } from "./lib/seal.ts";
-    const SECRET = "a secret of at least thirty-two bytes!";
-    const now = Math.floor(Date.now() / 1000);
-    const record = (name: string) => ({
-      id: crypto.getRandomValues(new Uint8Array(16)),
-      issuedAt: now,
-      expiresAt: now + 3600,
-      idleExpiresAt: 0,
-      data: { name },
-    });
+  const out = await evalFresh(`${SEALER_PREAMBLE}
     const sealer = await createSealer({ secrets: [SECRET] });
     const syncAtFirst = sealer.sync;
     const before = await sealer.seal(record("before"), "session");
     const openedBefore = (await sealer.open(before, "session")).data.name;
     // The switch happens in the background, shortly after the first message.
-    const deadline = Date.now() + 5_000;
-    while (!sealer.sync && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitForSync(sealer);
     const syncLater = sealer.sync;
     const after = sealer.sealSync(record("after"), "session");
     const web = await createSealer({ secrets: [SECRET], backend: "webcrypto" });
@@ -141,18 +145,9 @@ Deno.test("a sealer made before node:crypto is loaded seals the same bytes befor
 });
 
 Deno.test("a sealer still waiting for node:crypto seals and opens synchronously when asked", async () => {
-  const out = await evalFresh(`
-    import { createSealer } from "./lib/seal.ts";
-    const SECRET = "a secret of at least thirty-two bytes!";
-    const now = Math.floor(Date.now() / 1000);
+  const out = await evalFresh(`${SEALER_PREAMBLE}
     const sealer = await createSealer({ secrets: [SECRET, "an older secret of thirty-two bytes!!"] });
-    const value = sealer.sealSync({
-      id: new Uint8Array(16),
-      issuedAt: now,
-      expiresAt: now + 60,
-      idleExpiresAt: 0,
-      data: { name: "Ada" },
-    }, "session");
+    const value = sealer.sealSync(record("Ada"), "session");
     console.log(JSON.stringify({
       sync: sealer.sync,
       name: sealer.openSync(value, "session").data.name,
@@ -160,24 +155,6 @@ Deno.test("a sealer still waiting for node:crypto seals and opens synchronously 
   `);
   assert.deepEqual(JSON.parse(out), { sync: true, name: "Ada" });
 });
-
-/** A fresh process's preamble: a sealer on the default backend and a record maker. */
-const SEALER_PREAMBLE = `
-  import { createSealer } from "./lib/seal.ts";
-  const SECRET = "a secret of at least thirty-two bytes!";
-  const now = Math.floor(Date.now() / 1000);
-  const record = (name: string) => ({
-    id: crypto.getRandomValues(new Uint8Array(16)),
-    issuedAt: now,
-    expiresAt: now + 3600,
-    idleExpiresAt: 0,
-    data: { name },
-  });
-  const waitForSync = async (sealer: { sync: boolean }) => {
-    const deadline = Date.now() + 5_000;
-    while (!sealer.sync && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  };
-`;
 
 Deno.test("messages in flight while a sealer switches to node:crypto finish with the bytes they began with", async () => {
   const out = await evalFresh(`${SEALER_PREAMBLE}

@@ -211,24 +211,19 @@ async function runScript(block: Block): Promise<void> {
   });
   try {
     await Deno.writeTextFile(file, block.code + "\n");
-    const checked = await new Deno.Command(Deno.execPath(), {
-      args: ["check", file],
-      cwd: ROOT,
-      clearEnv: true,
-      env,
-      stdin: "null",
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    }).output();
-    assert.equal(checked.code, 0, `deno check failed: ${describe(checked)}`);
-    if (!block.tags.includes("serve")) {
-      const ran = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", file],
+    const deno = (...args: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args,
         cwd: ROOT,
         clearEnv: true,
         env,
         stdin: "null",
         signal: AbortSignal.timeout(TIMEOUT_MS),
       }).output();
+    const checked = await deno("check", file);
+    assert.equal(checked.code, 0, `deno check failed: ${describe(checked)}`);
+    if (!block.tags.includes("serve")) {
+      const ran = await deno("run", "-A", file);
       assert.equal(ran.code, 0, describe(ran));
       return;
     }
