@@ -19,10 +19,9 @@ import { type InvalidReason, InvalidSessionError, SessionError } from "./errors.
 import type { ForeignSession, ForeignSessionData } from "./foreign.ts";
 import { OpenCache } from "./open_cache.ts";
 import { normalise, type SessionOptions, type Settings, type Target, targets } from "./options.ts";
+import { decodeBody, encodeBody } from "./body.ts";
 import {
   createSealer,
-  decodeBody,
-  encodeBody,
   type OpenedRecord,
   type Sealer,
   SESSION_ID_LENGTH,

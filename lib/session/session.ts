@@ -7,8 +7,8 @@
  */
 
 import { hex } from "./bytes.ts";
+import { encodeBody } from "./body.ts";
 import {
-  encodeBody,
   MAX_SEALED_TIME,
   type OpenedRecord,
   SESSION_ID_LENGTH,
