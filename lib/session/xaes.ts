@@ -468,8 +468,13 @@ function upgradeWaitingKeys(): void {
   upgradeScheduled = false;
   const node = nodeCrypto();
   for (const [upgrading, raw] of waiting) {
-    // In place: the sealers holding this object see the synchronous methods from now on.
-    if (node) Object.assign(upgrading, prepareNodeKey(node, raw));
+    try {
+      // In place: the sealers holding this object see the synchronous methods from now on.
+      if (node) Object.assign(upgrading, prepareNodeKey(node, raw));
+    } catch (error) {
+      // Runs from a timer: a throw here would end the process. The key stays on Web Crypto.
+      console.error("sealed-sessions: node:crypto refused the key; staying on Web Crypto", error);
+    }
     raw.fill(0);
   }
   waiting.clear();
