@@ -72,11 +72,12 @@ export async function serve(args: readonly string[], env: Env): Promise<Deno.Htt
     }, handler);
   } catch (error) {
     kv?.close();
+    await redis?.close();
     throw listenError(config.hostname, config.port, error);
   }
   if (kv) server.finished.then(() => kv.close());
   if (redis) server.finished.then(() => redis.close());
-  stopOnSignals({ server, service, timeoutMs: config.shutdownTimeout * 1000, kv });
+  stopOnSignals({ server, service, timeoutMs: config.shutdownTimeout * 1000, kv, redis });
   return server;
 }
 

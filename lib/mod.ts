@@ -32,7 +32,7 @@
 export { session } from "./session/middleware.ts";
 export type { SessionEnv } from "./session/middleware.ts";
 export type { SessionCookieOptions, SessionOptions } from "./session/options.ts";
-export type { FlaskBridgeOptions } from "./session/flask_bridge.ts";
+export type { FlaskBridgeOptions } from "./flask/bridge.ts";
 export type { Session, SessionData } from "./session/session.ts";
 export {
   InvalidSessionError,

@@ -7,7 +7,7 @@
  * @example Encrypting and decrypting one message
  * ```ts
  * import assert from "node:assert/strict";
- * import { xaes256gcm } from "./xaes.ts";
+ * import { xaes256gcm, XaesAuthenticationError } from "./xaes.ts";
  *
  * const key = crypto.getRandomValues(new Uint8Array(32));
  * const nonce = crypto.getRandomValues(new Uint8Array(24));
@@ -15,7 +15,10 @@
  * const sealed = await xaes256gcm.encrypt(key, nonce, new TextEncoder().encode("hi"), aad);
  * const opened = await xaes256gcm.decrypt(key, nonce, sealed, aad);
  * assert.equal(new TextDecoder().decode(opened), "hi");
- * await assert.rejects(xaes256gcm.decrypt(key, nonce, sealed, new Uint8Array()));
+ * await assert.rejects(
+ *   xaes256gcm.decrypt(key, nonce, sealed, new Uint8Array()),
+ *   XaesAuthenticationError,
+ * );
  * ```
  *
  * @module
@@ -29,5 +32,6 @@ export {
   TAG_LENGTH,
   xaes256gcm,
   xaes256gcmWebCrypto,
+  XaesAuthenticationError,
 } from "./session/xaes.ts";
 export type { Xaes256Gcm, XaesBackend, XaesKey } from "./session/xaes.ts";

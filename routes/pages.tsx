@@ -414,7 +414,9 @@ function ErrorSummary({ errors }: { errors: FieldErrors }): Child {
       <p>
         The greeting was not saved. Please check {fields.map((id, i) => [
           i > 0 ? " and " : "",
-          <a key={id} href={`#${id}`}>{FIELD_LABELS[id]}</a>,
+          // No key, as in MessagePage: it would be written out as an attribute.
+          // deno-lint-ignore jsx-key
+          <a href={`#${id}`}>{FIELD_LABELS[id]}</a>,
         ])}.
       </p>
     </div>

@@ -16,7 +16,7 @@ import { Redis } from "ioredis";
 export interface RedisConnection {
   /** The client, for `redisRevocation()` / `redisStore()`. */
   client: Redis;
-  /** Closes the connection. */
+  /** Closes the connection (sends `QUIT`, or drops it when Redis is unreachable); idempotent. */
   close(): Promise<void>;
 }
 
@@ -54,6 +54,7 @@ export async function connectRedis(
   const where = redact(url);
   let up = false;
   let reported = false;
+  let closing: Promise<void> | undefined;
   client.on("ready", () => {
     up = true;
     reported = false;
@@ -61,7 +62,7 @@ export async function connectRedis(
   });
   // One line per outage, not one per reconnection attempt.
   client.on("close", () => {
-    if (up) log(`redis: connection to ${where} lost; reconnecting`);
+    if (up && !closing) log(`redis: connection to ${where} lost; reconnecting`);
     up = false;
   });
   client.on("error", (error: Error) => {
@@ -79,16 +80,16 @@ export async function connectRedis(
     // Reported by the "error" event; the retry strategy keeps trying.
   });
   await ready;
-  return {
-    client,
-    close: async () => {
-      try {
-        await client.quit();
-      } catch {
-        client.disconnect();
-      }
-    },
+  const quit = async () => {
+    try {
+      await client.quit();
+    } catch {
+      // Not connected (Redis down, reconnecting): nothing to say goodbye to; stop retrying.
+      client.disconnect();
+    }
+    log(`redis: connection to ${where} closed`);
   };
+  return { client, close: () => (closing ??= quit()) };
 }
 
 // The URL for logs: scheme, host and port, never the password.

@@ -145,21 +145,44 @@ export interface StopOptions {
   /** Closed after the drain (Deno KV), if any. */
   kv?: Deno.Kv | undefined;
   /**
+   * Closed after the drain (the Redis connection), if any, waiting for it as long as for the
+   * server to close, at most.
+   */
+  redis?: { close(): Promise<void> } | undefined;
+  /**
    * Ends the process.
    * @default {Deno.exit}
    */
   exit?: (code: number) => void;
 }
 
+// Longest wait for the server, then Redis, to close once drained: a client holding a connection
+// open or a Redis that does not answer must not keep a stopping process alive.
+const CLOSE_BOUND_MS = 1000;
+
+// Waits for `promise`, at most `ms`; true when it settled in time.
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise.then(() => true, () => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
- * On SIGTERM or SIGINT: drains the service (bounded), closes the server and Deno KV, logs one
- * line and exits 0. A second signal during the drain exits at once with code 1.
+ * On SIGTERM or SIGINT: drains the service (bounded), closes the server, Deno KV and Redis
+ * (bounded), logs one line and exits 0. A second signal during the drain exits at once with
+ * code 1.
  *
  * @param options The server, its handler, the bound, and what to close.
  * @returns A function that removes the signal listeners.
  */
 export function stopOnSignals(options: StopOptions): () => void {
-  const { server, service, timeoutMs, kv } = options;
+  const { server, service, timeoutMs, kv, redis } = options;
   const exit = options.exit ?? ((code: number) => Deno.exit(code));
   const stop = async (signal: Deno.Signal) => {
     if (service.draining) {
@@ -169,17 +192,14 @@ export function stopOnSignals(options: StopOptions): () => void {
     const result = await service.drain(timeoutMs);
     // Nothing is in flight any more (or the bound passed): closing cannot cut a request short
     // that was allowed to finish. Bounded too, in case a client holds a connection open.
-    let closeTimer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      server.shutdown(),
-      new Promise((resolve) => (closeTimer = setTimeout(resolve, 1000))),
-    ]);
-    clearTimeout(closeTimer);
+    await within(server.shutdown(), CLOSE_BOUND_MS);
     try {
       kv?.close();
     } catch {
       // Already closed when the server finished.
     }
+    // Explicitly, before exiting: exit would drop the socket with Redis mid-conversation.
+    if (redis) await within(redis.close(), CLOSE_BOUND_MS);
     console.log(
       result.complete
         ? `Stopped on ${signal}: drained in ${result.elapsedMs} ms`

@@ -25,6 +25,24 @@ const PROGRESS = /^\S.* \.\.\. ok\b/;
 const SLOW = /has been running for over/;
 
 /**
+ * Writes all of `text` to stdout. One `Deno.stdout.write` may take only part of it, and on a
+ * non-blocking pipe (a parent may hand one over) a full pipe refuses more until it is read:
+ * ignoring either would cut a failing run's log before its failures.
+ */
+async function print(text: string): Promise<void> {
+  const bytes = encoder.encode(text);
+  let written = 0;
+  while (written < bytes.length) {
+    try {
+      written += await Deno.stdout.write(bytes.subarray(written));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.WouldBlock)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
+/**
  * Runs Deno with `args`, captured.
  *
  * @param args The arguments, e.g. `["test", "--allow-net"]`.
@@ -50,20 +68,20 @@ export async function runQuietly(args: readonly string[]): Promise<number> {
       // A test that hangs says so at once, not only when the run ends.
       const slow = lines.filter((line) => SLOW.test(line)).map((line) => `\n${line}\n`);
       const progress = ".".repeat(done) + slow.join("");
-      if (progress) await Deno.stdout.write(encoder.encode(progress));
+      if (progress) await print(progress);
       dots += done;
     }
   };
   const [status] = await Promise.all([child.status, read(child.stdout), read(child.stderr)]);
-  if (dots > 0) await Deno.stdout.write(encoder.encode("\n"));
+  if (dots > 0) await print("\n");
   const log = chunks.join("");
   if (status.code === 0) {
     const lines = log.split("\n").map((line) => line.replace(ANSI, ""));
     const kept = lines.filter((line) => KEPT.some((re) => re.test(line)));
     const summary = lines.findLast((line) => SUMMARY.test(line));
-    await Deno.stdout.write(encoder.encode([...kept, summary ?? ""].join("\n") + "\n"));
+    await print([...kept, summary ?? ""].join("\n") + "\n");
   } else {
-    await Deno.stdout.write(encoder.encode(log));
+    await print(log);
   }
   return status.code;
 }

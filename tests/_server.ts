@@ -28,7 +28,14 @@ const PASSED_THROUGH = [
   "NO_PROXY",
 ];
 
-function childEnv(env: Record<string, string>): Record<string, string> {
+/**
+ * The environment of a child process: `env`, `NO_COLOR=1`, and only what Deno needs of this
+ * process's environment.
+ *
+ * @param env Variables to set.
+ * @returns The whole environment, for a command with `clearEnv: true`.
+ */
+export function childEnv(env: Record<string, string> = {}): Record<string, string> {
   const base: Record<string, string> = { NO_COLOR: "1" };
   for (const name of PASSED_THROUGH) {
     const value = Deno.env.get(name);

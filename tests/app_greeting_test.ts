@@ -137,6 +137,16 @@ Deno.test("POST /greeting answers 400 naming the missing field", async (t) => {
     assertNoCookie(res);
   });
 
+  await t.step("with a summary linking each field to fix, and no stray attribute", async () => {
+    const res = await postGreeting(app, form({}), { accept: BROWSER_ACCEPT });
+    assert.equal(res.status, 400);
+    const html = await res.text();
+    const summary = html.match(/<div role="alert" class="summary">.*?<\/div>/s)?.[0] ?? "";
+    assert.match(summary, /<a href="#name">First name<\/a> and <a href="#lastname">Last name<\/a>/);
+    // A JSX key is only for reconciling, which a page rendered once to a string never does.
+    assert.doesNotMatch(html, /\skey=/);
+  });
+
   await t.step("naming both fields when both are missing", async () => {
     const res = await postJson(app, {});
     assert.equal(res.status, 400);

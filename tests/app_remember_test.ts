@@ -67,6 +67,17 @@ async function homePage(target: App, setCookie: string): Promise<string> {
 
 const REMEMBER_BOX = /<input id="remember" name="remember" type="checkbox"( checked)?/;
 
+// Posts a greeting, which must succeed; returns its cookie and the home page seen with it.
+async function greetThenVisit(
+  send: () => Promise<Response>,
+): Promise<{ cookie: string; page: string }> {
+  const res = await send();
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  const cookie = sessionCookie(res);
+  return { cookie, page: await homePage(app, cookie) };
+}
+
 Deno.test("a greeting without Remember me is a browser-session cookie", async (t) => {
   for (
     const [label, send] of [
@@ -77,12 +88,8 @@ Deno.test("a greeting without Remember me is a browser-session cookie", async (t
     ] as const
   ) {
     await t.step(label, async () => {
-      const res = await send();
-      assert.equal(res.status, 200);
-      await res.body?.cancel();
-      const cookie = sessionCookie(res);
+      const { cookie, page } = await greetThenVisit(send);
       assert.equal(maxAgeOf(cookie), undefined);
-      const page = await homePage(app, cookie);
       assert.match(page, /Welcome back, Ada Lovelace/);
       assert.match(page, /You will be forgotten when you close your browser/);
       assert.equal(REMEMBER_BOX.exec(page)?.[1], undefined, "the box is shown unticked");
@@ -99,12 +106,8 @@ Deno.test("a greeting with Remember me lasts SESSION_MAX_AGE", async (t) => {
     ] as const
   ) {
     await t.step(label, async () => {
-      const res = await send();
-      assert.equal(res.status, 200);
-      await res.body?.cancel();
-      const cookie = sessionCookie(res);
+      const { cookie, page } = await greetThenVisit(send);
       assert.equal(maxAgeOf(cookie), MAX_AGE);
-      const page = await homePage(app, cookie);
       assert.match(page, /This device remembers you until <time datetime="[^"]+">/);
       assert.equal(REMEMBER_BOX.exec(page)?.[1], " checked", "the box is shown ticked");
     });

@@ -10,32 +10,29 @@ import assert from "node:assert/strict";
 
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname);
 
-/** Runs TypeScript in a fresh `deno eval` at the project root; returns its stdout. */
-async function evalFresh(code: string): Promise<string> {
+/** Runs `deno ARGS` at the project root, which must succeed; returns its stdout. */
+async function denoOutput(args: string[]): Promise<string> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--ext=ts", code],
+    args,
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).output();
   const stderr = new TextDecoder().decode(output.stderr);
-  assert.ok(output.success, `deno eval failed: ${stderr}`);
+  assert.ok(output.success, `deno ${args[0]} failed: ${stderr}`);
   return new TextDecoder().decode(output.stdout);
+}
+
+/** Runs TypeScript in a fresh `deno eval` at the project root; returns its stdout. */
+async function evalFresh(code: string): Promise<string> {
+  return await denoOutput(["eval", "--ext=ts", code]);
 }
 
 /** The modules `main.ts` loads before it runs, following static imports only. */
 async function staticGraph(entry: string): Promise<string[]> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", entry],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
   type Dependency = { code?: { specifier: string }; isDynamic?: boolean };
-  const info = JSON.parse(new TextDecoder().decode(output.stdout)) as {
+  const info = JSON.parse(await denoOutput(["info", "--json", entry])) as {
     roots: string[];
     modules: { specifier: string; dependencies?: Dependency[] }[];
   };
@@ -95,25 +92,32 @@ Deno.test("a KV-mode and a Flask-mode service still load their layers when confi
   });
 });
 
+/** A fresh process's preamble: a sealer on the default backend and a record maker. */
+const SEALER_PREAMBLE = `
+  import { createSealer } from "./lib/seal.ts";
+  const SECRET = "a secret of at least thirty-two bytes!";
+  const now = Math.floor(Date.now() / 1000);
+  const record = (name: string) => ({
+    id: crypto.getRandomValues(new Uint8Array(16)),
+    issuedAt: now,
+    expiresAt: now + 3600,
+    idleExpiresAt: 0,
+    data: { name },
+  });
+  const waitForSync = async (sealer: { sync: boolean }) => {
+    const deadline = Date.now() + 5_000;
+    while (!sealer.sync && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  };
+`;
+
 Deno.test("a sealer made before node:crypto is loaded seals the same bytes before and after it switches", async () => {
-  const out = await evalFresh(`
-    import { createSealer } from "./lib/seal.ts";
-    const SECRET = "a secret of at least thirty-two bytes!";
-    const now = Math.floor(Date.now() / 1000);
-    const record = (name: string) => ({
-      id: crypto.getRandomValues(new Uint8Array(16)),
-      issuedAt: now,
-      expiresAt: now + 3600,
-      idleExpiresAt: 0,
-      data: { name },
-    });
+  const out = await evalFresh(`${SEALER_PREAMBLE}
     const sealer = await createSealer({ secrets: [SECRET] });
     const syncAtFirst = sealer.sync;
     const before = await sealer.seal(record("before"), "session");
     const openedBefore = (await sealer.open(before, "session")).data.name;
     // The switch happens in the background, shortly after the first message.
-    const deadline = Date.now() + 5_000;
-    while (!sealer.sync && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitForSync(sealer);
     const syncLater = sealer.sync;
     const after = sealer.sealSync(record("after"), "session");
     const web = await createSealer({ secrets: [SECRET], backend: "webcrypto" });
@@ -141,24 +145,120 @@ Deno.test("a sealer made before node:crypto is loaded seals the same bytes befor
 });
 
 Deno.test("a sealer still waiting for node:crypto seals and opens synchronously when asked", async () => {
-  const out = await evalFresh(`
-    import { createSealer } from "./lib/seal.ts";
-    const SECRET = "a secret of at least thirty-two bytes!";
-    const now = Math.floor(Date.now() / 1000);
+  const out = await evalFresh(`${SEALER_PREAMBLE}
     const sealer = await createSealer({ secrets: [SECRET, "an older secret of thirty-two bytes!!"] });
-    const value = sealer.sealSync({
-      id: new Uint8Array(16),
-      issuedAt: now,
-      expiresAt: now + 60,
-      idleExpiresAt: 0,
-      data: { name: "Ada" },
-    }, "session");
+    const value = sealer.sealSync(record("Ada"), "session");
     console.log(JSON.stringify({
       sync: sealer.sync,
       name: sealer.openSync(value, "session").data.name,
     }));
   `);
   assert.deepEqual(JSON.parse(out), { sync: true, name: "Ada" });
+});
+
+Deno.test("messages in flight while a sealer switches to node:crypto finish with the bytes they began with", async () => {
+  const out = await evalFresh(`${SEALER_PREAMBLE}
+    const sealer = await createSealer({ secrets: [SECRET] });
+    const first = await sealer.seal(record("first"), "session");
+    // Many visitors at once: seals and opens started before the switch, some ending after it.
+    const names = Array.from({ length: 200 }, (_, i) => "visitor " + i);
+    const sealing = names.map((name) => sealer.seal(record(name), "session"));
+    const opening = names.map(() => sealer.open(first, "session"));
+    await waitForSync(sealer);
+    const sealed = await Promise.all(sealing);
+    const opened = await Promise.all(opening);
+    console.log(JSON.stringify({
+      sync: sealer.sync,
+      // What was sealed before the switch opens after it, synchronously.
+      reopened: sealed.every((value, i) => sealer.openSync(value, "session").data.name === names[i]),
+      opened: opened.every((record) => record.data.name === "first"),
+      distinct: new Set(sealed).size,
+    }));
+  `);
+  assert.deepEqual(JSON.parse(out), { sync: true, reopened: true, opened: true, distinct: 200 });
+});
+
+Deno.test("sealers made concurrently before node:crypto is loaded all switch, each with its own keys", async () => {
+  const out = await evalFresh(`${SEALER_PREAMBLE}
+    const secrets = ["one", "two", "three"].map((n) => n + " secret of at least thirty-two bytes");
+    const sealers = await Promise.all(secrets.map((secret) => createSealer({ secrets: [secret] })));
+    const atFirst = sealers.map((sealer) => sealer.sync);
+    const values = await Promise.all(sealers.map((sealer, i) => sealer.seal(record(String(i)), "s")));
+    for (const sealer of sealers) await waitForSync(sealer);
+    console.log(JSON.stringify({
+      lazy: Number(Deno.version.deno.split(".")[1]) >= 9,
+      atFirst,
+      later: sealers.map((sealer) => sealer.sync),
+      own: values.map((value, i) => sealers[i]!.openSync(value, "s").data.name),
+      others: values.map((value, i) => {
+        try {
+          sealers[(i + 1) % 3]!.openSync(value, "s");
+          return "opened";
+        } catch (error) {
+          return (error as { reason?: string }).reason;
+        }
+      }),
+    }));
+  `);
+  const result = JSON.parse(out);
+  assert.deepEqual(result.atFirst, [!result.lazy, !result.lazy, !result.lazy]);
+  assert.deepEqual(result.later, [true, true, true]);
+  assert.deepEqual(result.own, ["0", "1", "2"]);
+  assert.deepEqual(result.others, ["unknown-key", "unknown-key", "unknown-key"]);
+});
+
+Deno.test("a sealer's pending switch to node:crypto never keeps a process alive", async () => {
+  const out = await evalFresh(`${SEALER_PREAMBLE}
+    const unused = await createSealer({ secrets: [SECRET] });
+    const used = await createSealer({ secrets: ["another secret of at least thirty-two bytes"] });
+    await used.seal(record("once"), "session");
+    // Nothing else to do: the process ends now, before the background switch (if still
+    // pending) would run.
+    globalThis.addEventListener("unload", () => {
+      console.log(JSON.stringify({ lazy: Number(Deno.version.deno.split(".")[1]) >= 9, unused: unused.sync, used: used.sync }));
+    });
+  `);
+  const result = JSON.parse(out);
+  // Where the switch waits (Deno 2.9+), its timer does not hold the event loop open: the
+  // process exited with both sealers still on Web Crypto.
+  assert.deepEqual(result, { lazy: result.lazy, unused: !result.lazy, used: !result.lazy });
+});
+
+Deno.test("a sealer goes on with Web Crypto, without an unhandled error, where node:crypto cannot load", async () => {
+  const out = await evalFresh(`
+    // A sandbox that refuses Node built-ins, set up before the library is loaded.
+    Object.defineProperty(globalThis, "process", {
+      value: { getBuiltinModule() { throw new Error("node built-ins are refused here"); } },
+    });
+    const { createSealer } = await import("./lib/seal.ts");
+    const now = Math.floor(Date.now() / 1000);
+    const record = { id: new Uint8Array(16), issuedAt: now, expiresAt: now + 60, idleExpiresAt: 0, data: { name: "Ada" } };
+    let unhandled = 0;
+    globalThis.addEventListener("unhandledrejection", () => unhandled++);
+    globalThis.addEventListener("error", () => unhandled++);
+    const sealer = await createSealer({ secrets: ["a secret of at least thirty-two bytes!"] });
+    const value = await sealer.seal(record, "session");
+    // Past the moment the switch would have happened.
+    await new Promise((r) => setTimeout(r, 300));
+    let syncError = "";
+    try {
+      sealer.sealSync(record, "session");
+    } catch (error) {
+      syncError = (error as Error).message;
+    }
+    console.log(JSON.stringify({
+      lazy: Number(Deno.version.deno.split(".")[1]) >= 9,
+      sync: sealer.sync,
+      name: (await sealer.open(value, "session")).data.name,
+      syncError,
+      unhandled,
+    }));
+  `);
+  const result = JSON.parse(out);
+  assert.equal(result.sync, false);
+  assert.equal(result.name, "Ada");
+  assert.match(result.syncError, /^Cannot /);
+  assert.equal(result.unhandled, 0);
 });
 
 Deno.test("rendering the service's pages makes no Hono JSX node", async () => {

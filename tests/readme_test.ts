@@ -38,7 +38,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ROOT, type RunningServer, startServer } from "./_server.ts";
+import { childEnv, ROOT, type RunningServer, startServer } from "./_server.ts";
 
 const README = `${ROOT}README.md`;
 const SHELL_LANGUAGES = new Set(["sh", "bash", "shell"]);
@@ -60,20 +60,6 @@ const DATA_LANGUAGES = new Set([
   "css",
 ]);
 const TIMEOUT_MS = 60_000;
-const PASSED_THROUGH = [
-  "PATH",
-  "HOME",
-  "TMPDIR",
-  "DENO_DIR",
-  "DENO_CERT",
-  "DENO_TLS_CA_STORE",
-  "XDG_CACHE_HOME",
-  "NPM_CONFIG_REGISTRY",
-  "SSL_CERT_FILE",
-  "HTTP_PROXY",
-  "HTTPS_PROXY",
-  "NO_PROXY",
-];
 
 /** A fenced block of README.md. */
 interface Block {
@@ -120,15 +106,6 @@ async function exampleCopies(): Promise<Map<string, string>> {
   return copies;
 }
 
-function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = { NO_COLOR: "1" };
-  for (const name of PASSED_THROUGH) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  return { ...env, ...extra };
-}
-
 async function untrackedFiles(): Promise<string> {
   const output = await new Deno.Command("git", {
     args: ["status", "--porcelain", "--untracked-files=all"],
@@ -155,7 +132,7 @@ async function runShell(block: Block, service: () => Promise<RunningServer>): Pr
     args: ["-euo", "pipefail", "-c", code],
     cwd: ROOT,
     clearEnv: true,
-    env: baseEnv(),
+    env: childEnv(),
     stdin: "null",
     signal: AbortSignal.timeout(TIMEOUT_MS),
   }).output();
@@ -165,11 +142,30 @@ async function runShell(block: Block, service: () => Promise<RunningServer>): Pr
 
 async function runShellServer(block: Block): Promise<void> {
   // setsid: the block, `deno task` and the server it starts share a process group to stop.
-  const child = new Deno.Command("setsid", {
-    args: ["bash", "-euo", "pipefail", "-c", block.code],
+  const res = await getFromServer(
+    "setsid",
+    ["bash", "-euo", "pipefail", "-c", block.code],
+    childEnv({ PORT: "0", HOSTNAME: "127.0.0.1" }),
+    "/healthz",
+    stopGroup,
+  );
+  assert.equal(res.status, 200, res.text);
+}
+
+// Starts a server process, waits for its `Listening on` line and sends it GET `path`; `stop`
+// ends it whatever happened.
+async function getFromServer(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  path: string,
+  stop: (child: Deno.ChildProcess, drained: Promise<unknown>) => Promise<void>,
+): Promise<{ status: number; text: string }> {
+  const child = new Deno.Command(command, {
+    args,
     cwd: ROOT,
     clearEnv: true,
-    env: baseEnv({ PORT: "0", HOSTNAME: "127.0.0.1" }),
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -177,10 +173,10 @@ async function runShellServer(block: Block): Promise<void> {
   const output = collect(child);
   try {
     const url = await output.waitFor(/Listening on (http:\/\/\S+?:\d+)\//);
-    const res = await fetch(`${url.replace("localhost", "127.0.0.1")}/healthz`);
-    assert.equal(res.status, 200, await res.text());
+    const res = await fetch(`${url.replace("localhost", "127.0.0.1")}${path}`);
+    return { status: res.status, text: await res.text() };
   } finally {
-    await stopGroup(child, output.done);
+    await stop(child, output.done);
   }
 }
 
@@ -208,58 +204,45 @@ async function runScript(block: Block): Promise<void> {
   const dir = await Deno.makeTempDir();
   const extension = block.language.startsWith("j") ? "js" : "ts";
   const file = `${ROOT}.readme_block_${block.line}_${crypto.randomUUID()}.${extension}`;
-  const env = baseEnv({
+  const env = childEnv({
     SESSION_SECRET: crypto.randomUUID() + crypto.randomUUID(),
     SESSION_KV: `${dir}/sessions.sqlite`,
     FLASK_SECRET_KEY: "readme test flask key",
   });
   try {
     await Deno.writeTextFile(file, block.code + "\n");
-    const checked = await new Deno.Command(Deno.execPath(), {
-      args: ["check", file],
-      cwd: ROOT,
-      clearEnv: true,
-      env,
-      stdin: "null",
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    }).output();
-    assert.equal(checked.code, 0, `deno check failed: ${describe(checked)}`);
-    if (!block.tags.includes("serve")) {
-      const ran = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", file],
+    const deno = (...args: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args,
         cwd: ROOT,
         clearEnv: true,
         env,
         stdin: "null",
         signal: AbortSignal.timeout(TIMEOUT_MS),
       }).output();
+    const checked = await deno("check", file);
+    assert.equal(checked.code, 0, `deno check failed: ${describe(checked)}`);
+    if (!block.tags.includes("serve")) {
+      const ran = await deno("run", "-A", file);
       assert.equal(ran.code, 0, describe(ran));
       return;
     }
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["serve", "-A", "--host", "127.0.0.1", "--port", "0", file],
-      cwd: ROOT,
-      clearEnv: true,
+    const res = await getFromServer(
+      Deno.execPath(),
+      ["serve", "-A", "--host", "127.0.0.1", "--port", "0", file],
       env,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const output = collect(child);
-    try {
-      const url = await output.waitFor(/Listening on (http:\/\/\S+?:\d+)\//);
-      const res = await fetch(`${url}/`);
-      const text = await res.text();
-      assert.ok(res.status < 400, `GET / answered ${res.status}: ${text}`);
-    } finally {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Already gone.
-      }
-      await child.status;
-      await output.done;
-    }
+      "/",
+      async (child, drained) => {
+        try {
+          child.kill("SIGTERM");
+        } catch {
+          // Already gone.
+        }
+        await child.status;
+        await drained;
+      },
+    );
+    assert.ok(res.status < 400, `GET / answered ${res.status}: ${res.text}`);
   } finally {
     await Deno.remove(file).catch(() => {});
     await Deno.remove(dir, { recursive: true });

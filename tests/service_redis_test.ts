@@ -260,6 +260,52 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: `SESSION_REDIS_URL: on SIGTERM the Redis connection is closed before the exit${needs}`,
+  ignore,
+  fn: async () => {
+    await using redis = await startRedis();
+    const env = { SESSION_SECRET: SECRET, SESSION_REDIS_URL: redis.url, SESSION_STORE: "redis" };
+    const a = await startServer({ env });
+    try {
+      await (await greet(new CookieJar(), a.url)).body?.cancel();
+      Deno.kill(a.pid, "SIGTERM");
+      const { code } = await a.exited;
+      assert.equal(code, 0, a.stderr());
+      assert.match(a.stdout(), /Stopped on SIGTERM: drained in \d+ ms/);
+      // Said goodbye (QUIT), not dropped by the exit, nor taken for an outage.
+      assert.match(a.stderr(), /redis: connection to redis:\/\/127\.0\.0\.1:\d+ closed/);
+      assert.doesNotMatch(a.stderr(), /lost|reconnecting/);
+    } finally {
+      await a.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: `SESSION_REDIS_URL: a frozen Redis does not hold up the exit on SIGTERM${needs}`,
+  ignore,
+  fn: async () => {
+    await using redis = await startRedis();
+    const env = { SESSION_SECRET: SECRET, SESSION_REDIS_URL: redis.url, SHUTDOWN_TIMEOUT: "1" };
+    const a = await startServer({ env });
+    redis.pause();
+    try {
+      const started = Date.now();
+      Deno.kill(a.pid, "SIGTERM");
+      const { code } = await a.exited;
+      assert.equal(code, 0, a.stderr());
+      // The drain (nothing in flight), the server's close, then Redis's: 1 s at most.
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed < 5000, `exited ${elapsed} ms after SIGTERM, Redis not answering`);
+      assert.match(a.stdout(), /Stopped on SIGTERM/);
+    } finally {
+      redis.resume();
+      await a.stop();
+    }
+  },
+});
+
 Deno.test("main.ts refuses a malformed SESSION_REDIS_URL with one line that hides the password", async () => {
   for (
     const url of [

@@ -1,11 +1,12 @@
 /**
- * The routes of the bare load-test servers (`bare.ts`, `bare_secure_headers.ts`): the same
- * work as the session contenders minus the sealing, the session kept in a plain cookie.
+ * The routes of the bare load-test servers (`bare.ts`, `bare_secure_headers.ts`, and the greeting
+ * of `bare_secure_json.ts`): the same work as the session contenders minus the sealing, the
+ * session kept in a plain cookie.
  *
  * @module
  */
 
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import {
   type Greeting,
@@ -19,25 +20,34 @@ import {
 const COOKIE = "name";
 
 /**
+ * `POST /greeting` of the bare servers: reads and validates the form like every contender and
+ * keeps the greeting in a plain cookie.
+ *
+ * @param c The request's context.
+ * @returns The greeting (text or JSON), or 400.
+ */
+export async function postGreeting(c: Context): Promise<Response> {
+  const greeting = await readGreeting(c.req.raw);
+  if (greeting === undefined) return c.text(INVALID_FORM, 400, PRIVATE_HEADERS);
+  setCookie(c, COOKIE, JSON.stringify(greeting), {
+    path: "/",
+    httpOnly: true,
+    sameSite: "Lax",
+    maxAge: MAX_AGE,
+  });
+  const text = `Hello ${greeting.name} ${greeting.lastname}`;
+  if (wantsJson(c.req.raw)) return c.json({ greeting: text }, 200, PRIVATE_HEADERS);
+  return c.text(text, 200, PRIVATE_HEADERS);
+}
+
+/**
  * Adds `POST /greeting` and `GET /session-data` to an app.
  *
  * @param app The app, possibly with middleware already added.
  * @returns The same app.
  */
 export function createBareApp(app: Hono): Hono {
-  app.post("/greeting", async (c) => {
-    const greeting = await readGreeting(c.req.raw);
-    if (greeting === undefined) return c.text(INVALID_FORM, 400, PRIVATE_HEADERS);
-    setCookie(c, COOKIE, JSON.stringify(greeting), {
-      path: "/",
-      httpOnly: true,
-      sameSite: "Lax",
-      maxAge: MAX_AGE,
-    });
-    const text = `Hello ${greeting.name} ${greeting.lastname}`;
-    if (wantsJson(c.req.raw)) return c.json({ greeting: text }, 200, PRIVATE_HEADERS);
-    return c.text(text, 200, PRIVATE_HEADERS);
-  });
+  app.post("/greeting", postGreeting);
 
   app.get("/session-data", (c) => {
     const data = parse(getCookie(c, COOKIE));

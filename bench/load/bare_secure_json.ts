@@ -12,33 +12,14 @@
  */
 
 import { Hono } from "hono";
-import { setCookie } from "hono/cookie";
 import { secureHeaders } from "hono/secure-headers";
-import {
-  INVALID_FORM,
-  MAX_AGE,
-  PRIVATE_HEADERS,
-  readGreeting,
-  serve,
-  wantsJson,
-} from "./_shared.ts";
+import { postGreeting } from "./_bare_app.ts";
+import { PRIVATE_HEADERS, serve, wantsJson } from "./_shared.ts";
 
 const app = new Hono();
 app.use(secureHeaders());
 
-app.post("/greeting", async (c) => {
-  const greeting = await readGreeting(c.req.raw);
-  if (greeting === undefined) return c.text(INVALID_FORM, 400, PRIVATE_HEADERS);
-  setCookie(c, "name", JSON.stringify(greeting), {
-    path: "/",
-    httpOnly: true,
-    sameSite: "Lax",
-    maxAge: MAX_AGE,
-  });
-  const text = `Hello ${greeting.name} ${greeting.lastname}`;
-  if (wantsJson(c.req.raw)) return c.json({ greeting: text }, 200, PRIVATE_HEADERS);
-  return c.text(text, 200, PRIVATE_HEADERS);
-});
+app.post("/greeting", postGreeting);
 
 app.get("/session-data", (c) => {
   if (wantsJson(c.req.raw)) {

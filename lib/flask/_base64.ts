@@ -9,60 +9,15 @@
  * @module
  */
 
-const STANDARD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const URL_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+import {
+  decodeBase64Url as decodeStrict,
+  encodeBase64Url as encodeUrlSafe,
+} from "../session/base64url.ts";
 
-function lookupTable(alphabet: string): Int8Array {
-  const table = new Int8Array(128).fill(-1);
-  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
-  return table;
-}
-
-const STANDARD_LOOKUP = lookupTable(STANDARD);
-const URL_SAFE_LOOKUP = lookupTable(URL_SAFE);
-
-function encode(bytes: Uint8Array, alphabet: string, pad: boolean): string {
-  let out = "";
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += alphabet[n >> 18]! + alphabet[(n >> 12) & 63]! + alphabet[(n >> 6) & 63]! +
-      alphabet[n & 63]!;
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += alphabet[n >> 18]! + alphabet[(n >> 12) & 63]! + (pad ? "==" : "");
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += alphabet[n >> 18]! + alphabet[(n >> 12) & 63]! + alphabet[(n >> 6) & 63]! +
-      (pad ? "=" : "");
-  }
-  return out;
-}
-
-/** Decodes `length` characters of `text` with no padding; `undefined` if not in the alphabet. */
-function decode(text: string, length: number, lookup: Int8Array): Uint8Array | undefined {
-  // One character more than a multiple of four holds only 6 bits: Python refuses it too.
-  if (length % 4 === 1) return undefined;
-  const out = new Uint8Array(Math.floor(length * 3 / 4));
-  let o = 0;
-  let buffer = 0;
-  let bits = 0;
-  for (let i = 0; i < length; i++) {
-    const code = text.charCodeAt(i);
-    const sextet = code < 128 ? lookup[code]! : -1;
-    if (sextet < 0) return undefined;
-    buffer = ((buffer << 6) | sextet) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (buffer >> bits) & 0xff;
-    }
-  }
-  // Whatever is left in `buffer` are the unused trailing bits, ignored as Python does.
-  return out;
-}
+// One codec (lib/session/base64url.ts); Flask's two dialects are spellings of it.
+const TO_STANDARD: Record<string, string> = { "-": "+", "_": "/" };
+const FROM_STANDARD: Record<string, string> = { "+": "-", "/": "_" };
+const STANDARD_ONLY = /^[A-Za-z0-9+/]*$/;
 
 /**
  * Encodes bytes as base64url without padding, as itsdangerous writes every cookie segment.
@@ -79,7 +34,7 @@ function decode(text: string, length: number, lookup: Int8Array): Uint8Array | u
  * ```
  */
 export function encodeBase64Url(bytes: Uint8Array): string {
-  return encode(bytes, URL_SAFE, false);
+  return encodeUrlSafe(bytes);
 }
 
 /**
@@ -99,7 +54,7 @@ export function encodeBase64Url(bytes: Uint8Array): string {
  * ```
  */
 export function decodeBase64Url(text: string): Uint8Array | undefined {
-  return decode(text, text.length, URL_SAFE_LOOKUP);
+  return decodeStrict(text, { trailingBits: "ignore" });
 }
 
 /**
@@ -117,7 +72,8 @@ export function decodeBase64Url(text: string): Uint8Array | undefined {
  * ```
  */
 export function encodeBase64(bytes: Uint8Array): string {
-  return encode(bytes, STANDARD, true);
+  const text = encodeUrlSafe(bytes).replace(/[-_]/g, (c) => TO_STANDARD[c]!);
+  return text + "=".repeat((4 - text.length % 4) % 4);
 }
 
 /**
@@ -142,5 +98,7 @@ export function decodeBase64(text: string): Uint8Array | undefined {
   let length = text.length;
   if (length > 0 && text.charCodeAt(length - 1) === 0x3d) length--;
   if (length > 0 && text.charCodeAt(length - 1) === 0x3d) length--;
-  return decode(text, length, STANDARD_LOOKUP);
+  const unpadded = text.slice(0, length);
+  if (!STANDARD_ONLY.test(unpadded)) return undefined;
+  return decodeBase64Url(unpadded.replace(/[+/]/g, (c) => FROM_STANDARD[c]!));
 }

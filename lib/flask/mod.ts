@@ -20,4 +20,4 @@
 
 export { sealFlaskCookie, unsealFlaskCookie } from "./codec.ts";
 export type { FlaskCookieOptions } from "./codec.ts";
-export type { FlaskBridgeOptions } from "../session/flask_bridge.ts";
+export type { FlaskBridgeOptions } from "./bridge.ts";

@@ -8,7 +8,7 @@
 
 import { SessionConfigError, SessionError } from "../session/errors.ts";
 import type { SessionRevocation } from "../session/server_side.ts";
-import { hex } from "../session/_bytes.ts";
+import { hex } from "../session/bytes.ts";
 
 /** Options of {@linkcode kvRevocation}. */
 export interface KvRevocationOptions {

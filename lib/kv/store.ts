@@ -7,7 +7,7 @@
 
 import { SessionConfigError, SessionError, SessionTooLargeError } from "../session/errors.ts";
 import type { SessionStore, StoredSession } from "../session/server_side.ts";
-import { hex } from "../session/_bytes.ts";
+import { hex } from "../session/bytes.ts";
 
 /**
  * Largest value Deno KV accepts, in bytes: a session body above it cannot be stored.

@@ -12,7 +12,7 @@
 
 import { SessionConfigError } from "../session/errors.ts";
 import type { SessionRevocation } from "../session/server_side.ts";
-import { hex } from "../session/_bytes.ts";
+import { hex } from "../session/bytes.ts";
 import { commandSender, type RedisClientLike } from "./_command.ts";
 
 /** Options of {@linkcode redisRevocation}. */

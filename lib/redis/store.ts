@@ -10,7 +10,7 @@
 
 import { SessionConfigError, SessionError, SessionTooLargeError } from "../session/errors.ts";
 import type { SessionStore, StoredSession } from "../session/server_side.ts";
-import { hex } from "../session/_bytes.ts";
+import { hex } from "../session/bytes.ts";
 import { commandSender, type RedisClientLike } from "./_command.ts";
 
 /**

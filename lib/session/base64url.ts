@@ -60,10 +60,22 @@ export function encodeBase64Url(bytes: Uint8Array): string {
   return out;
 }
 
+/** Options of {@linkcode decodeBase64Url}. */
+export interface DecodeBase64UrlOptions {
+  /**
+   * What to do with non-zero unused bits in the last character. `"reject"` keeps one spelling
+   * per byte string (sealed cookies); `"ignore"` drops them as Python's `binascii` does, which
+   * Flask cookies need (docs/flask-format.md §5).
+   * @default {"reject"}
+   */
+  trailingBits?: "reject" | "ignore";
+}
+
 /**
  * Decodes strict base64url without padding.
  *
  * @param text The text.
+ * @param options Whether unused trailing bits are refused (the default) or ignored.
  * @returns The bytes, or `undefined` when `text` is not canonical base64url.
  *
  * @example Decoding, and refusing a non-canonical spelling
@@ -73,15 +85,23 @@ export function encodeBase64Url(bytes: Uint8Array): string {
  *
  * assert.equal(decodeBase64Url("-_8")?.join(), "251,255");
  * assert.equal(decodeBase64Url("-_9"), undefined); // non-zero unused bits
+ * assert.equal(decodeBase64Url("-_9", { trailingBits: "ignore" })?.join(), "251,255");
  * ```
  */
-export function decodeBase64Url(text: string): Uint8Array | undefined {
+export function decodeBase64Url(
+  text: string,
+  options?: DecodeBase64UrlOptions,
+): Uint8Array | undefined {
   const rest = text.length % 4;
   if (rest === 1) return undefined;
   if (!ALPHABET_ONLY.test(text)) return undefined;
   if (rest !== 0) {
     const last = LOOKUP[text.charCodeAt(text.length - 1)]!;
-    if ((rest === 2 && (last & 15) !== 0) || (rest === 3 && (last & 3) !== 0)) return undefined;
+    const unused = rest === 2 ? 15 : 3;
+    if ((last & unused) !== 0) {
+      if (options?.trailingBits !== "ignore") return undefined;
+      text = text.slice(0, -1) + ALPHABET[last & ~unused];
+    }
   }
   if (NodeBuffer) {
     const b = NodeBuffer.from(text, "base64url");

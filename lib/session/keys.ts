@@ -6,7 +6,7 @@
  * @module
  */
 
-import { sameBytes } from "./_bytes.ts";
+import { sameBytes } from "./bytes.ts";
 import { nodeCrypto, nodeCryptoIsCheap } from "./_node_crypto.ts";
 import { SessionConfigError } from "./errors.ts";
 import { prepareXaesKey, type XaesBackend, type XaesKey } from "./xaes.ts";

@@ -6,30 +6,37 @@
  */
 
 import type { Context, MiddlewareHandler } from "hono";
-import { sameBytes } from "./_bytes.ts";
+import { sameBytes } from "./bytes.ts";
 import {
   deletionCookies,
   MAX_COOKIE_BYTES,
   planSessionCookies,
   readSessionCookies,
+  type RequestCookies,
   serializeCookie,
 } from "./cookie.ts";
 import { type InvalidReason, InvalidSessionError, SessionError } from "./errors.ts";
-import {
-  deleteFlaskSession,
-  flaskCookie,
-  flaskData,
-  migratedSession,
-  readFlaskSession,
-  sameCookie,
-  sharedRecord,
-  writeFlaskSession,
-} from "./flask_bridge.ts";
+import type { ForeignSession, ForeignSessionData } from "./foreign.ts";
 import { OpenCache } from "./open_cache.ts";
-import { normalise, type SessionOptions, targets } from "./options.ts";
-import { createSealer, decodeBody, type OpenedRecord, type Sealer } from "./seal.ts";
-import type { StoredSession } from "./server_side.ts";
-import { DECIDE, LOADED, Session, type SessionData, TOUCHED } from "./session.ts";
+import { normalise, type SessionOptions, type Settings, type Target, targets } from "./options.ts";
+import { decodeBody, encodeBody } from "./body.ts";
+import {
+  createSealer,
+  type OpenedRecord,
+  type Sealer,
+  SESSION_ID_LENGTH,
+  type SessionRecord,
+} from "./seal.ts";
+import type { SessionRevocation, SessionStore, StoredSession } from "./server_side.ts";
+import {
+  DECIDE,
+  LOADED,
+  Session,
+  type SessionData,
+  type SessionDecision,
+  type SessionLoader,
+  TOUCHED,
+} from "./session.ts";
 
 export type { SessionCookieOptions, SessionOptions } from "./options.ts";
 
@@ -80,257 +87,513 @@ export function session<Data extends SessionData = SessionData>(
   options: SessionOptions,
 ): MiddlewareHandler<SessionEnv<Data>> {
   const settings = normalise(options);
-  const { plain, secure } = targets(settings);
-  const { revocation, store } = settings;
-  const maxValueBytes = settings.maxChunks * MAX_COOKIE_BYTES;
-  const timing = {
-    maxAge: settings.maxAge,
-    idleTimeout: settings.idleTimeout,
-    idleRefreshAfter: settings.idleRefreshAfter,
-    persistent: settings.persistent,
-  };
-  const nowSeconds = () => settings.now() / 1000;
-  // Keys are derived once, here; requests only wait for it the first time.
-  let sealer: Sealer | undefined;
-  // Next secrets go after the current ones: they open, never seal.
-  const sealingSecrets = options.secrets.length;
-  const ready = createSealer({
-    secrets: [...options.secrets, ...settings.nextSecrets],
-    backend: options.backend ?? "auto",
-  })
-    .then((s) => (sealer = s));
-  // A derivation failure surfaces on each request (as a 500 through app.onError), never as an
-  // unhandled rejection that would end the process.
-  ready.catch(() => {});
+  const flow = new RequestFlow(settings);
+  const { foreign } = settings;
+  const mode: Mode = foreign?.mode === "shared"
+    ? sharedForeignMode(flow, foreign)
+    : settings.store
+    ? storeMode(flow, settings.store, settings.revocation)
+    : cookieMode(flow, settings.revocation);
+  const migration = foreign?.mode === "migrate" ? foreignMigration(flow, foreign) : undefined;
 
-  const opened = new OpenCache(settings.openCacheSize);
+  return async function session(c, next) {
+    // Find the cookie.
+    const visit = flow.findCookie(c, flow.sealer ?? await flow.ready);
+    // Load: lazily where the cookie can be opened synchronously and nothing else is to check.
+    const loading = mode.load(visit);
+    const load = typeof loading === "function" ? loading : await loading;
+    const current = new Session<Data>(
+      () => {
+        const record = load();
+        visit.report();
+        return record;
+      },
+      flow.timing,
+      settings.now,
+    );
+    c.set("session", current);
+    if (migration) await migration.load(visit, current);
+
+    await next();
+
+    if (!current[TOUCHED]) return;
+    appendHeaders(c, "Vary", ["Cookie"]);
+    // Decide, then commit through the mode.
+    const decision = current[DECIDE](visit.invalid && !visit.keepCookie);
+    const headers = decision.action === "none"
+      ? mode.unchanged(visit)
+      : decision.action === "delete"
+      ? await mode.remove(visit, current[LOADED] ?? visit.unloaded)
+      : await mode.write(visit, decision, current[LOADED] ?? visit.unloaded);
+    // Nothing at all to write: the cookie the browser holds must stay as it is.
+    if (headers === undefined) return;
+    if (migration) headers.push(...migration.expire(visit, decision));
+    appendHeaders(c, "Set-Cookie", headers);
+  };
+}
+
+/** One request's session cookie, what became of it, and what the `onInvalid` hook is owed. */
+class Visit {
+  /** The request carried a session cookie that did not open. */
+  invalid = false;
+  /**
+   * A cookie that another instance of the fleet may still open (sealed under a key this one
+   * lacks, or within a longer maxAge) is left alone unless the handler writes a new session.
+   */
+  keepCookie = false;
+  /** Store mode: the stored session loaded with the cookie. */
+  stored: StoredSession | undefined = undefined;
+  /**
+   * Failing open with the store down: the session whose data could not be loaded. The cookie is
+   * good (it opened, and may well be fine once the store is back), so it is kept as is.
+   */
+  unloaded: OpenedRecord | undefined = undefined;
+  /**
+   * The hook hears of a refused cookie only when the handler uses the session, however early
+   * the cookie had to be opened: an untouched session reports nothing.
+   */
+  #pending: InvalidReason | undefined = undefined;
+
+  /**
+   * @param c The request's context.
+   * @param sealer The sealer, ready.
+   * @param target The sealed cookie's name and attributes for this request.
+   * @param found The sealed cookies the request carries.
+   * @param value The sealed value to open; undefined when there is none to open.
+   * @param foreignValue The foreign session cookie's value, when a bridge is configured.
+   * @param onInvalid The hook.
+   */
+  constructor(
+    readonly c: Context,
+    readonly sealer: Sealer,
+    readonly target: Target,
+    readonly found: RequestCookies,
+    readonly value: string | undefined,
+    readonly foreignValue: string | undefined,
+    readonly onInvalid: Settings["onInvalid"],
+  ) {}
+
+  /** Records why the request's cookie was refused; `keep` leaves it in the browser. */
+  reject(error: unknown, keep = false): undefined {
+    this.invalid = true;
+    const reason = error instanceof InvalidSessionError ? error.reason : "malformed";
+    this.#pending = reason;
+    this.keepCookie = keep || reason === "unknown-key";
+    return undefined;
+  }
+
+  /** Tells the hook why the cookie was refused, once. */
+  report(): void {
+    if (this.#pending === undefined) return;
+    const reason = this.#pending;
+    this.#pending = undefined;
+    try {
+      this.onInvalid?.(reason, this.c);
+    } catch (hookError) {
+      console.error("session: onInvalid hook failed", hookError);
+    }
+  }
+}
+
+/**
+ * One way of keeping sessions (sealed cookie, server-side store, shared foreign cookie): how a
+ * request's session is loaded, and how the end of the request is committed.
+ */
+interface Mode {
+  /**
+   * Loads the request's session. A loader returned synchronously opens the cookie lazily, when
+   * the handler first uses the session; asynchronous checks load it before the handler.
+   */
+  load(visit: Visit): SessionLoader | Promise<SessionLoader>;
+  /** The `Set-Cookie` headers of a request that leaves the session as it was. */
+  unchanged(visit: Visit): string[];
+  /** Deletes the session; returns the `Set-Cookie` headers. */
+  remove(visit: Visit, loaded: OpenedRecord | undefined): Promise<string[]>;
+  /** Writes the session; returns the `Set-Cookie` headers, or undefined to write nothing. */
+  write(
+    visit: Visit,
+    decision: Extract<SessionDecision, { action: "write" }>,
+    loaded: OpenedRecord | undefined,
+  ): Promise<string[] | undefined>;
+}
+
+/** The loader of a request with no session to load. */
+const NOTHING: SessionLoader = () => undefined;
+
+/** What every mode shares, built once at set-up: the sealer, the open cache and the steps. */
+class RequestFlow {
+  /** The sealer, once its keys are derived. */
+  sealer: Sealer | undefined;
+  /** Resolves to the sealer; requests wait for it only the first time. */
+  readonly ready: Promise<Sealer>;
+  readonly timing: ConstructorParameters<typeof Session>[1];
+  readonly #settings: Settings;
+  readonly #plain: Target;
+  readonly #secure: Target;
+  readonly #maxValueBytes: number;
+  /** Next secrets go after the current ones: they open, never seal. */
+  readonly #sealingSecrets: number;
+  readonly #opened: OpenCache;
+
+  constructor(settings: Settings) {
+    this.#settings = settings;
+    ({ plain: this.#plain, secure: this.#secure } = targets(settings));
+    this.#maxValueBytes = settings.maxChunks * MAX_COOKIE_BYTES;
+    this.timing = {
+      maxAge: settings.maxAge,
+      idleTimeout: settings.idleTimeout,
+      idleRefreshAfter: settings.idleRefreshAfter,
+      persistent: settings.persistent,
+    };
+    this.#sealingSecrets = settings.secrets.length;
+    this.#opened = new OpenCache(settings.openCacheSize);
+    // Keys are derived once, here.
+    this.ready = createSealer({
+      secrets: [...settings.secrets, ...settings.nextSecrets],
+      backend: settings.backend,
+    }).then((s) => (this.sealer = s));
+    // A derivation failure surfaces on each request (as a 500 through app.onError), never as an
+    // unhandled rejection that would end the process.
+    this.ready.catch(() => {});
+  }
+
+  /** Current time in milliseconds. */
+  now(): number {
+    return this.#settings.now();
+  }
+
+  /** The sealed session lifetime, in seconds. */
+  get maxAge(): number {
+    return this.#settings.maxAge;
+  }
+
+  /** Current Unix time in seconds, unrounded. */
+  nowSeconds(): number {
+    return this.#settings.now() / 1000;
+  }
+
+  /** Step 1: finds the request's session cookie (and the foreign one, with a bridge). */
+  findCookie(c: Context, sealer: Sealer): Visit {
+    const settings = this.#settings;
+    const target = settings.secure === "auto"
+      ? (c.req.url.startsWith("https:") ? this.#secure : this.#plain)
+      : settings.secure
+      ? this.#secure
+      : this.#plain;
+    const header = c.req.header("cookie");
+    const found = readSessionCookies(header, target.name, this.#maxValueBytes);
+    const foreign = settings.foreign;
+    // Sealed values are base64url and never hold a ".": one that does is a foreign cookie's.
+    const value = foreign?.mode === "shared" || found.value?.includes(".")
+      ? undefined
+      : found.value;
+    const visit = new Visit(
+      c,
+      sealer,
+      target,
+      found,
+      value,
+      foreign?.find(header),
+      settings.onInvalid,
+    );
+    if (found.oversized) visit.reject(new InvalidSessionError("malformed"));
+    return visit;
+  }
+
+  /** Checks an opened record against the current settings. */
+  accept(visit: Visit, record: OpenedRecord): OpenedRecord | undefined {
+    // A lifetime shortened in the configuration applies to sessions already issued; the
+    // cookie itself is kept, since an instance still on the longer lifetime may serve it.
+    if (this.nowSeconds() >= record.issuedAt + this.#settings.maxAge) {
+      return visit.reject(new InvalidSessionError("expired"), true);
+    }
+    // Opened with a next secret: not re-sealed back to the current one, or instances in
+    // two phases of a rotation would rewrite each other's cookies on every read.
+    return record.keyIndex >= this.#sealingSecrets ? { ...record, keyIndex: 0 } : record;
+  }
+
+  /** Opens the sealed cookie synchronously, through the open cache (`node:crypto` only). */
+  openSync(visit: Visit): OpenedRecord | undefined {
+    try {
+      return this.accept(
+        visit,
+        this.#opened.open(visit.sealer, visit.value!, visit.target.name, this.nowSeconds()),
+      );
+    } catch (error) {
+      return visit.reject(error);
+    }
+  }
+
+  /** Opens the sealed cookie on any backend, before the handler. */
+  async openEarly(visit: Visit): Promise<OpenedRecord | undefined> {
+    if (visit.sealer.sync) return this.openSync(visit);
+    try {
+      // Web Crypto is asynchronous, so it opens here, through the same open cache.
+      const record = await this.#opened.openAsync(
+        visit.sealer,
+        visit.value!,
+        visit.target.name,
+        this.nowSeconds(),
+      );
+      return this.accept(visit, record);
+    } catch (error) {
+      return visit.reject(error);
+    }
+  }
+
+  /** Refuses an opened record whose session was revoked. */
+  async checkRevoked(
+    visit: Visit,
+    record: OpenedRecord | undefined,
+    revocation: SessionRevocation | undefined,
+  ): Promise<OpenedRecord | undefined> {
+    if (!record || !revocation) return record;
+    const { id, issuedAt } = record;
+    const revoked = await this.guarded(() => revocation.isRevoked(id, issuedAt), false);
+    return revoked ? visit.reject(new InvalidSessionError("revoked")) : record;
+  }
 
   /** Runs a server-side call; on an outage, fails closed (throws) or open (logs, `fallback`). */
-  const guarded = async <T>(call: () => Promise<T>, fallback: T): Promise<T> => {
+  async guarded<T>(call: () => Promise<T>, fallback: T): Promise<T> {
     try {
       return await call();
     } catch (error) {
       if (!(error instanceof SessionError) || error.code !== "ERR_SESSION_STORE_UNAVAILABLE") {
         throw error;
       }
+      const { failOpen } = this.#settings;
       console.error(
-        `session: ${error.message} (failing ${settings.failOpen ? "open" : "closed"})`,
+        `session: ${error.message} (failing ${failOpen ? "open" : "closed"})`,
         error.cause,
       );
-      if (settings.failOpen) return fallback;
+      if (failOpen) return fallback;
       throw error;
     }
+  }
+
+  /**
+   * Expires, now, the form of the sealed cookie that was not read when both a single cookie and
+   * chunks were sent, rather than leave it to be read should the other one go. Writes and
+   * deletions already expire every cookie they do not write.
+   */
+  staleCookies(visit: Visit): string[] {
+    const { found, target } = visit;
+    return found.stale.length === 0
+      ? []
+      : found.stale.map((n) => serializeCookie(n, "", target.attributes, 0));
+  }
+
+  /** The `Set-Cookie` headers that delete the sealed cookie, chunks and all. */
+  deletionCookies(visit: Visit): string[] {
+    return deletionCookies(visit.target.name, visit.target.attributes, visit.found.names);
+  }
+
+  /**
+   * Seals a record into the `Set-Cookie` headers of the sealed cookie. Throws
+   * SessionTooLargeError before any header is set: the old cookie stays.
+   */
+  async sealCookies(visit: Visit, record: SessionRecord, body: string): Promise<string[]> {
+    const { sealer, target } = visit;
+    const sealed = sealer.sync
+      ? sealer.sealSync(record, target.name, body)
+      : await sealer.seal(record, target.name, body);
+    const expires = record.idleExpiresAt || record.expiresAt;
+    return planSessionCookies(
+      target.name,
+      sealed,
+      target.attributes,
+      // A browser-session cookie has no Max-Age; its sealed deadlines still hold.
+      record.persistent === false ? undefined : expires - Math.floor(this.nowSeconds()),
+      this.#settings.maxChunks,
+      visit.found.names,
+    );
+  }
+}
+
+/** Whether the handler started a new session (regenerate(), or a first write) over a loaded one. */
+function renewedOver(loaded: OpenedRecord | undefined, record: SessionRecord): boolean {
+  return loaded !== undefined && !sameBytes(loaded.id, record.id);
+}
+
+/** The default: the session's data sealed in the cookie, with an optional revocation list. */
+function cookieMode(flow: RequestFlow, revocation: SessionRevocation | undefined): Mode {
+  return {
+    load(visit) {
+      if (visit.value === undefined) return NOTHING;
+      // Lazy: a handler that never uses the session costs no cryptography.
+      if (visit.sealer.sync && !revocation) return () => flow.openSync(visit);
+      return flow.openEarly(visit)
+        .then((record) => flow.checkRevoked(visit, record, revocation))
+        .then((record) => () => record);
+    },
+    unchanged: (visit) => flow.staleCookies(visit),
+    async remove(visit, loaded) {
+      if (loaded && revocation) {
+        await flow.guarded(() => revocation.revoke(loaded.id, loaded.expiresAt), undefined);
+      }
+      return flow.deletionCookies(visit);
+    },
+    async write(visit, decision, loaded) {
+      const { record } = decision;
+      if (revocation && renewedOver(loaded, record)) {
+        await flow.guarded(() => revocation.revoke(loaded!.id, loaded!.expiresAt), undefined);
+      }
+      return await flow.sealCookies(visit, record, decision.body);
+    },
   };
+}
 
-  /** Opens on any backend, through the open cache; a synchronous throw becomes a rejection. */
-  const openAsync = async (
-    s: Sealer,
-    value: string,
-    name: string,
-  ): Promise<OpenedRecord> => await opened.openAsync(s, value, name, nowSeconds());
-
-  return async function session(c, next) {
-    const s = sealer ?? await ready;
-    const target = settings.secure === "auto"
-      ? (c.req.url.startsWith("https:") ? secure : plain)
-      : settings.secure
-      ? secure
-      : plain;
-    const found = readSessionCookies(c.req.header("cookie"), target.name, maxValueBytes);
-    let invalid = false;
-    // A cookie that another instance of the fleet may still open (sealed under a key this one
-    // lacks, or within a longer maxAge) is left alone unless the handler writes a new session.
-    let keepCookie = false;
-    // The hook hears of a refused cookie only when the handler uses the session, however
-    // early the cookie had to be opened: an untouched session reports nothing.
-    let pendingReason: InvalidReason | undefined;
-    const reject = (error: unknown, keep = false): undefined => {
-      invalid = true;
-      pendingReason = error instanceof InvalidSessionError ? error.reason : "malformed";
-      keepCookie = keep || pendingReason === "unknown-key";
-      return undefined;
-    };
-    const report = () => {
-      if (pendingReason === undefined) return;
-      const reason = pendingReason;
-      pendingReason = undefined;
-      try {
-        settings.onInvalid?.(reason, c);
-      } catch (hookError) {
-        console.error("session: onInvalid hook failed", hookError);
-      }
-    };
-    if (found.oversized) reject(new InvalidSessionError("malformed"));
-    const accept = (record: OpenedRecord): OpenedRecord | undefined => {
-      // A lifetime shortened in the configuration applies to sessions already issued; the
-      // cookie itself is kept, since an instance still on the longer lifetime may serve it.
-      if (nowSeconds() >= record.issuedAt + settings.maxAge) {
-        return reject(new InvalidSessionError("expired"), true);
-      }
-      // Opened with a next secret: not re-sealed back to the current one, or instances in
-      // two phases of a rotation would rewrite each other's cookies on every read.
-      return record.keyIndex >= sealingSecrets ? { ...record, keyIndex: 0 } : record;
-    };
-    const bridge = settings.flask;
-    // Sealed values are base64url and never hold a ".": one that does is Flask's.
-    const flaskValue = bridge && flaskCookie(c.req.header("cookie"), bridge);
-    const shared = bridge?.mode === "shared";
-    const value = shared || found.value?.includes(".") ? undefined : found.value;
-    const openSync = (): OpenedRecord | undefined => {
-      try {
-        return accept(opened.open(s, value!, target.name, nowSeconds()));
-      } catch (error) {
-        return reject(error);
-      }
-    };
-
-    // Lazy by default: the cookie is opened when the handler first uses the session. The
-    // asynchronous paths (Web Crypto, revocation, store) must open it before the handler.
-    let loader = (): OpenedRecord | undefined => (value === undefined ? undefined : openSync());
-    let stored: StoredSession | undefined;
-    // Failing open with the store down: the session whose data could not be loaded. The cookie
-    // is good (it opened, and may well be fine once the store is back), so it is kept as is.
-    let unloaded: OpenedRecord | undefined;
-    if (value !== undefined && (!s.sync || revocation || store)) {
-      // Web Crypto is asynchronous, so it opens here, through the same open cache.
-      let record = s.sync
-        ? openSync()
-        : await openAsync(s, value, target.name).then(accept, reject);
-      if (record && revocation) {
-        const id = record.id;
-        const issuedAt = record.issuedAt;
-        const revoked = await guarded(() => revocation.isRevoked(id, issuedAt), false);
-        if (revoked) record = reject(new InvalidSessionError("revoked"));
-      }
-      if (record && store) {
-        const id = record.id;
-        const answer = await guarded<StoredSession | undefined | typeof STORE_DOWN>(
+/**
+ * A server-side store: the cookie holds only the sealed session id, the data lives in the store
+ * (loaded before the handler), with an optional revocation list.
+ */
+function storeMode(
+  flow: RequestFlow,
+  store: SessionStore,
+  revocation: SessionRevocation | undefined,
+): Mode {
+  return {
+    load(visit) {
+      if (visit.value === undefined) return NOTHING;
+      return (async () => {
+        const record = await flow.checkRevoked(visit, await flow.openEarly(visit), revocation);
+        if (!record) return NOTHING;
+        const { id } = record;
+        const answer = await flow.guarded<StoredSession | undefined | typeof STORE_DOWN>(
           () => store.load(id),
           STORE_DOWN,
         );
-        stored = answer === STORE_DOWN ? undefined : answer;
-        const parsed = stored && decodeBody(stored.body);
         if (answer === STORE_DOWN) {
-          unloaded = record;
-          record = undefined;
-        } else if (parsed) {
-          record = { ...record, data: parsed.data, flash: parsed.flash, body: stored!.body };
-        } else {
-          record = reject(new InvalidSessionError("expired", { cause: new Error("not in store") }));
+          visit.unloaded = record;
+          return NOTHING;
         }
-      }
-      loader = () => record;
-    }
-    let migrated: { data: Record<string, unknown>; persistent: boolean } | undefined;
-    if (flaskValue !== undefined && (shared || value === undefined)) {
-      const data = await readFlaskSession(bridge!, flaskValue, settings.now());
-      if (!data) reject(new InvalidSessionError("forged", { cause: new Error("Flask cookie") }));
-      else if (shared) {
-        const record = sharedRecord(data, nowSeconds(), settings.maxAge);
-        loader = () => record;
-      } else migrated = migratedSession(data);
-    }
-    const load = loader;
-    const current = new Session<Data>(
-      () => {
-        const record = load();
-        report();
-        return record;
-      },
-      timing,
-      settings.now,
-    );
-    c.set("session", current);
-    // A migrated Flask session is a new sealed session holding the Flask data.
-    if (migrated) {
-      for (const [k, v] of Object.entries(migrated.data)) current.set(k as never, v as never);
-      current.persistent = migrated.persistent;
-    }
-
-    await next();
-
-    if (!current[TOUCHED]) return;
-    appendHeaders(c, "Vary", ["Cookie"]);
-    const decision = current[DECIDE](invalid && !keepCookie);
-    // Migrating: a Flask cookie the request carried is expired by every response that uses the
-    // session, however it ends (written, destroyed, or only read), so that a destroyed session
-    // cannot come back from it. Not when the sealed cookie written or deleted here is that very
-    // cookie: the sealed headers replace it.
-    const expireFlask = (): string[] =>
-      flaskValue !== undefined && !shared &&
-        !(decision.action !== "none" && sameCookie(bridge!, target.name, target.attributes))
-        ? [deleteFlaskSession(bridge!)]
-        : [];
-    if (decision.action === "none") {
-      // Both a single cookie and chunks were sent: expire the form that was not read, now,
-      // rather than leave it to be read should the other one go. Writes and deletions below
-      // already expire every cookie they do not write.
-      // (Not in shared mode: no sealed cookie is in use, and the single one may be Flask's.)
-      const stale = shared
-        ? []
-        : found.stale.map((n) => serializeCookie(n, "", target.attributes, 0));
-      appendHeaders(c, "Set-Cookie", [...stale, ...expireFlask()]);
-      return;
-    }
-    // The store is down and this request saw an empty session: writing would replace the
-    // visitor's session with whatever this request set. Only an explicit destroy() goes on.
-    if (unloaded && decision.action === "write") return;
-    const loaded = current[LOADED] ?? unloaded;
-    let headers: string[] = [];
-    if (shared) {
-      const now = settings.now();
-      headers = decision.action === "delete" ? [deleteFlaskSession(bridge!)] : [
-        await writeFlaskSession(bridge!, flaskData(decision.record), now),
-      ];
-    } else if (decision.action === "delete") {
+        visit.stored = answer;
+        const parsed = answer && decodeBody(answer.body);
+        if (!parsed) {
+          visit.reject(new InvalidSessionError("expired", { cause: new Error("not in store") }));
+          return NOTHING;
+        }
+        const loaded = { ...record, data: parsed.data, flash: parsed.flash, body: answer!.body };
+        return () => loaded;
+      })();
+    },
+    unchanged: (visit) => flow.staleCookies(visit),
+    async remove(visit, loaded) {
       if (loaded && revocation) {
-        await guarded(() => revocation.revoke(loaded.id, loaded.expiresAt), undefined);
+        await flow.guarded(() => revocation.revoke(loaded.id, loaded.expiresAt), undefined);
       }
-      if (loaded && store) await guarded(() => store.delete(loaded.id), undefined);
-      headers = deletionCookies(target.name, target.attributes, found.names);
-    } else {
+      if (loaded) await flow.guarded(() => store.delete(loaded.id), undefined);
+      return flow.deletionCookies(visit);
+    },
+    async write(visit, decision, loaded) {
+      // The store is down and this request saw an empty session: writing would replace the
+      // visitor's session with whatever this request set. Only an explicit destroy() goes on.
+      if (visit.unloaded) return undefined;
       const { record } = decision;
-      const renewed = loaded !== undefined && !sameBytes(loaded.id, record.id);
-      let cookieBody = decision.body;
-      let writeCookie = true;
-      if (store) {
-        if (decision.dataChanged || renewed) {
-          const expected = renewed ? undefined : stored;
-          const saved = await guarded(
-            () => store.save(record.id, decision.body, record.expiresAt, expected).then(() => true),
-            false,
-          );
-          // Failing open and not saved: keep the cookie pointing at the data still stored.
-          if (!saved) return;
-        }
-        if (renewed) await guarded(() => store.delete(loaded.id), undefined);
-        // The cookie holds only the sealed id; it changes only with the id or the deadlines.
-        cookieBody = "{}";
-        writeCookie = decision.cookieDue;
-      }
-      if (renewed && revocation) {
-        await guarded(() => revocation.revoke(loaded.id, loaded.expiresAt), undefined);
-      }
-      if (writeCookie) {
-        const sealRecord = store ? { ...record, data: {}, flash: undefined } : record;
-        const sealed = s.sync
-          ? s.sealSync(sealRecord, target.name, cookieBody)
-          : await s.seal(sealRecord, target.name, cookieBody);
-        const expires = record.idleExpiresAt || record.expiresAt;
-        // Throws SessionTooLargeError before any header is set: the old cookie stays.
-        headers = planSessionCookies(
-          target.name,
-          sealed,
-          target.attributes,
-          // A browser-session cookie has no Max-Age; its sealed deadlines still hold.
-          record.persistent === false ? undefined : expires - Math.floor(nowSeconds()),
-          settings.maxChunks,
-          found.names,
+      const renewed = renewedOver(loaded, record);
+      if (decision.dataChanged || renewed) {
+        const expected = renewed ? undefined : visit.stored;
+        const saved = await flow.guarded(
+          () => store.save(record.id, decision.body, record.expiresAt, expected).then(() => true),
+          false,
         );
+        // Failing open and not saved: keep the cookie pointing at the data still stored.
+        if (!saved) return undefined;
       }
-    }
-    headers.push(...expireFlask());
-    appendHeaders(c, "Set-Cookie", headers);
+      if (renewed) await flow.guarded(() => store.delete(loaded!.id), undefined);
+      if (renewed && revocation) {
+        await flow.guarded(() => revocation.revoke(loaded!.id, loaded!.expiresAt), undefined);
+      }
+      // The cookie holds only the sealed id; it changes only with the id or the deadlines.
+      if (!decision.cookieDue) return [];
+      return await flow.sealCookies(visit, { ...record, data: {}, flash: undefined }, "{}");
+    },
+  };
+}
+
+/**
+ * A foreign cookie shared with another app (Flask's `shared` mode): the session is read from and
+ * written to it; no sealed cookie is used.
+ */
+function sharedForeignMode(flow: RequestFlow, foreign: ForeignSession): Mode {
+  return {
+    load(visit) {
+      const value = visit.foreignValue;
+      if (value === undefined) return NOTHING;
+      return foreign.read(value, flow.now()).then((session) => {
+        if (!session) {
+          visit.reject(refusedForeign());
+          return NOTHING;
+        }
+        const record = foreignRecord(session, flow.nowSeconds(), flow.maxAge);
+        return () => record;
+      });
+    },
+    unchanged: () => [],
+    remove: () => Promise.resolve([foreign.clear()]),
+    async write(_visit, decision) {
+      return [await foreign.write(decision.record, flow.now())];
+    },
+  };
+}
+
+/**
+ * Migrating from a foreign cookie (Flask's `migrate` mode): a request with no sealed session
+ * but a valid foreign cookie starts a new sealed session with its data, and the foreign cookie
+ * is expired.
+ */
+function foreignMigration(flow: RequestFlow, foreign: ForeignSession) {
+  return {
+    /** Moves the foreign session into the request's new sealed session. */
+    async load<Data extends SessionData>(visit: Visit, current: Session<Data>): Promise<void> {
+      if (visit.foreignValue === undefined || visit.value !== undefined) return;
+      const session = await foreign.read(visit.foreignValue, flow.now());
+      if (!session) {
+        visit.reject(refusedForeign());
+        return;
+      }
+      for (const [k, v] of Object.entries(session.data)) current.set(k as never, v as never);
+      current.persistent = session.persistent !== false;
+    },
+    /**
+     * A foreign cookie the request carried is expired by every response that uses the session,
+     * however it ends (written, destroyed, or only read), so that a destroyed session cannot
+     * come back from it. Not when the sealed cookie written or deleted here is that very cookie:
+     * the sealed headers replace it.
+     */
+    expire(visit: Visit, decision: SessionDecision): string[] {
+      if (visit.foreignValue === undefined) return [];
+      const replaced = decision.action !== "none" &&
+        foreign.isCookie(visit.target.name, visit.target.attributes);
+      return replaced ? [] : [foreign.clear()];
+    },
+  };
+}
+
+/** The error a foreign cookie that does not verify is refused with. */
+function refusedForeign(): InvalidSessionError {
+  return new InvalidSessionError("forged", { cause: new Error("foreign session cookie") });
+}
+
+/**
+ * A foreign session as an opened record: it has no id or deadlines of its own.
+ *
+ * @param session The foreign session.
+ * @param now Current Unix time in seconds.
+ * @param maxAge The sealed session lifetime, for the record's deadline.
+ * @returns The record.
+ */
+function foreignRecord(session: ForeignSessionData, now: number, maxAge: number): OpenedRecord {
+  return {
+    id: crypto.getRandomValues(new Uint8Array(SESSION_ID_LENGTH)),
+    issuedAt: Math.floor(now),
+    expiresAt: Math.floor(now) + maxAge,
+    idleExpiresAt: 0,
+    data: session.data,
+    flash: session.flash,
+    persistent: session.persistent !== false,
+    keyIndex: 0,
+    body: encodeBody(session.data, session.flash),
   };
 }
 

@@ -14,7 +14,8 @@
  * @module
  */
 
-import { assertUnexpired, decodeBody, type OpenedRecord, type Sealer } from "./seal.ts";
+import { decodeBody } from "./body.ts";
+import { assertUnexpired, type OpenedRecord, type Sealer } from "./seal.ts";
 
 /** What a hit needs: the record without its parsed data, and the cookie name it opened under. */
 type Entry = OpenedRecord & { name: string };

@@ -6,10 +6,11 @@
  */
 
 import type { Context } from "hono";
-import { sameBytes } from "./_bytes.ts";
+import { sameBytes } from "./bytes.ts";
 import { assertCookieName, type CookieAttributes, type SameSite } from "./cookie.ts";
 import { type InvalidReason, SessionConfigError } from "./errors.ts";
-import { type FlaskBridge, flaskBridge, type FlaskBridgeOptions } from "./flask_bridge.ts";
+import { flaskBridge, type FlaskBridgeOptions } from "../flask/bridge.ts";
+import type { ForeignSession } from "./foreign.ts";
 import { type Secret, secretBytes } from "./keys.ts";
 import type { SessionRevocation, SessionStore } from "./server_side.ts";
 import { hasNodeCrypto, type XaesBackend } from "./xaes.ts";
@@ -179,6 +180,8 @@ function positiveInteger(value: unknown, option: string): number {
 
 /** Normalised options, computed once at set-up. */
 export interface Settings {
+  /** Secrets that seal (the first) and open. */
+  secrets: readonly Secret[];
   nextSecrets: readonly Secret[];
   cookieName: string;
   maxAge: number;
@@ -190,10 +193,12 @@ export interface Settings {
   secure: "auto" | boolean;
   attributes: Omit<CookieAttributes, "secure">;
   onInvalid: SessionOptions["onInvalid"];
-  flask: FlaskBridge | undefined;
+  /** The foreign session cookie read (and in `shared` mode written): the `flask` option. */
+  foreign: ForeignSession | undefined;
   revocation: SessionRevocation | undefined;
   store: SessionStore | undefined;
   failOpen: boolean;
+  backend: XaesBackend;
   now: () => number;
 }
 
@@ -300,6 +305,7 @@ export function normalise(options: SessionOptions): Settings {
     );
   }
   return {
+    secrets: options.secrets,
     nextSecrets,
     cookieName,
     maxAge,
@@ -320,7 +326,8 @@ export function normalise(options: SessionOptions): Settings {
     revocation: options.revocation,
     store: options.store,
     failOpen: options.failOpen ?? false,
-    flask: options.flask ? flaskBridge(options.flask) : undefined,
+    foreign: options.flask ? flaskBridge(options.flask) : undefined,
+    backend: options.backend ?? "auto",
     now: options.now ?? Date.now,
   };
 }

@@ -16,9 +16,10 @@
 
 import { whenNodeCryptoLoaded } from "./_node_crypto.ts";
 import { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
+import { decodeBody, encodeBody } from "./body.ts";
 import { InvalidSessionError } from "./errors.ts";
 import { deriveKeyring, KEY_ID_LENGTH, type Keyring, type SealKey, type Secret } from "./keys.ts";
-import { NONCE_LENGTH, TAG_LENGTH, type XaesBackend } from "./xaes.ts";
+import { NONCE_LENGTH, TAG_LENGTH, XaesAuthenticationError, type XaesBackend } from "./xaes.ts";
 
 /** The format version, first byte of every sealed value. */
 export const SEAL_VERSION = 1;
@@ -103,73 +104,6 @@ whenNodeCryptoLoaded(() => {
     NodeBuffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length).toString("utf8");
   utf8 = (text) => NodeBuffer.from(text, "utf8");
 });
-
-/**
- * The JSON text sealed for some data and flash values: the data object alone, or
- * `[data, flash]` when there are flash values.
- *
- * @param data The session data.
- * @param flash Flash values, if any.
- * @returns The JSON text.
- * @throws {TypeError} When the data cannot be written as JSON (a bigint, a cycle).
- *
- * @example Data alone, and data with flash values
- * ```ts
- * import assert from "node:assert/strict";
- * import { encodeBody } from "./seal.ts";
- *
- * assert.equal(encodeBody({ a: 1 }), '{"a":1}');
- * assert.equal(encodeBody({ a: 1 }, { note: "hi" }), '[{"a":1},{"note":"hi"}]');
- * ```
- */
-export function encodeBody(
-  data: Record<string, unknown>,
-  flash?: Record<string, unknown>,
-): string {
-  try {
-    return JSON.stringify(flash && Object.keys(flash).length > 0 ? [data, flash] : data);
-  } catch (cause) {
-    throw new TypeError(
-      "Cannot seal the session: its data is not JSON-serializable (no bigint, no cycles)",
-      { cause },
-    );
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/**
- * Reads the JSON text written by {@linkcode encodeBody}.
- *
- * @param body The JSON text.
- * @returns The data and flash values, or undefined when it is not such a text.
- *
- * @example Reading flash values and refusing a non-object
- * ```ts
- * import assert from "node:assert/strict";
- * import { decodeBody } from "./seal.ts";
- *
- * assert.equal(decodeBody('[{"a":1},{"note":"hi"}]')?.flash?.note, "hi");
- * assert.equal(decodeBody("[1,2]"), undefined);
- * ```
- */
-export function decodeBody(
-  body: string,
-): { data: Record<string, unknown>; flash: Record<string, unknown> | undefined } | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  let data: unknown = parsed;
-  let flash: unknown;
-  if (Array.isArray(parsed) && parsed.length === 2) [data, flash] = parsed;
-  if (!isObject(data) || (flash !== undefined && !isObject(flash))) return undefined;
-  return { data, flash: flash as Record<string, unknown> | undefined };
-}
 
 function uint32(bytes: Uint8Array, at: number): number {
   return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>>
@@ -415,11 +349,16 @@ export class Sealer {
     const { bytes, found } = this.#parse(value);
     const xaes = found.key.xaes;
     if (!xaes.openSync) throw new Error("Cannot open synchronously: the backend is asynchronous");
-    const plaintext = xaes.openSync(
-      bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
-      bytes.subarray(PREFIX_LENGTH),
-      aadFor(bytes, cookieName),
-    );
+    let plaintext: Uint8Array;
+    try {
+      plaintext = xaes.openSync(
+        bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
+        bytes.subarray(PREFIX_LENGTH),
+        aadFor(bytes, cookieName),
+      );
+    } catch (error) {
+      throw forged(error);
+    }
     return this.#decode(plaintext, found.index, now);
   }
 
@@ -438,13 +377,28 @@ export class Sealer {
     now: number = Date.now() / 1000,
   ): Promise<OpenedRecord> {
     const { bytes, found } = this.#parse(value);
-    const plaintext = await found.key.xaes.open(
-      bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
-      bytes.subarray(PREFIX_LENGTH),
-      aadFor(bytes, cookieName),
-    );
+    let plaintext: Uint8Array;
+    try {
+      plaintext = await found.key.xaes.open(
+        bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
+        bytes.subarray(PREFIX_LENGTH),
+        aadFor(bytes, cookieName),
+      );
+    } catch (error) {
+      throw forged(error);
+    }
     return this.#decode(plaintext, found.index, now);
   }
+}
+
+/**
+ * What a failed decryption means for a session: a forged value. Only the primitive's own
+ * authentication failure is; anything else (a bug, a platform failure) goes on as it is.
+ */
+function forged(error: unknown): unknown {
+  return error instanceof XaesAuthenticationError
+    ? new InvalidSessionError("forged", { cause: error })
+    : error;
 }
 
 /**

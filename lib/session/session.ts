@@ -6,9 +6,9 @@
  * @module
  */
 
-import { hex } from "./_bytes.ts";
+import { hex } from "./bytes.ts";
+import { encodeBody } from "./body.ts";
 import {
-  encodeBody,
   MAX_SEALED_TIME,
   type OpenedRecord,
   SESSION_ID_LENGTH,

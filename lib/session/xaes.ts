@@ -18,7 +18,6 @@ import {
   nodeCrypto,
   nodeCryptoIsCheap,
 } from "./_node_crypto.ts";
-import { InvalidSessionError } from "./errors.ts";
 
 /** Bytes in an XAES-256-GCM key. */
 export const KEY_LENGTH = 32;
@@ -26,6 +25,38 @@ export const KEY_LENGTH = 32;
 export const NONCE_LENGTH = 24;
 /** Bytes in the authentication tag appended to every ciphertext. */
 export const TAG_LENGTH = 16;
+
+/**
+ * A ciphertext did not authenticate: tampered, truncated, or opened with another key, nonce or
+ * additional data. The primitive says only that; what it means (for a session cookie, a forged
+ * value) is for the layer above to decide.
+ *
+ * @example Telling a failed decryption apart
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { xaes256gcm, XaesAuthenticationError } from "./xaes.ts";
+ *
+ * const key = new Uint8Array(32);
+ * const nonce = new Uint8Array(24);
+ * const sealed = await xaes256gcm.encrypt(key, nonce, new Uint8Array([1]), new Uint8Array());
+ * sealed[0]! ^= 1;
+ * await assert.rejects(xaes256gcm.decrypt(key, nonce, sealed, new Uint8Array()), XaesAuthenticationError);
+ * ```
+ */
+export class XaesAuthenticationError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param options `cause`: the platform's own error, kept for logs.
+   */
+  constructor(options?: ErrorOptions) {
+    super(
+      "Cannot decrypt: the ciphertext does not authenticate under this key, nonce and additional data",
+      options,
+    );
+    this.name = "XaesAuthenticationError";
+  }
+}
 
 /**
  * The XAES-256-GCM primitive. Ciphertexts are `ciphertext || tag`, as in the spec's vectors.
@@ -55,7 +86,7 @@ export interface Xaes256Gcm {
    * @param ciphertextWithTag `ciphertext || tag`.
    * @param aad The additional data used to encrypt.
    * @returns The plaintext.
-   * @throws {InvalidSessionError} With reason `forged` when authentication fails.
+   * @throws {XaesAuthenticationError} When authentication fails.
    * @throws {RangeError} When the key or nonce has the wrong length.
    */
   decrypt(
@@ -164,8 +195,8 @@ function subkeyInput(
 /** GCM options of every cipher: one object for all messages. */
 const GCM_OPTIONS = { authTagLength: TAG_LENGTH } as const;
 
-function forged(cause: unknown): InvalidSessionError {
-  return new InvalidSessionError("forged", { cause });
+function forged(cause: unknown): XaesAuthenticationError {
+  return new XaesAuthenticationError({ cause });
 }
 
 function prepareNodeKey(crypto: NodeCrypto, key: Uint8Array): XaesKey {
@@ -437,8 +468,13 @@ function upgradeWaitingKeys(): void {
   upgradeScheduled = false;
   const node = nodeCrypto();
   for (const [upgrading, raw] of waiting) {
-    // In place: the sealers holding this object see the synchronous methods from now on.
-    if (node) Object.assign(upgrading, prepareNodeKey(node, raw));
+    try {
+      // In place: the sealers holding this object see the synchronous methods from now on.
+      if (node) Object.assign(upgrading, prepareNodeKey(node, raw));
+    } catch (error) {
+      // Runs from a timer: a throw here would end the process. The key stays on Web Crypto.
+      console.error("sealed-sessions: node:crypto refused the key; staying on Web Crypto", error);
+    }
     raw.fill(0);
   }
   waiting.clear();

@@ -2,22 +2,23 @@
  * The bridge from Flask's session cookie to sealed sessions, for the `flask` option of
  * `session()`: read a Flask cookie once and move its data into a sealed session (`migrate`), or
  * keep reading and writing the Flask cookie itself so a Flask app and this service share one
- * session during a gradual move (`shared`).
+ * session during a gradual move (`shared`). It implements the middleware's
+ * {@linkcode ForeignSession} seam; the Flask codec is loaded only when a bridge is made.
  *
  * @module
  */
 
-import { encodeBase64 } from "../flask/_base64.ts";
-import type { FlaskCookieOptions } from "../flask/mod.ts";
 import {
   attributeText,
   type CookieAttributes,
   MAX_COOKIE_BYTES,
   type SameSite,
   serializeCookie,
-} from "./cookie.ts";
-import { SessionConfigError, SessionTooLargeError } from "./errors.ts";
-import { encodeBody, type OpenedRecord, SESSION_ID_LENGTH } from "./seal.ts";
+} from "../session/cookie.ts";
+import { SessionConfigError, SessionTooLargeError } from "../session/errors.ts";
+import type { ForeignSession, ForeignSessionData } from "../session/foreign.ts";
+import { encodeBase64 } from "./_base64.ts";
+import type { FlaskCookieOptions } from "./codec.ts";
 
 /** Options of the `flask` option of `session()`. */
 export interface FlaskBridgeOptions {
@@ -67,7 +68,7 @@ export interface FlaskBridgeOptions {
 }
 
 /** Normalised bridge settings. */
-export interface FlaskBridge {
+interface FlaskBridgeSettings {
   mode: "migrate" | "shared";
   cookieName: string;
   codec: FlaskCookieOptions;
@@ -75,7 +76,7 @@ export interface FlaskBridge {
   maxAge: number;
 }
 
-type FlaskCodec = typeof import("../flask/mod.ts");
+type FlaskCodec = typeof import("./codec.ts");
 let codec: Promise<FlaskCodec> | undefined;
 
 /**
@@ -83,26 +84,40 @@ let codec: Promise<FlaskCodec> | undefined;
  * `node:zlib` and `node:crypto` it uses), and a configured bridge starts loading it at set-up.
  */
 function flaskCodec(): Promise<FlaskCodec> {
-  return codec ??= import("../flask/mod.ts");
+  return codec ??= import("./codec.ts");
 }
 
 /** The key under which flash values travel inside a shared Flask session. */
-export const FLASH_KEY = "_sealed_flash";
+const FLASH_KEY = "_sealed_flash";
 
 /**
  * The key where Flask keeps `session.permanent`: `true` for a permanent session (a cookie with
  * `Expires`), absent (or false) for a browser-session cookie.
  */
-export const PERMANENT_KEY = "_permanent";
+const PERMANENT_KEY = "_permanent";
 
 /**
- * Validates the `flask` option once, at set-up.
+ * Makes the bridge of the `flask` option, validating it once, at set-up, and starting to load
+ * the Flask codec.
  *
  * @param options The option.
- * @returns The bridge settings.
+ * @returns The bridge, for the middleware.
  * @throws {SessionConfigError} Naming the option at fault.
+ *
+ * @example A bridge that moves Flask sessions over
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { flaskBridge } from "./bridge.ts";
+ * import { sealFlaskCookie } from "./codec.ts";
+ *
+ * const bridge = flaskBridge({ mode: "migrate", secretKeys: ["flask key"] });
+ * const cookie = await sealFlaskCookie({ name: "Ada" }, { secretKeys: ["flask key"] });
+ * const value = bridge.find(`session=${cookie}`)!;
+ * assert.deepEqual(await bridge.read(value, Date.now()), { data: { name: "Ada" }, persistent: false });
+ * assert.match(bridge.clear(), /^session=; Max-Age=0/);
+ * ```
  */
-export function flaskBridge(options: FlaskBridgeOptions): FlaskBridge {
+export function flaskBridge(options: FlaskBridgeOptions): ForeignSession {
   if (options.mode !== "migrate" && options.mode !== "shared") {
     throw new SessionConfigError(
       "flask.mode",
@@ -160,7 +175,7 @@ export function flaskBridge(options: FlaskBridgeOptions): FlaskBridge {
   // Loaded now, while the server starts, so that the first request does not wait for it; a
   // failure to load surfaces on the requests that need it.
   flaskCodec().catch(() => {});
-  return {
+  const bridge: FlaskBridgeSettings = {
     mode: options.mode,
     cookieName: options.cookieName ?? "session",
     codec: { secretKeys: options.secretKeys, maxAge },
@@ -168,6 +183,19 @@ export function flaskBridge(options: FlaskBridgeOptions): FlaskBridge {
     // Flask's own attributes, so that a write or a deletion reaches the very cookie Flask set
     // (a cookie is told apart by name, domain and path; a Secure one yields only to Secure).
     attributes: { path, domain, secure, httpOnly: true, sameSite },
+  };
+  const shared = bridge.mode === "shared";
+  return {
+    mode: bridge.mode,
+    find: (header) => flaskCookie(header, bridge),
+    read: async (value, now) => {
+      const data = await readFlaskSession(bridge, value, now);
+      if (!data) return undefined;
+      return shared ? sharedSession(data) : migratedSession(data);
+    },
+    write: (session, now) => writeFlaskSession(bridge, flaskData(session), now),
+    clear: () => serializeCookie(bridge.cookieName, "", bridge.attributes, 0),
+    isCookie: (name, attributes) => sameCookie(bridge, name, attributes),
   };
 }
 
@@ -196,8 +224,8 @@ function jsonSafe(value: unknown): unknown {
  * @param now Current time in milliseconds.
  * @returns The data, as JSON-safe values, or undefined when it does not verify.
  */
-export async function readFlaskSession(
-  bridge: FlaskBridge,
+async function readFlaskSession(
+  bridge: FlaskBridgeSettings,
   value: string,
   now: number,
 ): Promise<Record<string, unknown> | undefined> {
@@ -216,7 +244,7 @@ export async function readFlaskSession(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { migratedSession } from "./flask_bridge.ts";
+ * import { migratedSession } from "./bridge.ts";
  *
  * assert.deepEqual(migratedSession({ name: "Ada", _permanent: true }), {
  *   data: { name: "Ada" },
@@ -243,8 +271,8 @@ export function migratedSession(
  * @returns The header value.
  * @throws {SessionTooLargeError} When it does not fit in one cookie (Flask cannot read chunks).
  */
-export async function writeFlaskSession(
-  bridge: FlaskBridge,
+async function writeFlaskSession(
+  bridge: FlaskBridgeSettings,
   data: Record<string, unknown>,
   now: number,
 ): Promise<string> {
@@ -263,16 +291,6 @@ export async function writeFlaskSession(
 }
 
 /**
- * The `Set-Cookie` header that deletes the Flask cookie.
- *
- * @param bridge The bridge settings.
- * @returns The header value.
- */
-export function deleteFlaskSession(bridge: FlaskBridge): string {
-  return serializeCookie(bridge.cookieName, "", bridge.attributes, 0);
-}
-
-/**
  * The Flask cookie value of a request, if it is shaped like one (sealed values are base64url
  * and never hold a "."). Every cookie of the name is looked at: with the same name as the
  * sealed cookie but another domain or path, the browser sends both.
@@ -281,7 +299,10 @@ export function deleteFlaskSession(bridge: FlaskBridge): string {
  * @param bridge The bridge settings.
  * @returns The first Flask-shaped value, or undefined.
  */
-export function flaskCookie(header: string | undefined, bridge: FlaskBridge): string | undefined {
+function flaskCookie(
+  header: string | undefined,
+  bridge: FlaskBridgeSettings,
+): string | undefined {
   if (!header || !header.includes(bridge.cookieName)) return undefined;
   for (const part of header.split(";")) {
     const eq = part.indexOf("=");
@@ -304,8 +325,8 @@ export function flaskCookie(header: string | undefined, bridge: FlaskBridge): st
  * @param attributes The sealed cookie's attributes.
  * @returns True when they are one cookie.
  */
-export function sameCookie(
-  bridge: FlaskBridge,
+function sameCookie(
+  bridge: FlaskBridgeSettings,
   name: string,
   attributes: CookieAttributes,
 ): boolean {
@@ -316,33 +337,18 @@ export function sameCookie(
 }
 
 /**
- * A shared Flask session as an opened record: no id or deadlines of its own.
+ * A shared Flask session: flash values come from {@linkcode FLASH_KEY}, the persistence from
+ * {@linkcode PERMANENT_KEY}.
  *
  * @param data The Flask session data.
- * @param now Current Unix time in seconds.
- * @param maxAge The sealed session lifetime, for the record's deadline.
- * @returns The record; flash values come from {@linkcode FLASH_KEY}.
+ * @returns The session for the middleware.
  */
-export function sharedRecord(
-  data: Record<string, unknown>,
-  now: number,
-  maxAge: number,
-): OpenedRecord {
+function sharedSession(data: Record<string, unknown>): ForeignSessionData {
   const { [FLASH_KEY]: flash, [PERMANENT_KEY]: permanent, ...rest } = data;
   const flashValues = typeof flash === "object" && flash !== null && !Array.isArray(flash)
     ? flash as Record<string, unknown>
     : undefined;
-  return {
-    id: crypto.getRandomValues(new Uint8Array(SESSION_ID_LENGTH)),
-    issuedAt: Math.floor(now),
-    expiresAt: Math.floor(now) + maxAge,
-    idleExpiresAt: 0,
-    data: rest,
-    flash: flashValues,
-    persistent: permanent === true,
-    keyIndex: 0,
-    body: encodeBody(rest, flashValues),
-  };
+  return { data: rest, flash: flashValues, persistent: permanent === true };
 }
 
 /**
@@ -352,13 +358,7 @@ export function sharedRecord(
  * @param record The session's data, flash values and persistence.
  * @returns The Flask session data.
  */
-export function flaskData(
-  record: {
-    data: Record<string, unknown>;
-    flash?: Record<string, unknown> | undefined;
-    persistent?: boolean | undefined;
-  },
-): Record<string, unknown> {
+function flaskData(record: ForeignSessionData): Record<string, unknown> {
   const { data, flash } = record;
   const out: Record<string, unknown> = { ...data };
   delete out[PERMANENT_KEY];

@@ -1,0 +1,47 @@
+/**
+ * Small byte helpers shared by the session modules and the server-side layers (`lib/kv`,
+ * `lib/redis`), which key their entries by {@linkcode hex} of the session id.
+ *
+ * @module
+ */
+
+/**
+ * Lowercase hex of bytes (session ids in the API and in Deno KV keys).
+ *
+ * @param bytes The bytes.
+ * @returns Two hex digits per byte.
+ *
+ * @example A session id as a store key
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hex } from "./bytes.ts";
+ *
+ * assert.equal(hex(new Uint8Array([0, 15, 255])), "000fff");
+ * ```
+ */
+export function hex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+/**
+ * Tells whether two byte strings are equal. Not constant-time: for ids and configuration, never
+ * for secrets compared against input.
+ *
+ * @param a One.
+ * @param b The other.
+ * @returns True when equal.
+ *
+ * @example Comparing two ids
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sameBytes } from "./bytes.ts";
+ *
+ * assert.equal(sameBytes(new Uint8Array([1, 2]), new Uint8Array([1, 2])), true);
+ * assert.equal(sameBytes(new Uint8Array([1, 2]), new Uint8Array([1])), false);
+ * ```
+ */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
