@@ -9,6 +9,7 @@
 import { SessionConfigError, SessionError } from "../session/errors.ts";
 import type { SessionRevocation } from "../session/server_side.ts";
 import { hex } from "../session/bytes.ts";
+import { RevocationCache } from "../session/revocation_cache.ts";
 
 /** Options of {@linkcode kvRevocation}. */
 export interface KvRevocationOptions {
@@ -91,16 +92,8 @@ function unavailable(cause: unknown): SessionError {
  */
 export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): KvRevocation {
   const prefix = options.prefix ?? ["sealed-sessions", "revoked"];
-  const cacheMs = options.cacheMs ?? 1000;
-  const cacheSize = options.cacheSize ?? 10_000;
   const consistency = options.consistency ?? "strong";
   const now = options.now ?? Date.now;
-  if (!Number.isFinite(cacheMs) || cacheMs < 0) {
-    throw new SessionConfigError(
-      "cacheMs",
-      `must be a number of milliseconds ≥ 0, received ${cacheMs}`,
-    );
-  }
   if (consistency !== "strong" && consistency !== "eventual") {
     throw new SessionConfigError(
       "consistency",
@@ -110,49 +103,30 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
   const cutoffKey: Deno.KvKey = [...prefix, "all-before"];
   const idKey = (id: string): Deno.KvKey => [...prefix, "id", id];
 
-  // Answers per session id and for the cut-off, each with the time it was read and the step
-  // at which it became known. A KV answer is stored under the step at which its read *started*:
-  // a local fact recorded while the read was in flight (a revoke(), a new cut-off) has a later
-  // step and is never overwritten by it, so a revocation cannot be undone by an older read.
-  type Fact<T> = { value: T; at: number; step: number };
-  const revoked = new Map<string, Fact<boolean>>();
-  let cutoff: Fact<number> | undefined;
-  let step = 0;
-  // Forgetting the per-id answers (size bound) also forgets local revocations: reads that
-  // started before that may no longer be compared with them, so their answers are not kept.
-  let forgottenAt = 0;
-  const remember = (key: string, fact: Fact<boolean>): void => {
-    if (revoked.size >= cacheSize && !revoked.has(key)) {
-      revoked.clear();
-      forgottenAt = step;
-    }
-    revoked.set(key, fact);
-  };
+  const cache = new RevocationCache({
+    cacheMs: options.cacheMs,
+    cacheSize: options.cacheSize,
+    now,
+  });
 
   return {
     async isRevoked(id, issuedAt) {
       const key = hex(id);
-      const t = now();
-      const cachedId = revoked.get(key);
-      const idFresh = cachedId !== undefined && t - cachedId.at < cacheMs;
-      const cutoffFresh = cutoff !== undefined && t - cutoff.at < cacheMs;
-      if (idFresh && cutoffFresh) return cachedId.value || issuedAt < cutoff!.value;
-
-      const started = ++step;
+      const cached = cache.cached(key, issuedAt);
+      if (cached !== undefined) return cached;
+      const started = cache.begin();
       let entries: Deno.KvEntryMaybe<unknown>[];
       try {
         entries = await kv.getMany([idKey(key), cutoffKey], { consistency });
       } catch (error) {
+        cache.abandon(started);
         throw unavailable(error);
       }
-      let isRevoked = entries[0]!.value !== null;
-      let before = typeof entries[1]!.value === "number" ? entries[1]!.value : 0;
-      const localId = revoked.get(key);
-      if (localId !== undefined && localId.step > started) isRevoked ||= localId.value;
-      else if (started > forgottenAt) remember(key, { value: isRevoked, at: t, step: started });
-      if (cutoff !== undefined && cutoff.step > started) before = Math.max(before, cutoff.value);
-      else cutoff = { value: before, at: t, step: started };
-      return isRevoked || issuedAt < before;
+      const before = entries[1]!.value;
+      return cache.settle(started, key, {
+        revoked: entries[0]!.value !== null,
+        before: typeof before === "number" ? before : 0,
+      }, issuedAt);
     },
 
     async revoke(id, expiresAt) {
@@ -164,7 +138,7 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
       } catch (error) {
         throw unavailable(error);
       }
-      remember(key, { value: true, at: now(), step: ++step });
+      cache.revoked(key);
     },
 
     async revokeAllBefore(instant) {
@@ -185,7 +159,7 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
         throw unavailable(error);
       }
       // Known here and now: applies at once, and reads already in flight cannot move it back.
-      cutoff = { value: Math.max(stored, cutoff?.value ?? 0), at: now(), step: ++step };
+      cache.cutoff(stored);
     },
   };
 }

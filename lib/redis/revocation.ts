@@ -13,6 +13,7 @@
 import { SessionConfigError } from "../session/errors.ts";
 import type { SessionRevocation } from "../session/server_side.ts";
 import { hex } from "../session/bytes.ts";
+import { RevocationCache } from "../session/revocation_cache.ts";
 import { commandSender, type RedisClientLike } from "./_command.ts";
 
 /** Options of {@linkcode redisRevocation}. */
@@ -75,14 +76,6 @@ if wanted > current then
 end
 return current`;
 
-interface Fact<T> {
-  value: T;
-  /** When it was learnt, for `cacheMs`. */
-  at: number;
-  /** Order of learning: a fact learnt locally after a read started beats that read. */
-  seq: number;
-}
-
 /**
  * Creates a revocation list on Redis, for the `revocation` option of `session()`.
  *
@@ -121,76 +114,41 @@ export function redisRevocation(
   options: RedisRevocationOptions = {},
 ): RedisRevocation {
   const prefix = options.prefix ?? "sealed-sessions:revoked";
-  const cacheMs = options.cacheMs ?? 1000;
-  const cacheSize = options.cacheSize ?? 10_000;
   const skewMs = options.skewMs ?? 60_000;
   const now = options.now ?? Date.now;
-  for (const [name, value] of [["cacheMs", cacheMs], ["skewMs", skewMs]] as const) {
-    if (!Number.isFinite(value) || value < 0) {
-      throw new SessionConfigError(name, `must be a number of milliseconds ≥ 0, received ${value}`);
-    }
+  if (!Number.isFinite(skewMs) || skewMs < 0) {
+    throw new SessionConfigError(
+      "skewMs",
+      `must be a number of milliseconds ≥ 0, received ${skewMs}`,
+    );
   }
-  if (!Number.isInteger(cacheSize) || cacheSize < 1) {
-    throw new SessionConfigError("cacheSize", `must be a whole number ≥ 1, received ${cacheSize}`);
-  }
+  const cache = new RevocationCache({
+    cacheMs: options.cacheMs,
+    cacheSize: options.cacheSize,
+    now,
+  });
   const command = commandSender(client, options.timeoutMs ?? 1000);
   const cutoffKey = `${prefix}:all-before`;
   const idKey = (id: string) => `${prefix}:id:${id}`;
 
-  const revoked = new Map<string, Fact<boolean>>();
-  let cutoff: Fact<number> | undefined;
-  let seq = 0;
-
-  // Start sequence numbers of the reads in flight, with their count.
-  const inFlight = new Map<number, number>();
-
-  const remember = (key: string, fact: Fact<boolean>) => {
-    if (revoked.size >= cacheSize && !revoked.has(key)) {
-      // Make room, but keep what this process learnt after the oldest read in flight began:
-      // that read must still find it when it returns.
-      const oldest = inFlight.size === 0 ? Infinity : Math.min(...inFlight.keys());
-      for (const [k, f] of revoked) if (f.seq <= oldest) revoked.delete(k);
-    }
-    revoked.set(key, fact);
-  };
-
   return {
     async isRevoked(id, issuedAt) {
       const key = hex(id);
-      const t = now();
-      const cachedId = revoked.get(key);
-      const cachedCutoff = cutoff;
-      if (
-        cachedId !== undefined && t - cachedId.at < cacheMs &&
-        cachedCutoff !== undefined && t - cachedCutoff.at < cacheMs
-      ) {
-        return cachedId.value || issuedAt < cachedCutoff.value;
-      }
-
-      const started = seq;
-      inFlight.set(started, (inFlight.get(started) ?? 0) + 1);
+      const cached = cache.cached(key, issuedAt);
+      if (cached !== undefined) return cached;
+      const read = cache.begin();
       let reply: unknown;
       try {
         reply = await command(["MGET", idKey(key), cutoffKey], "check session revocation");
-      } finally {
-        const left = inFlight.get(started)! - 1;
-        if (left === 0) inFlight.delete(started);
-        else inFlight.set(started, left);
+      } catch (error) {
+        cache.abandon(read);
+        throw error;
       }
       const [idValue, cutoffValue] = Array.isArray(reply) ? reply : [];
-      const read: Fact<boolean> = { value: idValue != null, at: t, seq: started };
-      const readCutoff: Fact<number> = {
-        value: Number(cutoffValue ?? 0) || 0,
-        at: t,
-        seq: started,
-      };
-      // What this process learnt while the read was in flight is newer than the read.
-      const currentId = revoked.get(key);
-      const idFact = currentId !== undefined && currentId.seq > started ? currentId : read;
-      const cutoffFact = cutoff !== undefined && cutoff.seq > started ? cutoff : readCutoff;
-      if (idFact === read) remember(key, read);
-      if (cutoffFact === readCutoff) cutoff = readCutoff;
-      return idFact.value || issuedAt < cutoffFact.value;
+      return cache.settle(read, key, {
+        revoked: idValue != null,
+        before: Number(cutoffValue ?? 0) || 0,
+      }, issuedAt);
     },
 
     async revoke(id, expiresAt) {
@@ -200,7 +158,7 @@ export function redisRevocation(
         ["SET", idKey(key), String(expiresAt), "PX", String(ttl)],
         "revoke the session",
       );
-      remember(key, { value: true, at: now(), seq: ++seq });
+      cache.revoked(key);
     },
 
     async revokeAllBefore(instant) {
@@ -209,7 +167,7 @@ export function redisRevocation(
         ["EVAL", CUTOFF_SCRIPT, "1", cutoffKey, String(seconds)],
         "revoke all sessions",
       );
-      cutoff = { value: Number(reply) || seconds, at: now(), seq: ++seq };
+      cache.cutoff(Number(reply) || seconds);
     },
   };
 }
