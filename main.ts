@@ -11,12 +11,15 @@
  * @module
  */
 
-import { type AppOptions, createApp } from "./routes/app.tsx";
+import type { Hono } from "hono";
+import { type AppEnv, type AppOptions, createApp } from "./routes/app.tsx";
 import { serverSideOptions } from "./routes/server_side.ts";
 import { drainable, stopOnSignals } from "./routes/shutdown.ts";
+import { SessionConfigError } from "./lib/mod.ts";
 import {
   type AppConfig,
   ConfigError,
+  configError,
   type Env,
   ENV_VARIABLES,
   ephemeralSecretWarning,
@@ -42,6 +45,31 @@ export function readEnv(): Env {
 }
 
 /**
+ * Builds the app of a configuration: the session library validates what `loadConfig` parsed,
+ * and a value it refuses is reported naming its environment variable.
+ *
+ * @param config The configuration.
+ * @param session The server-side session options (`serverSideOptions(config).session`).
+ * @returns The app.
+ * @throws {ConfigError} When the library refuses a value (a secret under 32 bytes, say).
+ *
+ * @example A secret too short, named by its variable
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildApp, loadConfig } from "./main.ts";
+ *
+ * assert.throws(() => buildApp(loadConfig({ SESSION_SECRET: "short" })), /SESSION_SECRET must be at least 32 bytes/);
+ * ```
+ */
+export function buildApp(config: AppConfig, session: AppOptions["session"] = {}): Hono<AppEnv> {
+  try {
+    return createApp({ ...config, session });
+  } catch (error) {
+    throw error instanceof SessionConfigError ? configError(error) : error;
+  }
+}
+
+/**
  * Starts the service: loads the configuration, warns about a throw-away secret, and
  * serves. Prints `Listening on http://HOST:PORT/` once bound (tests read the port from it
  * when started with `PORT=0`), then one line per request when `config.logRequests` is on.
@@ -50,14 +78,21 @@ export function readEnv(): Env {
  * @param args Command-line arguments; `--dev` selects dev mode.
  * @param env The environment variables.
  * @returns The running server (closing any Deno KV or Redis it opened when it finishes).
- * @throws {ConfigError} When the configuration is missing or wrong, or names something the
- * process cannot use (a `SESSION_KV` it may not write, a `PORT` in use, a foreign `HOSTNAME`).
+ * @throws {ConfigError} When the configuration is missing or wrong (as parsed here, or as the
+ * session library validates it), or names something the process cannot use (a `SESSION_KV` it may not write, a `PORT` in use, a foreign `HOSTNAME`).
  */
 export async function serve(args: readonly string[], env: Env): Promise<Deno.HttpServer> {
   const config = loadConfig(env, { dev: isDevMode(args, env) });
   if (config.ephemeralSecret) console.error(ephemeralSecretWarning());
   const { session, kv, redis } = await serverSideOptions(config);
-  const app = createApp({ ...config, session });
+  let app: Hono<AppEnv>;
+  try {
+    app = buildApp(config, session);
+  } catch (error) {
+    kv?.close();
+    await redis?.close();
+    throw error;
+  }
   const service = drainable(app.fetch);
   // Logged outside the drain, so the 503s of a draining instance show in the log too.
   const handler = config.logRequests ? logRequests(service.fetch) : service.fetch;

@@ -14,16 +14,16 @@
  * processes: the runtime's own start, each module group's loading and evaluation, key
  * derivation, the first requests through the app; and the parts on their own (each backend's
  * first seal and open, loading `node:crypto`, the first page, what only some modes load).
- * Prints Markdown and writes it to `bench/RESULTS-cold.md`.
+ * Prints Markdown on stdout; `--out=FILE` (or `BENCH_COLD_RESULTS=FILE`) also writes it to that
+ * file, formatted as `deno fmt` would. `bench/README.md` shows a dated table from such a run.
  *
  * ```sh
  * deno run -A bench/cold.ts                 # 9 runs
- * BENCH_COLD_RUNS=15 deno run -A bench/cold.ts
+ * BENCH_COLD_RUNS=15 deno run -A bench/cold.ts --out=/tmp/cold.md
  * # The service of another version too, as a "before" row:
  * git archive main | tar -x -C /tmp/before && BENCH_COLD_BASELINE=/tmp/before deno run -A bench/cold.ts
- * # Another Deno for the servers (e.g. what Deno Deploy runs), into another file:
- * BENCH_COLD_DENO=/path/to/deno-2.5 BENCH_COLD_RESULTS=bench/RESULTS-cold-deno2.5.md \
- *   deno run -A bench/cold.ts
+ * # Another Deno for the servers (e.g. what Deno Deploy runs):
+ * BENCH_COLD_DENO=/path/to/deno-2.5 deno run -A bench/cold.ts
  * ```
  *
  * Exits with code 1 when a server fails to start or answers wrongly.
@@ -40,10 +40,13 @@ import {
 } from "./cold/_probe_report.ts";
 
 const ROOT_DIR = decodeURIComponent(new URL("../", import.meta.url).pathname);
-const RESULTS_FILE = new URL(
-  Deno.env.get("BENCH_COLD_RESULTS") ?? "bench/RESULTS-cold.md",
-  new URL("../", import.meta.url),
-);
+/**
+ * A file to write the report to as well as stdout (`--out=FILE` or `BENCH_COLD_RESULTS`), relative
+ * to where the command was started; none by default.
+ */
+const OUT_PATH = Deno.args.find((arg) => arg.startsWith("--out="))?.slice(6) ??
+  Deno.env.get("BENCH_COLD_RESULTS");
+const RESULTS_FILE = OUT_PATH ? new URL(OUT_PATH, `file://${Deno.cwd()}/`) : undefined;
 /** The Deno that runs the servers and probes: `BENCH_COLD_DENO`, else this one. */
 const DENO = Deno.env.get("BENCH_COLD_DENO") ?? Deno.execPath();
 const KV_DIR = ".data/bench-cold";
@@ -53,7 +56,7 @@ const FORM = "name=Ada&lastname=Lovelace";
 /** What a browser sends: the service answers with its HTML pages. */
 const ACCEPT = "text/html,application/xhtml+xml,application/xhtml+xml;q=0.9,*/*;q=0.8";
 const READY_TIMEOUT_MS = 30_000;
-/** Target of issue 12: the service's first seal and open within bare + 15 ms (at worst 25). */
+/** The budget checked: the service's first seal and open within bare + 15 ms (at worst 25). */
 const TARGET_MS = 15;
 const LIMIT_MS = 25;
 
@@ -458,13 +461,16 @@ async function run(): Promise<void> {
 
   const text = lines.join("\n");
   console.log(text);
-  await Deno.writeTextFile(RESULTS_FILE, text);
-  // Formatted as `deno fmt` wants it (aligned tables), so the repository's fmt check stays clean.
-  await new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--quiet", decodeURIComponent(RESULTS_FILE.pathname)],
-    stdout: "null",
-    stderr: "null",
-  }).output();
+  if (RESULTS_FILE) {
+    await Deno.writeTextFile(RESULTS_FILE, text);
+    // Formatted as `deno fmt` wants it (aligned tables).
+    await new Deno.Command(Deno.execPath(), {
+      args: ["fmt", "--quiet", decodeURIComponent(RESULTS_FILE.pathname)],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    console.error(`[cold] written to ${decodeURIComponent(RESULTS_FILE.pathname)}`);
+  }
   if (cookieSeal > LIMIT_MS || cookieOpen > LIMIT_MS) {
     console.error(`cold start of the service is more than bare + ${LIMIT_MS} ms`);
   }

@@ -7,11 +7,14 @@
  * through N distinct sessions (default 20,000), each minted beforehand through that server's
  * own `POST /greeting`, so that most requests carry a cookie the server has not opened lately,
  * as with many real visitors; `POST /greeting` with a form; and the same post asking for HTML
- * (service rows and their baseline only). Prints Markdown tables and writes them to
- * `bench/RESULTS-load.md`, followed by the performance targets, PASS or FAIL.
+ * (service rows and their baseline only). Prints a Markdown report on stdout: the run's
+ * settings, the tables, and the ratios it checks, PASS or FAIL; `--out=FILE` (or
+ * `BENCH_RESULTS=FILE`) also writes it to that file, formatted as `deno fmt` would.
+ * `bench/README.md` shows a dated table from such a run.
  *
  * ```sh
  * deno run -A bench/load.ts                    # 10 s per measurement
+ * deno run -A bench/load.ts --out=/tmp/load.md # the report in a file too
  * BENCH_DURATION=2 deno run -A bench/load.ts   # quick run (or --duration=2)
  * BENCH_ROUNDS=3 deno run -A bench/load.ts     # best of 3 sweeps, on a busy machine (--rounds=3)
  * BENCH_SESSIONS=5000 deno run -A bench/load.ts  # distinct sessions of the many-visitors rows
@@ -29,27 +32,47 @@
  * @module
  */
 
+import {
+  commandOutput,
+  CONNECTIONS,
+  coreBusySeconds,
+  CORES,
+  cpuModel,
+  cpuSeconds,
+  describe,
+  EXPECTED,
+  greet,
+  HOST,
+  loadAverage,
+  mint,
+  PIN,
+  postScript,
+  QUIET_BELOW,
+  request,
+  ROTATE_SCRIPT,
+  runWrk,
+  startServer,
+  stopAllServers,
+  stopServer,
+  THREADS,
+  waitQuiet,
+  waitReady,
+  type WrkStats,
+} from "./_http_load.ts";
 import { REDIS_SERVERS, REDIS_TARGETS, stopBenchRedis } from "./load/redis_rows.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const ROOT_DIR = decodeURIComponent(ROOT.pathname);
-/** Where the report goes; `BENCH_RESULTS` (a path) keeps trial runs out of the committed one. */
-const RESULTS_FILE = new URL(
-  Deno.env.get("BENCH_RESULTS") ?? new URL("./RESULTS-load.md", import.meta.url).href,
-  `file://${Deno.cwd()}/`,
-);
+/**
+ * A file to write the report to as well as stdout (`--out=FILE` or `BENCH_RESULTS`), relative to
+ * where the command was started; none by default.
+ */
+const OUT_PATH = Deno.args.find((arg) => arg.startsWith("--out="))?.slice(6) ??
+  Deno.env.get("BENCH_RESULTS");
+const RESULTS_FILE = OUT_PATH ? new URL(OUT_PATH, `file://${Deno.cwd()}/`) : undefined;
 
-const HOST = "127.0.0.1";
-const CONNECTIONS = 32;
-const THREADS = 1;
 /** Secret given to the service: 64 hex characters. */
 const SERVICE_SECRET = "9c3b1f5e7a0d2c4b6e8f1a3c5e7b9d0f2a4c6e8b0d1f3a5c7e9b2d4f6a8c0e1b";
-const FORM_BODY = "name=Ada&lastname=Lovelace";
-const EXPECTED = "Ada Lovelace";
-const READY_TIMEOUT_MS = 60_000;
-const FETCH_TIMEOUT_MS = 5_000;
-const STOP_TIMEOUT_MS = 5_000;
-const OUTPUT_CAP = 8_192;
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -72,8 +95,6 @@ const DURATION = readSetting("duration", "BENCH_DURATION", 10, 600);
 const ROUNDS = readSetting("rounds", "BENCH_ROUNDS", 1, 10);
 /** Distinct sessions minted per server for the many-visitors workload. */
 const SESSIONS = readSetting("sessions", "BENCH_SESSIONS", 20_000, 1_000_000);
-/** Concurrent requests while minting those sessions. */
-const MINT_CONCURRENCY = 16;
 /** Row keys to run (`BENCH_ONLY` or `--only`, comma-separated); all when unset. */
 const ONLY = (Deno.args.find((arg) => arg.startsWith("--only="))?.slice(7) ??
   Deno.env.get("BENCH_ONLY"))?.split(",").map((key) => key.trim()).filter((key) => key !== "");
@@ -213,15 +234,6 @@ const WORKLOADS: readonly Workload[] = [
 // ---------------------------------------------------------------------------------------------
 // Results
 
-interface WrkStats {
-  requests: number;
-  reqPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  non2xx: number;
-  socketErrors: number;
-}
-
 type RowResult =
   | (
     & {
@@ -265,13 +277,12 @@ function combine(earlier: RowResult | undefined, latest: RowResult): RowResult {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Processes: everything started is tracked so that Ctrl-C stops it too.
+// Processes: every server and temporary folder is tracked so that Ctrl-C removes it too.
 
-const running = new Set<Deno.ChildProcess>();
 const tempPaths = new Set<string>();
 
 async function cleanUp(): Promise<void> {
-  for (const child of running) await stop(child);
+  await stopAllServers();
   for (const path of tempPaths) await Deno.remove(path, { recursive: true }).catch(() => {});
   tempPaths.clear();
   await stopBenchRedis();
@@ -284,156 +295,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-async function stop(child: Deno.ChildProcess): Promise<void> {
-  if (!running.has(child)) return;
-  try {
-    child.kill("SIGTERM");
-  } catch {
-    // Already gone.
-  }
-  const stopped = await Promise.race([
-    child.status.then(() => true),
-    delay(STOP_TIMEOUT_MS).then(() => false),
-  ]);
-  if (!stopped) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already gone.
-    }
-    await child.status;
-  }
-  running.delete(child);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Keeps the last `OUTPUT_CAP` characters of a stream, draining it so the child never blocks. */
-function collect(stream: ReadableStream<Uint8Array>): { text: () => string; done: Promise<void> } {
-  let text = "";
-  const done = (async () => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      text = (text + chunk).slice(-OUTPUT_CAP);
-    }
-  })().catch(() => {});
-  return { text: () => text, done };
-}
-
-async function commandOutput(cmd: string, args: string[]): Promise<string | undefined> {
-  try {
-    const { success, stdout, stderr } = await new Deno.Command(cmd, {
-      args,
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(10_000),
-    }).output();
-    const text = new TextDecoder().decode(stdout).trim() || new TextDecoder().decode(stderr).trim();
-    return success || text !== "" ? text : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Environment facts
-
-const CORES = navigator.hardwareConcurrency;
-const PIN = CORES >= 2 && (await canRun("taskset", ["-c", "0", "true"])) &&
-  (await canRun("taskset", ["-c", "1", "true"]));
-
-async function canRun(cmd: string, args: string[]): Promise<boolean> {
-  try {
-    return (await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output())
-      .success;
-  } catch {
-    return false;
-  }
-}
-
-function pinned(core: number, cmd: string, args: string[]): [string, string[]] {
-  return PIN ? ["taskset", ["-c", String(core), cmd, ...args]] : [cmd, args];
-}
-
-async function cpuModel(): Promise<string> {
-  try {
-    const info = await Deno.readTextFile("/proc/cpuinfo");
-    return info.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown CPU";
-  } catch {
-    return "unknown CPU";
-  }
-}
-
-function childEnv(extra: Record<string, string>): Record<string, string> {
-  // A clean environment: a SESSION_* variable of the caller must not change a row's mode.
-  const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
-  for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR", "LANG"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  return { ...env, ...extra };
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: HOST, port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
-
-const CLOCK_TICKS = Number(await commandOutput("getconf", ["CLK_TCK"])) || 100;
-
-/** CPU time (user + system, all threads) a process has used, in seconds. */
-async function cpuSeconds(pid: number): Promise<number | undefined> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    // Fields after the parenthesised command name, which may hold spaces: state is first,
-    // utime and stime are the 12th and 13th.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Busy time (everything but idle and iowait) of one CPU core since boot, in seconds. */
-async function coreBusySeconds(core: number): Promise<number | undefined> {
-  try {
-    const stat = await Deno.readTextFile("/proc/stat");
-    const line = stat.split("\n").find((text) => text.startsWith(`cpu${core} `));
-    if (line === undefined) return undefined;
-    const [user, nice, system, , , irq, softirq, steal] = line.split(/\s+/).slice(1).map(Number);
-    return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Core 0 counts as quiet when other processes use less than this share of it. */
-const QUIET_BELOW = 0.25;
 /** Longest wait for core 0 to become quiet before a measured run, in seconds. */
 const QUIET_WAIT_S = Number(Deno.env.get("BENCH_QUIET_WAIT") ?? "30") || 0;
-
-/**
- * Waits (at most `QUIET_WAIT_S`) until other processes leave the server's core mostly idle;
- * the server itself is idle at that point. Without pinning there is nothing to wait for.
- */
-async function waitQuiet(): Promise<{ busy: number; waitedS: number }> {
-  const start = performance.now();
-  let busy = 0;
-  if (!PIN) return { busy, waitedS: 0 };
-  for (;;) {
-    const before = await coreBusySeconds(0);
-    await delay(500);
-    const after = await coreBusySeconds(0);
-    if (before === undefined || after === undefined) return { busy: 0, waitedS: 0 };
-    busy = (after - before) / 0.5;
-    const waitedS = (performance.now() - start) / 1000;
-    if (busy < QUIET_BELOW || waitedS >= QUIET_WAIT_S) return { busy, waitedS };
-    await delay(500);
-  }
-}
 
 async function peakRssMiB(pid: number): Promise<number | undefined> {
   try {
@@ -455,98 +318,6 @@ class CheckError extends Error {
     super(message);
     this.unavailable = unavailable;
   }
-}
-
-interface Reply {
-  status: number;
-  body: string;
-  setCookies: string[];
-}
-
-async function request(
-  port: number,
-  path: string,
-  init: { method?: string; cookie?: string; form?: string } = {},
-): Promise<Reply> {
-  const headers = new Headers({ accept: "text/plain" });
-  if (init.cookie) headers.set("cookie", init.cookie);
-  if (init.form !== undefined) headers.set("content-type", "application/x-www-form-urlencoded");
-  const response = await fetch(`http://${HOST}:${port}${path}`, {
-    method: init.method ?? "GET",
-    headers,
-    body: init.form,
-    redirect: "manual",
-    signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
-  });
-  const body = await response.text();
-  return { status: response.status, body, setCookies: response.headers.getSetCookie() };
-}
-
-/** Folds `Set-Cookie` headers into a `Cookie` header; a later cookie of a name wins. */
-function cookieHeader(setCookies: readonly string[], previous = ""): string {
-  const jar = new Map<string, string>();
-  for (const pair of previous.split("; ")) {
-    const eq = pair.indexOf("=");
-    if (eq > 0) jar.set(pair.slice(0, eq), pair.slice(eq + 1));
-  }
-  for (const header of setCookies) {
-    const pair = header.split(";", 1)[0]!;
-    const eq = pair.indexOf("=");
-    if (eq <= 0) continue;
-    const name = pair.slice(0, eq).trim();
-    const value = pair.slice(eq + 1).trim();
-    const deleted = /;\s*max-age=0(;|$)/i.test(header) || value === "";
-    if (deleted) jar.delete(name);
-    else jar.set(name, value);
-  }
-  return [...jar].map(([name, value]) => `${name}=${value}`).join("; ");
-}
-
-function describe(reply: Reply): string {
-  const body = reply.body.length > 200 ? `${reply.body.slice(0, 200)}…` : reply.body;
-  return `status ${reply.status}, body ${JSON.stringify(body)}`;
-}
-
-/** POSTs a greeting; returns the session cookie. */
-async function greet(port: number): Promise<string> {
-  const posted = await request(port, "/greeting", { method: "POST", form: FORM_BODY });
-  if (posted.status !== 200 || !posted.body.includes(EXPECTED)) {
-    throw new CheckError(
-      `POST /greeting: expected 200 with "${EXPECTED}", got ${describe(posted)}`,
-    );
-  }
-  const cookie = cookieHeader(posted.setCookies);
-  if (cookie === "") throw new CheckError("POST /greeting set no cookie");
-  return cookie;
-}
-
-/**
- * Mints `count` distinct sessions through the server's own `POST /greeting`, a few requests
- * at a time, and checks that the first and the last open again.
- *
- * @returns One `Cookie` header per session.
- */
-async function mint(port: number, count: number): Promise<string[]> {
-  const cookies: string[] = new Array(count);
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      cookies[i] = await greet(port);
-    }
-  };
-  await Promise.all(Array.from({ length: MINT_CONCURRENCY }, worker));
-  for (const cookie of [cookies[0]!, cookies[count - 1]!]) {
-    const read = await request(port, "/session-data", { cookie });
-    if (read.status !== 200 || !read.body.includes(EXPECTED)) {
-      throw new CheckError(
-        `GET /session-data with a minted cookie: expected 200 with "${EXPECTED}", got ${
-          describe(read)
-        }`,
-      );
-    }
-  }
-  return cookies;
 }
 
 /** Size of the `Cookie` header each server's check obtained, by row key. */
@@ -608,92 +379,7 @@ async function check(port: number, spec: ServerSpec): Promise<CheckOutcome> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// wrk
-
-const UNITS_MS: Record<string, number> = { us: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
-
-function parseLatency(output: string, percentile: string): number | undefined {
-  const match = output.match(new RegExp(`^\\s*${percentile}%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$`, "m"));
-  return match ? Number(match[1]) * UNITS_MS[match[2]!]! : undefined;
-}
-
-function parseWrk(output: string): WrkStats | undefined {
-  const reqPerSec = output.match(/^Requests\/sec:\s+([\d.]+)/m)?.[1];
-  const requests = output.match(/^\s*(\d+) requests in /m)?.[1];
-  const p50Ms = parseLatency(output, "50");
-  const p99Ms = parseLatency(output, "99");
-  if (reqPerSec === undefined || requests === undefined) return undefined;
-  if (p50Ms === undefined || p99Ms === undefined) return undefined;
-  const socket = output.match(
-    /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/,
-  );
-  const socketErrors = socket ? socket.slice(1, 5).reduce((sum, n) => sum + Number(n), 0) : 0;
-  const non2xx = Number(output.match(/Non-2xx or 3xx responses:\s+(\d+)/)?.[1] ?? 0);
-  return {
-    requests: Number(requests),
-    reqPerSec: Number(reqPerSec),
-    p50Ms,
-    p99Ms,
-    non2xx,
-    socketErrors,
-  };
-}
-
-async function runWrk(
-  seconds: number,
-  url: string,
-  extra: string[],
-  tail: string[] = [],
-): Promise<{ stats: WrkStats | undefined; output: string }> {
-  const args = [
-    `-t${THREADS}`,
-    `-c${CONNECTIONS}`,
-    `-d${seconds}s`,
-    "--latency",
-    ...extra,
-    url,
-    ...tail,
-  ];
-  const [cmd, cmdArgs] = pinned(1, "wrk", args);
-  let output: string;
-  try {
-    const result = await new Deno.Command(cmd, {
-      args: cmdArgs,
-      stdout: "piped",
-      stderr: "piped",
-      stdin: "null",
-      signal: AbortSignal.timeout((seconds + 30) * 1000),
-    }).output();
-    output = new TextDecoder().decode(result.stdout) + new TextDecoder().decode(result.stderr);
-  } catch (error) {
-    return { stats: undefined, output: `wrk did not run: ${error}` };
-  }
-  return { stats: parseWrk(output), output };
-}
-
-// ---------------------------------------------------------------------------------------------
 // One server, one workload
-
-async function waitReady(
-  port: number,
-  exited: () => Deno.CommandStatus | undefined,
-): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    const status = exited();
-    if (status !== undefined) throw new Error(`exited with code ${status.code} before serving`);
-    try {
-      const response = await fetch(`http://${HOST}:${port}/`, {
-        signal: AbortSignal.timeout(1_000),
-      });
-      await response.body?.cancel();
-      return;
-    } catch {
-      await delay(100);
-    }
-  }
-  throw new Error(`not serving on port ${port} after ${READY_TIMEOUT_MS / 1000} s`);
-}
 
 /** The wrk Lua scripts, in a temporary folder. */
 interface Scripts {
@@ -708,36 +394,22 @@ async function measure(
   workload: Workload,
   scripts: Scripts,
 ): Promise<RowResult> {
-  const port = freePort();
   let kvDir: string | undefined;
   if (spec.kv) {
     kvDir = await Deno.makeTempDir({ prefix: "sealed-load-kv-" });
     tempPaths.add(kvDir);
   }
   const launch = spec.launch(kvDir);
-  const [cmd, args] = pinned(0, Deno.execPath(), launch.args);
-  const child = new Deno.Command(cmd, {
-    args,
-    cwd: ROOT_DIR,
-    clearEnv: true,
-    env: childEnv({ ...launch.env, PORT: String(port) }),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  running.add(child);
-  let exitStatus: Deno.CommandStatus | undefined;
-  child.status.then((status) => exitStatus = status);
-  const stdout = collect(child.stdout);
-  const stderr = collect(child.stderr);
+  const server = startServer({ cwd: ROOT_DIR, args: launch.args, env: launch.env });
+  const { child, port } = server;
   const serverOutput = () => {
-    const text = `${stdout.text()}\n${stderr.text()}`.trim().split("\n").slice(-6).join(" / ");
+    const text = server.output();
     return text === "" ? "" : `; server output: ${text}`;
   };
 
   try {
     try {
-      await waitReady(port, () => exitStatus);
+      await waitReady(server);
     } catch (error) {
       const reason = `${(error as Error).message}${serverOutput()}`;
       return { status: spec.optional ? "unavailable" : "failed", reason, notes: [] };
@@ -788,7 +460,7 @@ async function measure(
         `warm-up: ${warm.stats.non2xx} non-2xx/3xx, ${warm.stats.socketErrors} socket errors`,
       );
     }
-    const quiet = await waitQuiet();
+    const quiet = await waitQuiet(QUIET_WAIT_S);
     if (quiet.busy >= QUIET_BELOW) {
       notes.push(
         `core 0 was still ${Math.round(quiet.busy * 100)}% busy with other work after waiting ` +
@@ -813,6 +485,7 @@ async function measure(
       ? undefined
       : Math.max(0, coreAfter - coreBefore - cpuUsed) / elapsed;
     const rssMiB = await peakRssMiB(child.pid);
+    const exitStatus = server.exited();
     if (exitStatus !== undefined) {
       return {
         status: "failed",
@@ -826,8 +499,7 @@ async function measure(
     const reqPerCpuSec = cpuUsed ? run.stats.requests / cpuUsed : undefined;
     return { status: "ok", rssMiB, cpuShare, reqPerCpuSec, othersShare, notes, ...run.stats };
   } finally {
-    await stop(child);
-    await Promise.all([stdout.done, stderr.done]);
+    await stopServer(server);
     if (kvDir !== undefined) {
       await Deno.remove(kvDir, { recursive: true }).catch(() => {});
       tempPaths.delete(kvDir);
@@ -1093,14 +765,6 @@ if ((await commandOutput("wrk", ["-v"])) === undefined) {
   Deno.exit(2);
 }
 
-async function loadAverage(): Promise<string> {
-  try {
-    return (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
-  } catch {
-    return "unknown";
-  }
-}
-
 const loadBefore = await loadAverage();
 const [date, cpu, denoVersion, wrkVersion] = await Promise.all([
   commandOutput("date", ["-u"]),
@@ -1111,31 +775,6 @@ const [date, cpu, denoVersion, wrkVersion] = await Promise.all([
 
 const scriptDir = await Deno.makeTempDir({ prefix: "sealed-load-" });
 tempPaths.add(scriptDir);
-const postScript = (accept: string) =>
-  [
-    'wrk.method = "POST"',
-    `wrk.body = "${FORM_BODY}"`,
-    'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"',
-    `wrk.headers["Accept"] = "${accept}"`,
-    "",
-  ].join("\n");
-// Each request carries the next Cookie header of the file, round and round: one visitor after
-// another, as on a busy site, rather than one visitor over and over.
-const ROTATE_SCRIPT = [
-  "local cookies = {}",
-  "local i = 0",
-  "function init(args)",
-  "  for line in io.lines(args[1]) do",
-  '    if line ~= "" then cookies[#cookies + 1] = line end',
-  "  end",
-  "end",
-  "function request()",
-  "  i = i % #cookies + 1",
-  '  return wrk.format("GET", nil, { ["Accept"] = "application/json", ' +
-  '["Cookie"] = cookies[i], ["Host"] = wrk.headers["Host"] })',
-  "end",
-  "",
-].join("\n");
 const scripts: Scripts = {
   dir: scriptDir,
   postJson: `${scriptDir}/post_json.lua`,
@@ -1208,12 +847,6 @@ const header = [
   `${ONLY ? `BENCH_ONLY=${ONLY.join(",")} ` : ""}deno run -A bench/load.ts\``,
 ].join("\n");
 
-// Hand-written analysis below this line of the previous report is kept across runs.
-const KEEP_MARKER = "<!-- Kept across runs: analysis written by hand below this line. -->";
-const previous = await Deno.readTextFile(RESULTS_FILE).catch(() => "");
-const kept = previous.includes(KEEP_MARKER)
-  ? previous.slice(previous.indexOf(KEEP_MARKER)).trimEnd()
-  : undefined;
 const report = [
   header,
   visitorsTable(),
@@ -1222,19 +855,20 @@ const report = [
   )
     .map(table),
   targetLines().join("\n"),
-  ...(kept === undefined ? [] : [kept]),
 ].join("\n\n") + "\n";
-await Deno.writeTextFile(RESULTS_FILE, report);
-// Formatted as `deno fmt` wants it (aligned tables), so the repository's fmt check stays clean.
-const formatted = await new Deno.Command(Deno.execPath(), {
-  args: ["fmt", "--quiet", decodeURIComponent(RESULTS_FILE.pathname)],
-  cwd: ROOT_DIR,
-  stdout: "null",
-  stderr: "inherit",
-  signal: AbortSignal.timeout(30_000),
-}).output().then((result) => result.success, () => false);
-console.log(formatted ? await Deno.readTextFile(RESULTS_FILE) : report);
-console.error(`[load] written to ${decodeURIComponent(RESULTS_FILE.pathname)}`);
+console.log(report);
+if (RESULTS_FILE) {
+  await Deno.writeTextFile(RESULTS_FILE, report);
+  // Formatted as `deno fmt` wants it (aligned tables).
+  await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--quiet", decodeURIComponent(RESULTS_FILE.pathname)],
+    cwd: ROOT_DIR,
+    stdout: "null",
+    stderr: "inherit",
+    signal: AbortSignal.timeout(30_000),
+  }).output().catch(() => {});
+  console.error(`[load] written to ${decodeURIComponent(RESULTS_FILE.pathname)}`);
+}
 
 const failed = [...results.values()].some((row) =>
   row.status === "failed" || (row.status === "ok" && row.non2xx + row.socketErrors > 0)

@@ -1,13 +1,14 @@
 /**
  * The README's example app, the same file on every runtime: a visit counter, a login that
- * regenerates the session id, a flash message, and a logout. The runtime-specific entries next
- * to it (`deno.ts`, `node.ts`, `bun.ts`, `worker.ts`) only read the secret and serve it.
+ * names the session's subject (which regenerates its id), a flash message, a logout, and, with
+ * a revocation list, "sign out everywhere". The runtime-specific entries next to it (`deno.ts`,
+ * `node.ts`, `bun.ts`, `worker.ts`) only read the secret and serve it.
  *
  * @module
  */
 
 import { Hono } from "hono";
-import { session, type SessionEnv } from "@sealed/sessions";
+import { session, type SessionEnv, type SessionRevocation } from "@sealed/sessions";
 
 type Data = { name: string; visits: number };
 
@@ -15,6 +16,8 @@ type Data = { name: string; visits: number };
  * Builds the app.
  *
  * @param secret At least 32 bytes; `openssl rand -base64 32` makes one.
+ * @param revocation A shared revocation list (`kvRevocation(kv)`, `redisRevocation(client)`):
+ *   then logouts hold against copies of the cookie, and `/logout-everywhere` is served.
  * @returns The Hono app; serve its `fetch`.
  *
  * @example Two visits from one browser
@@ -29,9 +32,12 @@ type Data = { name: string; visits: number };
  * assert.equal(await (await app.request("/", { headers: { cookie } })).text(), "Hello stranger, visit 2");
  * ```
  */
-export function createApp(secret: string): Hono<SessionEnv<Data>> {
+export function createApp(
+  secret: string,
+  revocation?: SessionRevocation,
+): Hono<SessionEnv<Data>> {
   const app = new Hono<SessionEnv<Data>>();
-  app.use(session<Data>({ secrets: [secret] }));
+  app.use(session<Data>({ secrets: [secret], revocation }));
 
   app.get("/", (c) => {
     const s = c.get("session");
@@ -45,7 +51,7 @@ export function createApp(secret: string): Hono<SessionEnv<Data>> {
 
   app.post("/login/:name", (c) => {
     const s = c.get("session");
-    s.regenerate(); // a new session id at login
+    s.subject = c.req.param("name"); // whose session it is; a new session id at login
     s.set("name", c.req.param("name"));
     s.flash("notice", "Welcome!");
     return c.redirect("/", 303);
@@ -55,6 +61,14 @@ export function createApp(secret: string): Hono<SessionEnv<Data>> {
     c.get("session").destroy();
     return c.redirect("/", 303);
   });
+
+  if (revocation) {
+    // Every session of this user ends, on every device and instance, this one included.
+    app.post("/logout-everywhere", (c) => {
+      c.get("session").signOutEverywhere();
+      return c.redirect("/", 303);
+    });
+  }
 
   return app;
 }

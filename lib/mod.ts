@@ -3,9 +3,11 @@
  * Web-standard runtime. Session data is sealed with XAES-256-GCM into the cookie itself.
  *
  * This entry holds what a Hono app needs: the {@linkcode session} middleware, its option and
- * data types, and the errors with their codes. Optional layers have their own entries:
- * `./kv` (Deno KV revocation and store), `./flask` (Flask's cookie format), `./seal`
- * (sealing without Hono) and `./xaes` (the cipher). Nothing here needs Deno's types.
+ * data types, the contracts of its server-side and foreign-session options, and the errors with
+ * their codes. Optional layers have their own entries: `./kv` (Deno KV revocation and store),
+ * `./redis` (the same on Redis), `./flask` (Flask's cookie format, and moving a Flask app
+ * over), `./seal` (sealing without Hono) and `./xaes` (the cipher). Nothing here needs Deno's
+ * types.
  *
  * @example A greeting kept in the session
  * ```ts
@@ -32,16 +34,17 @@
 export { session } from "./session/middleware.ts";
 export type { SessionEnv } from "./session/middleware.ts";
 export type { SessionCookieOptions, SessionOptions } from "./session/options.ts";
-export type { FlaskBridgeOptions } from "./flask/bridge.ts";
 export type { Session, SessionData } from "./session/session.ts";
 export {
   InvalidSessionError,
   SessionConfigError,
+  SessionConflictError,
   SessionError,
+  SessionStoreUnavailableError,
   SessionTooLargeError,
 } from "./session/errors.ts";
 export type { InvalidReason, SessionErrorCode } from "./session/errors.ts";
 export type { Secret } from "./session/keys.ts";
 export type { SameSite } from "./session/cookie.ts";
-export type { XaesBackend } from "./session/xaes.ts";
 export type { SessionRevocation, SessionStore, StoredSession } from "./session/server_side.ts";
+export type { ForeignSession, ForeignSessionData } from "./session/foreign.ts";

@@ -31,8 +31,9 @@
  * @module
  */
 
-export { createSealer } from "./session/seal.ts";
-export type { OpenedRecord, Sealer, SealerOptions, SessionRecord } from "./session/seal.ts";
+export { createSealer } from "./session/async_sealer.ts";
+export type { Sealer } from "./session/async_sealer.ts";
+export type { OpenedRecord, SealerOptions, SessionRecord } from "./session/seal.ts";
 export { InvalidSessionError, SessionConfigError, SessionError } from "./session/errors.ts";
 export type { InvalidReason, SessionErrorCode } from "./session/errors.ts";
 export type { Secret } from "./session/keys.ts";

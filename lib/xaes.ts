@@ -24,14 +24,11 @@
  * @module
  */
 
+export { xaes256gcm, xaes256gcmWebCrypto } from "./session/xaes.ts";
+export type { Xaes256Gcm } from "./session/xaes.ts";
 export {
-  hasNodeCrypto,
   KEY_LENGTH,
   NONCE_LENGTH,
-  prepareXaesKey,
   TAG_LENGTH,
-  xaes256gcm,
-  xaes256gcmWebCrypto,
   XaesAuthenticationError,
-} from "./session/xaes.ts";
-export type { Xaes256Gcm, XaesBackend, XaesKey } from "./session/xaes.ts";
+} from "./session/xaes_key.ts";

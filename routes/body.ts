@@ -12,6 +12,13 @@
 export const MAX_BODY_BYTES = 16 * 1024;
 
 /**
+ * Longest time a whole body may take to arrive, in milliseconds: 10 s, for 16 KiB even on a
+ * poor mobile link. A client that trickles its body slower holds a connection and a request
+ * for nothing.
+ */
+export const BODY_TIMEOUT_MS = 10_000;
+
+/**
  * Most bytes of a refused body read and thrown away before answering. An HTTP/1.1 client
  * still sending its body when the answer comes may see the connection reset instead of the
  * answer; reading a modest rest first lets it get the 413. Larger bodies are cut off. The
@@ -25,6 +32,7 @@ export type Fields = Readonly<Record<string, unknown>>;
 /** Why a body was refused, with the HTTP status that says so. */
 export type BodyProblem =
   | { readonly status: 400; readonly message: string }
+  | { readonly status: 408; readonly message: string }
   | { readonly status: 413; readonly message: string }
   | { readonly status: 415; readonly message: string };
 
@@ -47,6 +55,12 @@ export interface ReadFieldsOptions {
    * @default {MAX_BODY_BYTES}
    */
   limit?: number;
+  /**
+   * Longest time the whole body may take to arrive, in milliseconds.
+   *
+   * @default {BODY_TIMEOUT_MS}
+   */
+  timeoutMs?: number;
   /**
    * The HTTP server in front frames the body by its `Content-Length` and never hands over more
    * (Deno's own server: it also refuses `Content-Length` with chunked encoding). An announced
@@ -73,8 +87,8 @@ const JSON_SUFFIX = /^application\/[\w.+-]+\+json$/;
  * {@linkcode MAX_DISCARD_BYTES}, then cancelled).
  * @param options `limit` in bytes (default 16 KiB).
  * @returns The fields, or the problem: 415 for a content type other than the three
- * accepted, 413 for a body over the limit (announced or streamed), 400 for a body that
- * does not decode or JSON that is not an object.
+ * accepted, 413 for a body over the limit (announced or streamed), 408 for a body still not
+ * whole after `timeoutMs`, 400 for a body that does not decode or JSON that is not an object.
  *
  * @example Reading a posted form
  * ```ts
@@ -110,7 +124,19 @@ export async function readFields(
     };
   }
 
-  const bytes = await readLimited(request, limit, options.lengthEnforced === true);
+  const bytes = await readLimited(
+    request,
+    limit,
+    options.lengthEnforced === true,
+    options.timeoutMs ?? BODY_TIMEOUT_MS,
+  );
+  if (bytes === TIMED_OUT) {
+    return {
+      ok: false,
+      status: 408,
+      message: "The request body did not arrive in time; send it again, faster",
+    };
+  }
   if (bytes === undefined) {
     return {
       ok: false,
@@ -155,43 +181,110 @@ async function discardFrom(
   await reader.cancel();
 }
 
-// Returns undefined when the body is (or would be) larger than `limit`.
+/** What {@linkcode readLimited} answers for a body that did not arrive in time. */
+const TIMED_OUT: unique symbol = Symbol("timed out");
+
+// Returns undefined when the body is (or would be) larger than `limit`, TIMED_OUT when it is not
+// whole within `timeoutMs`.
 async function readLimited(
   request: Request,
   limit: number,
   lengthEnforced: boolean,
-): Promise<Uint8Array | undefined> {
+  timeoutMs: number,
+): Promise<Uint8Array | undefined | typeof TIMED_OUT> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
     // Refuse before keeping a byte: the client said how much is coming.
     await discardBody(request);
     return undefined;
   }
-  if (declared !== null && lengthEnforced) {
-    // Announced and within the limit, on a server that frames the body by Content-Length: read
-    // it in one go, checked anyway. Before any look at `request.body`: on Deno's server that
-    // getter builds a ReadableStream over the body, and reading through it costs more than a
-    // whole small request (measured: the service's POST /greeting at about half its throughput,
-    // and twice the memory).
-    const bytes = new Uint8Array(await request.arrayBuffer());
-    return bytes.length > limit ? undefined : bytes;
+  const deadline = deadlines.join(timeoutMs);
+  const late = deadline.passed;
+  try {
+    if (declared !== null && lengthEnforced) {
+      // Announced and within the limit, on a server that frames the body by Content-Length:
+      // read it in one go, checked anyway. Before any look at `request.body`: on Deno's server
+      // that getter builds a ReadableStream over the body, and reading through it costs more
+      // time and memory than the rest of a small request.
+      // The race handles a later rejection of the read, once the deadline has won.
+      const bytes = await Promise.race([request.arrayBuffer(), late]);
+      if (bytes === TIMED_OUT) return TIMED_OUT;
+      return bytes.byteLength > limit ? undefined : new Uint8Array(bytes);
+    }
+    if (request.body === null) return new Uint8Array(0);
+    return await readCounted(request.body.getReader(), limit, late);
+  } finally {
+    deadlines.leave(deadline);
   }
-  if (request.body === null) return new Uint8Array(0);
+}
 
-  // Count while streaming, whatever Content-Length claimed: it may be absent (chunked), or a
-  // runtime or proxy in front may pass on a body longer than it announced. Never trust it.
-  const reader = request.body.getReader();
+/** The deadline of the body reads that began within one tick, shared by all of them. */
+interface Deadline {
+  /** Resolves once the deadline has passed. */
+  readonly passed: Promise<typeof TIMED_OUT>;
+  /** Reads still waiting on it; its timer goes when the last one ends. */
+  readers: number;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * Deadlines shared by the body reads that begin within the same tick (a tenth of the timeout):
+ * one timer for them all rather than one per request, each deadline at most a tick late.
+ */
+class Deadlines {
+  readonly #open = new Map<string, Deadline>();
+
+  join(timeoutMs: number): Deadline {
+    const tick = Math.max(1, Math.ceil(timeoutMs / 10));
+    const at = Math.ceil((Date.now() + timeoutMs) / tick) * tick;
+    const key = `${timeoutMs}:${at}`;
+    let deadline = this.#open.get(key);
+    if (!deadline) {
+      let timer!: ReturnType<typeof setTimeout>;
+      const passed = new Promise<typeof TIMED_OUT>((resolve) => {
+        timer = setTimeout(() => {
+          this.#open.delete(key);
+          resolve(TIMED_OUT);
+        }, at - Date.now());
+      });
+      deadline = { passed, readers: 0, timer };
+      this.#open.set(key, deadline);
+    }
+    deadline.readers++;
+    return deadline;
+  }
+
+  leave(deadline: Deadline): void {
+    if (--deadline.readers > 0) return;
+    clearTimeout(deadline.timer);
+    for (const [key, open] of this.#open) if (open === deadline) this.#open.delete(key);
+  }
+}
+
+const deadlines = new Deadlines();
+
+// Counts while streaming, whatever Content-Length claimed: it may be absent (chunked), or a
+// runtime or proxy in front may pass on a body longer than it announced. Never trust it.
+async function readCounted(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  limit: number,
+  late: Promise<typeof TIMED_OUT>,
+): Promise<Uint8Array | undefined | typeof TIMED_OUT> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
+    const next = await Promise.race([reader.read(), late]);
+    if (next === TIMED_OUT) {
+      reader.cancel().catch(() => {});
+      return TIMED_OUT;
+    }
+    if (next.done) break;
+    total += next.value.byteLength;
     if (total > limit) {
       await discardFrom(reader, total);
       return undefined;
     }
-    chunks.push(value);
+    chunks.push(next.value);
   }
   if (chunks.length === 1) return chunks[0];
   const bytes = new Uint8Array(total);

@@ -1,15 +1,15 @@
 /**
  * Reads the greeting service's configuration from environment variables. Pure: it takes the
  * variables as a plain record and returns a value or throws, so tests need no real
- * environment and `main.ts` decides how to report and exit.
+ * environment and `main.ts` decides how to report and exit. Values are parsed here; what the
+ * session library validates (secrets, lifetimes, cookie attributes) is validated there, and
+ * its {@linkcode SessionConfigError} is turned into a {@linkcode ConfigError} naming the
+ * variable by {@linkcode configError}.
  *
  * @module
  */
 
-/** Bytes a secret must have at least: 256 bits, the size of the derived key. */
-export const MIN_SECRET_BYTES = 32;
-/** Session lifetime used when `SESSION_MAX_AGE` is not set: 14 days, in seconds. */
-export const DEFAULT_MAX_AGE = 1_209_600;
+import type { SessionConfigError } from "../lib/mod.ts";
 /** Longest graceful shutdown when `SHUTDOWN_TIMEOUT` is not set, in seconds. */
 export const DEFAULT_SHUTDOWN_TIMEOUT = 10;
 /** Port used when `PORT` is not set. */
@@ -44,6 +44,7 @@ export const ENV_VARIABLES = [
   "PORT",
   "HOSTNAME",
   "SHUTDOWN_TIMEOUT",
+  "BODY_TIMEOUT",
   "DENO_DEPLOYMENT_ID",
   "SEALED_DEV",
   "SESSION_KV",
@@ -72,8 +73,8 @@ export interface AppConfig {
    * (phase 1 of a rotation on a fleet). Empty when unset.
    */
   readonly nextSecrets: readonly string[];
-  /** Absolute session lifetime, in seconds. */
-  readonly maxAge: number;
+  /** Absolute session lifetime, in seconds; undefined for the library's default (14 days). */
+  readonly maxAge: number | undefined;
   /**
    * The session cookie's `Secure`: `auto` from the request URL's scheme, `true` always (behind
    * a proxy that terminates TLS), `false` never.
@@ -89,6 +90,11 @@ export interface AppConfig {
    * seconds, before the process exits anyway.
    */
   readonly shutdownTimeout: number;
+  /**
+   * `BODY_TIMEOUT`: the longest a request body may take to arrive, in seconds, before the
+   * request is answered 408. Undefined: 10 s.
+   */
+  readonly bodyTimeout: number | undefined;
   /** Port to listen on; 0 lets the system choose. */
   readonly port: number;
   /** Interface to listen on. */
@@ -136,8 +142,11 @@ export interface FlaskConfig {
   readonly path: string;
   /** Flask's `SESSION_COOKIE_SECURE`. */
   readonly secure: boolean;
-  /** Flask's `SESSION_COOKIE_SAMESITE`. */
-  readonly sameSite: "Strict" | "Lax" | "None";
+  /**
+   * Flask's `SESSION_COOKIE_SAMESITE`, title-cased as Werkzeug does (`lax` is `Lax`); checked
+   * by the bridge.
+   */
+  readonly sameSite: string;
 }
 
 /** Options of {@linkcode loadConfig}. */
@@ -171,8 +180,6 @@ export class ConfigError extends Error {
   }
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Builds the configuration from environment variables.
  *
@@ -180,7 +187,7 @@ const encoder = new TextEncoder();
  * @param options `dev` (default `false`) allows running without `SESSION_SECRET`.
  * @returns The validated configuration.
  * @throws {ConfigError} When `SESSION_SECRET` is missing outside dev mode (or on Deno
- * Deploy), a secret is shorter than 32 bytes, or `SESSION_MAX_AGE`, `PORT` is not a number,
+ * Deploy), `SESSION_SECRET_NEXT` repeats another secret, `SESSION_MAX_AGE`, `PORT` is not a number,
  * or `SESSION_KV`, `SESSION_REDIS_URL` and `SESSION_STORE` are malformed or combined wrongly, or
  * any other variable holds a value it cannot take (the error names it).
  *
@@ -203,7 +210,6 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
   let secrets: string[];
   let ephemeralSecret = false;
   if (secret !== undefined) {
-    checkSecret("SESSION_SECRET", secret);
     secrets = [secret, ...fallbacks];
   } else if (dev) {
     // Fallbacks alone cannot seal anything new, and a random secret of our own makes every
@@ -225,16 +231,15 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
   return {
     secrets,
     nextSecrets: parseNextSecret(env.SESSION_SECRET_NEXT, secrets),
-    maxAge: parsePositiveInteger("SESSION_MAX_AGE", env.SESSION_MAX_AGE, DEFAULT_MAX_AGE),
+    maxAge: parsePositiveInteger("SESSION_MAX_AGE", env.SESSION_MAX_AGE, undefined),
     cookieSecure: parseCookieSecure(env.SESSION_COOKIE_SECURE),
-    idleTimeout: nonEmpty(env.SESSION_IDLE_TIMEOUT) === undefined
-      ? undefined
-      : parsePositiveInteger("SESSION_IDLE_TIMEOUT", env.SESSION_IDLE_TIMEOUT, 0),
+    idleTimeout: parsePositiveInteger("SESSION_IDLE_TIMEOUT", env.SESSION_IDLE_TIMEOUT, undefined),
     shutdownTimeout: parsePositiveInteger(
       "SHUTDOWN_TIMEOUT",
       env.SHUTDOWN_TIMEOUT,
       DEFAULT_SHUTDOWN_TIMEOUT,
     ),
+    bodyTimeout: parsePositiveInteger("BODY_TIMEOUT", env.BODY_TIMEOUT, undefined),
     port: parsePort(env.PORT),
     hostname: nonEmpty(env.HOSTNAME) ?? (dev ? DEV_HOSTNAME : DEFAULT_HOSTNAME),
     logRequests: parseSwitch("LOG_REQUESTS", env.LOG_REQUESTS, dev),
@@ -287,29 +292,16 @@ function nonEmpty(value: string | undefined): string | undefined {
   return trimmed ? trimmed : undefined;
 }
 
-function checkSecret(variable: string, secret: string): void {
-  const bytes = encoder.encode(secret).length;
-  if (bytes < MIN_SECRET_BYTES) {
-    throw new ConfigError(
-      variable,
-      `Cannot start: ${variable} must be at least ${MIN_SECRET_BYTES} bytes, received ${bytes}.\n${SECRET_HOW_TO}`,
-    );
-  }
-}
-
 function parseFallbacks(value: string | undefined): string[] {
   const list = nonEmpty(value);
   if (list === undefined) return [];
   // Base64 and hex secrets never contain commas, so a comma-separated list is unambiguous.
-  const secrets = list.split(",").map((item) => item.trim()).filter((item) => item !== "");
-  secrets.forEach((secret, i) => checkSecret(`SESSION_SECRET_FALLBACKS (entry ${i + 1})`, secret));
-  return secrets;
+  return list.split(",").map((item) => item.trim()).filter((item) => item !== "");
 }
 
 function parseNextSecret(value: string | undefined, secrets: readonly string[]): string[] {
   const next = nonEmpty(value);
   if (next === undefined) return [];
-  checkSecret("SESSION_SECRET_NEXT", next);
   const at = secrets.indexOf(next);
   if (at >= 0) {
     const where = at === 0 ? "SESSION_SECRET" : "SESSION_SECRET_FALLBACKS";
@@ -323,7 +315,11 @@ function parseNextSecret(value: string | undefined, secrets: readonly string[]):
   return [next];
 }
 
-function parsePositiveInteger(variable: string, value: string | undefined, fallback: number) {
+function parsePositiveInteger<T extends number | undefined>(
+  variable: string,
+  value: string | undefined,
+  fallback: T,
+): number | T {
   const text = nonEmpty(value);
   if (text === undefined) return fallback;
   const number = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
@@ -480,28 +476,11 @@ function flaskConfig(env: Env): FlaskConfig | undefined {
 }
 
 // Flask's cookie attributes, so that the Flask cookie is written and deleted exactly where
-// Flask put it: a deletion with another domain or path leaves it in place.
+// Flask put it: a deletion with another domain or path leaves it in place. Parsed here, checked
+// by the bridge (whose errors configError() names by these variables).
 function flaskCookieAttributes(
   env: Env,
 ): Pick<FlaskConfig, "domain" | "path" | "secure" | "sameSite"> {
-  const domain = nonEmpty(env.FLASK_SESSION_COOKIE_DOMAIN);
-  if (domain !== undefined && !/^\.?[A-Za-z0-9.-]+$/.test(domain)) {
-    throw new ConfigError(
-      "FLASK_SESSION_COOKIE_DOMAIN",
-      `Cannot start: FLASK_SESSION_COOKIE_DOMAIN must be a host name, as the Flask app's SESSION_COOKIE_DOMAIN, received ${
-        JSON.stringify(domain)
-      }.`,
-    );
-  }
-  const path = nonEmpty(env.FLASK_SESSION_COOKIE_PATH) ?? "/";
-  if (!path.startsWith("/") || /[;\s]/.test(path)) {
-    throw new ConfigError(
-      "FLASK_SESSION_COOKIE_PATH",
-      `Cannot start: FLASK_SESSION_COOKIE_PATH must start with "/", as the Flask app's SESSION_COOKIE_PATH, received ${
-        JSON.stringify(path)
-      }.`,
-    );
-  }
   const secureText = nonEmpty(env.FLASK_SESSION_COOKIE_SECURE) ?? "false";
   if (secureText !== "true" && secureText !== "false") {
     throw new ConfigError(
@@ -511,19 +490,62 @@ function flaskCookieAttributes(
       }.`,
     );
   }
-  const secure = secureText === "true";
   // Werkzeug title-cases the value, so Flask accepts any case.
-  const sameSiteText = nonEmpty(env.FLASK_SESSION_COOKIE_SAMESITE) ?? "Lax";
-  const sameSite = (["Strict", "Lax", "None"] as const).find((v) =>
-    v.toLowerCase() === sameSiteText.toLowerCase()
+  const sameSite = nonEmpty(env.FLASK_SESSION_COOKIE_SAMESITE) ?? "Lax";
+  return {
+    domain: nonEmpty(env.FLASK_SESSION_COOKIE_DOMAIN),
+    path: nonEmpty(env.FLASK_SESSION_COOKIE_PATH) ?? "/",
+    secure: secureText === "true",
+    sameSite: sameSite.charAt(0).toUpperCase() + sameSite.slice(1).toLowerCase(),
+  };
+}
+
+/** The variable each session or Flask bridge option comes from. */
+const OPTION_VARIABLES: Readonly<Record<string, string>> = {
+  "secrets[0]": "SESSION_SECRET",
+  "nextSecrets[0]": "SESSION_SECRET_NEXT",
+  maxAge: "SESSION_MAX_AGE",
+  idleTimeout: "SESSION_IDLE_TIMEOUT",
+  "cookie.secure": "SESSION_COOKIE_SECURE",
+  "flask.secretKeys[0]": "FLASK_SECRET_KEY",
+  "flask.domain": "FLASK_SESSION_COOKIE_DOMAIN",
+  "flask.path": "FLASK_SESSION_COOKIE_PATH",
+  "flask.secure": "FLASK_SESSION_COOKIE_SECURE",
+  "flask.sameSite": "FLASK_SESSION_COOKIE_SAMESITE",
+  revocation: "FLASK_SESSION_MODE",
+  store: "FLASK_SESSION_MODE",
+};
+
+/**
+ * Names the environment variable behind a session option the library refused, in the
+ * service's own words: what {@linkcode loadConfig} parsed, the library validated.
+ *
+ * @param error The library's error.
+ * @returns The error to report, naming the variable.
+ *
+ * @example A fallback secret that is too short
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SessionConfigError } from "../lib/mod.ts";
+ * import { configError } from "./config.ts";
+ *
+ * const error = configError(new SessionConfigError("secrets[2]", "must be at least 32 bytes, received 5"));
+ * assert.equal(error.variable, "SESSION_SECRET_FALLBACKS (entry 2)");
+ * assert.match(error.message, /^Cannot start: SESSION_SECRET_FALLBACKS \(entry 2\) must be at least 32 bytes/);
+ * ```
+ */
+export function configError(error: SessionConfigError): ConfigError {
+  const { option, problem } = error;
+  const fallback = /^(flask\.secretKeys|secrets)\[(\d+)\]$/.exec(option);
+  const variable = OPTION_VARIABLES[option] ??
+    (fallback
+      ? `${fallback[1] === "secrets" ? "SESSION_SECRET" : "FLASK_SECRET_KEY"}_FALLBACKS (entry ${
+        fallback[2]
+      })`
+      : `the session option ${option}`);
+  const secret = option.startsWith("secrets") || option.startsWith("nextSecrets");
+  return new ConfigError(
+    variable,
+    `Cannot start: ${variable} ${problem}${secret ? `\n${SECRET_HOW_TO}` : ""}`,
   );
-  if (sameSite === undefined || (sameSite === "None" && !secure)) {
-    throw new ConfigError(
-      "FLASK_SESSION_COOKIE_SAMESITE",
-      `Cannot start: FLASK_SESSION_COOKIE_SAMESITE must be "Strict", "Lax" or "None" (None only with FLASK_SESSION_COOKIE_SECURE=true), received ${
-        JSON.stringify(sameSiteText)
-      }.`,
-    );
-  }
-  return { domain, path, secure, sameSite };
 }

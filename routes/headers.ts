@@ -1,42 +1,44 @@
 /**
- * Response headers, computed once at start-up: the security headers every response carries
- * (the set `hono/secure-headers` sends, plus a strict Content-Security-Policy), and the
- * ones pages showing session data add.
+ * Response headers: the security headers every response carries (`hono/secure-headers`, with a
+ * strict Content-Security-Policy), and the ones answers showing session data add.
  *
  * @module
  */
 
-/**
- * The Content-Security-Policy: nothing is allowed but the site's own stylesheet, forms
- * posting back to the site, and no framing. The pages have no script at all.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join("; ");
+import { type Context, Hono, type MiddlewareHandler, type Next } from "hono";
+import { secureHeaders } from "hono/secure-headers";
 
-/** Headers set on every response, as `[name, value]` pairs. */
-export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
-  ["Content-Security-Policy", CONTENT_SECURITY_POLICY],
-  ["Cross-Origin-Opener-Policy", "same-origin"],
-  ["Cross-Origin-Resource-Policy", "same-origin"],
-  ["Origin-Agent-Cluster", "?1"],
-  // Not `no-referrer` (hono/secure-headers' default): under it browsers send `Origin: null`
-  // with same-origin form posts, which the cross-site check must refuse. `same-origin` still
-  // sends nothing to other sites.
-  ["Referrer-Policy", "same-origin"],
-  ["Strict-Transport-Security", "max-age=15552000; includeSubDomains"],
-  ["X-Content-Type-Options", "nosniff"],
-  ["X-DNS-Prefetch-Control", "off"],
-  ["X-Download-Options", "noopen"],
-  ["X-Frame-Options", "DENY"],
-  ["X-Permitted-Cross-Domain-Policies", "none"],
-  ["X-XSS-Protection", "0"],
-];
+/**
+ * Sets the security headers on every response: `hono/secure-headers`' defaults, with a
+ * Content-Security-Policy allowing nothing but the site's own stylesheet and forms posting back
+ * to the site (the pages have no script at all), no framing, and `Referrer-Policy: same-origin`.
+ */
+export const securityHeaders: MiddlewareHandler = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+  },
+  // Not `no-referrer` (the default): under it browsers send `Origin: null` with same-origin
+  // form posts, which the cross-site guard must refuse. `same-origin` still sends nothing to
+  // other sites.
+  referrerPolicy: "same-origin",
+  xFrameOptions: "DENY",
+  // Nothing here sets X-Powered-By: no need to delete it from every response.
+  removePoweredBy: false,
+});
+
+/**
+ * The headers {@linkcode securityHeaders} sets, as `[name, value]` pairs, for the responses
+ * made outside the app (the `503` of a draining instance). Read from the middleware itself at
+ * start-up, so the two never differ.
+ */
+export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = await headersSetBy(
+  securityHeaders,
+);
 
 /**
  * Headers of responses that show session data or depend on `Accept`: never stored by a
@@ -49,10 +51,24 @@ export const PRIVATE_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Sets {@linkcode SECURITY_HEADERS} on a response, replacing any earlier values.
+ * Sets {@linkcode PRIVATE_HEADERS} on the answer of the routes showing session data; put it
+ * after the session middleware in a route's chain, so that the session's `Cookie` follows
+ * `Accept` in `Vary`.
  *
- * @param headers The response headers, changed in place.
+ * Set once the handler has answered rather than passed to `c.json()` and the like: Deno prepares
+ * the native form of a response built with more headers than its content type at once, work
+ * that the session cookie and the security headers added afterwards throw away.
+ *
+ * @param c The request's context.
+ * @param next The route's handler.
  */
-export function setSecurityHeaders(headers: Headers): void {
-  for (const [name, value] of SECURITY_HEADERS) headers.set(name, value);
+export async function privateAnswer(c: Context, next: Next): Promise<void> {
+  await next();
+  const headers = c.res.headers;
+  for (const name in PRIVATE_HEADERS) headers.set(name, PRIVATE_HEADERS[name]!);
+}
+
+async function headersSetBy(middleware: MiddlewareHandler): Promise<[string, string][]> {
+  const probe = new Hono().use(middleware).get("/", (c) => c.body(null, 204));
+  return [...(await probe.request("/")).headers];
 }

@@ -13,8 +13,12 @@
  *
  * @param headers The request headers.
  * @param url The request URL; its host is the one `Origin` must match.
+ * @param https Whether the site is served over HTTPS even when the URL says `http:` (TLS ends
+ * at a proxy in front: `SESSION_COOKIE_SECURE=true`).
+ * @default {false}
  * @returns `true` when `Sec-Fetch-Site` is `cross-site`, or `Origin` is present and its host
- * differs from the URL's (an opaque `Origin: null` never matches).
+ * differs from the URL's (an opaque `Origin: null` never matches), or the site is on HTTPS
+ * (its URL is `https:`, or `https` says so) and `Origin` is a plain `http:` page.
  *
  * @example A cross-site form post and a same-origin one
  * ```ts
@@ -25,19 +29,23 @@
  * const headers = new Headers({ origin: "https://evil.example" });
  * assert.ok(isCrossSite(headers, "https://greet.example/greeting"));
  * assert.equal(isCrossSite(new Headers(), "https://greet.example/greeting"), false);
+ * // A page injected on plain HTTP, posting to the site behind TLS.
+ * assert.ok(isCrossSite(new Headers({ origin: "http://greet.example" }), "https://greet.example/greeting"));
  * ```
  */
-export function isCrossSite(headers: Headers, url: string): boolean {
+export function isCrossSite(headers: Headers, url: string, https = false): boolean {
   if (headers.get("sec-fetch-site") === "cross-site") return true;
   const origin = headers.get("origin");
   if (origin === null) return false;
   const originHost = hostOf(origin);
-  return originHost === undefined || originHost !== hostOf(url);
+  if (originHost === undefined || originHost !== hostOf(url)) return true;
+  // A site on HTTPS trusts no page of its own host served over plain HTTP, which anyone on the
+  // network path can write.
+  return (https || url.startsWith("https:")) && origin.startsWith("http:");
 }
 
-// The scheme is left out on purpose: behind a TLS-terminating proxy the server sees
-// `http://` while the browser sends `Origin: https://…`. The host (with port) is what an
-// attacker cannot choose.
+// The host (with port) is what an attacker cannot choose; the scheme is compared apart: behind
+// a TLS-terminating proxy the server sees `http://` while the browser sends `Origin: https://…`.
 function hostOf(url: string): string | undefined {
   try {
     // `new URL("null")` throws, so an opaque origin has no host and never matches.

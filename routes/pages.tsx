@@ -5,13 +5,14 @@
  * Components are called as plain functions (`Layout({ title, children })`, not `<Layout>`):
  * with the `precompile` transform every element is then a ready-made string, and no Hono JSX
  * node is ever rendered. Rendering one sets up Hono's render context, whose first use probes
- * `node:async_hooks`; on Deno 2.9+ that loads Node's built-ins, tens of milliseconds on the
- * first request (see bench/RESULTS-cold.md).
+ * `node:async_hooks`; on Deno 2.9+ that loads Node's built-ins, which makes the first request
+ * much slower (see bench/README.md, cold start).
  *
  * @module
  */
 
 import type { Child } from "hono/jsx";
+import type { JSX } from "hono/jsx/jsx-runtime";
 import { raw } from "hono/html";
 import { type FieldErrors, type Greeting, MAX_NAME_LENGTH } from "./greeting.ts";
 
@@ -104,7 +105,7 @@ export interface LayoutProps {
  * @param props The title and content.
  * @returns The whole HTML document.
  */
-export function Layout({ title, children }: LayoutProps): Child {
+export function Layout({ title, children }: LayoutProps): JSX.Element {
   return (
     <>
       {DOCTYPE}
@@ -132,7 +133,6 @@ export interface SessionLifetime {
   persistent: boolean;
   /**
    * The sealed absolute expiry, from {@linkcode describeExpiry}, if the session has one yet.
-   * Strings, so that a page shell can stand for the page.
    */
   until?: ExpiryText | undefined;
 }
@@ -186,7 +186,7 @@ export interface HomePageProps {
  * @param props What the session holds, and the refused values and errors if any.
  * @returns The page.
  */
-export function HomePage({ greeting, lifetime, values, errors }: HomePageProps): Child {
+export function HomePage({ greeting, lifetime, values, errors }: HomePageProps): JSX.Element {
   const known = greeting?.name !== undefined;
   const title = errors
     ? (errors.name || errors.lastname ? "Please check your name" : "Please check the form")
@@ -240,7 +240,7 @@ export function HomePage({ greeting, lifetime, values, errors }: HomePageProps):
  */
 export function GreetingPage(
   { greeting, lifetime }: { greeting: Greeting; lifetime?: SessionLifetime | undefined },
-): Child {
+): JSX.Element {
   return Layout({
     title: `Hello ${fullName(greeting)}`,
     children: (
@@ -262,7 +262,7 @@ export function GreetingPage(
  * @param props What the session holds.
  * @returns The page.
  */
-export function SessionDataPage({ greeting }: { greeting: Partial<Greeting> }): Child {
+export function SessionDataPage({ greeting }: { greeting: Partial<Greeting> }): JSX.Element {
   return Layout({
     title: "Session data",
     children: (
@@ -290,7 +290,7 @@ export interface MessagePageProps {
  * @param props The heading and the explanation.
  * @returns The page.
  */
-export function MessagePage({ title, messages }: MessagePageProps): Child {
+export function MessagePage({ title, messages }: MessagePageProps): JSX.Element {
   return Layout({
     title,
     children: (

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { SessionOptions } from "../lib/mod.ts";
-import type { AppConfig } from "./config.ts";
+import { SessionConfigError, type SessionOptions } from "../lib/mod.ts";
+import { type AppConfig, configError } from "./config.ts";
 import { kvOpenError } from "./startup_errors.ts";
 
 /** Session options beyond secrets and lifetime, and what to close on shutdown. */
@@ -26,7 +26,7 @@ export interface ServerSideOptions {
  * @param config The service configuration.
  * @returns The session options, and the opened KV to close later.
  * @throws {ConfigError} When `SESSION_KV` cannot be opened (e.g. a path the process may not
- * write to), naming the variable.
+ * write to), or the Flask bridge refuses a `FLASK_*` value, naming the variable.
  *
  * @example Revocation and a store on an in-memory KV
  * ```ts
@@ -45,6 +45,8 @@ export async function serverSideOptions(
     & Partial<Pick<AppConfig, "cookieSecure" | "idleTimeout">>,
 ): Promise<ServerSideOptions> {
   const session: ServerSideOptions["session"] = {};
+  // First, so that a refused Flask setting stops the start before anything is opened.
+  if (config.flask) session.foreign = await flaskSession(config.flask);
   if (config.cookieSecure !== undefined) session.cookie = { secure: config.cookieSecure };
   if (config.idleTimeout !== undefined) session.idleTimeout = config.idleTimeout;
   let kv: Deno.Kv | undefined;
@@ -73,19 +75,21 @@ export async function serverSideOptions(
     session.revocation = redisRevocation(connection.client);
     if (config.store) session.store = redisStore(connection.client);
   }
-  if (config.flask) {
-    const { domain, path, secure, sameSite } = config.flask;
-    session.flask = {
-      mode: config.flask.mode,
-      secretKeys: config.flask.secretKeys,
-      cookieName: config.flask.cookieName,
-      domain,
-      path,
-      secure,
-      sameSite,
-    };
-  }
   return { session, ...(kv ? { kv } : {}), ...(redis ? { redis } : {}) };
+}
+
+// Imported only when configured: a service without Flask never loads the bridge.
+async function flaskSession(
+  flask: NonNullable<AppConfig["flask"]>,
+): Promise<SessionOptions["foreign"]> {
+  const { flaskMigration, flaskShared } = await import("../lib/flask/mod.ts");
+  const { mode, secretKeys, cookieName, domain, path, secure, sameSite } = flask;
+  const options = { secretKeys, cookieName, domain, path, secure, sameSite: sameSite as never };
+  try {
+    return mode === "shared" ? flaskShared(options) : flaskMigration(options);
+  } catch (error) {
+    throw error instanceof SessionConfigError ? configError(error) : error;
+  }
 }
 
 // A KV path the process cannot use is a configuration mistake, reported as one.

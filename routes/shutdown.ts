@@ -156,6 +156,12 @@ export interface StopOptions {
   exit?: (code: number) => void;
 }
 
+/**
+ * Signals this soon after the first count as the same stop request, delivered twice (to the
+ * process group and forwarded by a parent); a signal after it forces the exit.
+ */
+export const REPEAT_WINDOW_MS = 1000;
+
 // Longest wait for the server, then Redis, to close once drained: a client holding a connection
 // open or a Redis that does not answer must not keep a stopping process alive.
 const CLOSE_BOUND_MS = 1000;
@@ -175,8 +181,8 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
 
 /**
  * On SIGTERM or SIGINT: drains the service (bounded), closes the server, Deno KV and Redis
- * (bounded), logs one line and exits 0. A second signal during the drain exits at once with
- * code 1.
+ * (bounded), logs one line and exits 0. Signals within {@linkcode REPEAT_WINDOW_MS} of the first
+ * are the same request arriving twice; a later one during the drain exits at once with code 1.
  *
  * @param options The server, its handler, the bound, and what to close.
  * @returns A function that removes the signal listeners.
@@ -184,11 +190,17 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
 export function stopOnSignals(options: StopOptions): () => void {
   const { server, service, timeoutMs, kv, redis } = options;
   const exit = options.exit ?? ((code: number) => Deno.exit(code));
+  let firstSignalAt = 0;
   const stop = async (signal: Deno.Signal) => {
     if (service.draining) {
+      // A supervisor that signals the whole process group (systemd's default KillMode,
+      // `kill -- -PGID`, a terminal's Ctrl-C) reaches this process and `deno task`, which
+      // forwards it: one stop request arriving twice. Only a later signal forces the exit.
+      if (performance.now() - firstSignalAt < REPEAT_WINDOW_MS) return;
       console.error(`Stopping at once: ${signal} received again while draining`);
       return exit(1);
     }
+    firstSignalAt = performance.now();
     const result = await service.drain(timeoutMs);
     // Nothing is in flight any more (or the bound passed): closing cannot cut a request short
     // that was allowed to finish. Bounded too, in case a client holds a connection open.

@@ -2,7 +2,8 @@
  * `deno task build:npm`: writes the npm package to `dist/npm/`, ready for `npm pack`. The
  * TypeScript compiler (pinned below, run through `npx`) turns `lib/` into ES modules and `.d.ts`
  * files, rewriting `./x.ts` imports to `./x.js`; the package's `exports` map mirrors
- * `deno.json`'s, and `hono` is a peer dependency.
+ * `deno.json`'s, `hono` is a peer dependency, and it carries the README, the licence and the
+ * documents of `docs/` that `deno.json` `publish.include` lists, as the JSR package does.
  *
  * @module
  */
@@ -18,6 +19,13 @@ interface DenoJson {
   version: string;
   exports: Record<string, string>;
   imports: Record<string, string>;
+  publish?: { include?: string[] };
+}
+
+/** The documents published with the package: README, licence, and the docs JSR publishes. */
+function documents(deno: DenoJson): string[] {
+  const docs = (deno.publish?.include ?? []).filter((path) => /^docs\/[^/]+\.md$/.test(path));
+  return ["README.md", "LICENSE", ...docs];
 }
 
 /** `./lib/seal.ts` → `./esm/seal`, the same path without `lib/` and `.ts`. */
@@ -116,13 +124,14 @@ export async function buildNpm(): Promise<URL> {
     type: "module",
     sideEffects: false,
     exports,
-    files: ["esm/", "README.md", "LICENSE"],
+    files: ["esm/", ...documents(deno)],
     engines: { node: ">=20.16" },
     peerDependencies: { hono: honoRange(deno.imports) },
     keywords: ["hono", "session", "cookie", "xaes-256-gcm", "encryption", "deno", "workers"],
   };
   await Deno.writeTextFile(new URL("package.json", OUT), JSON.stringify(pkg, null, 2) + "\n");
-  for (const file of ["README.md", "LICENSE"]) {
+  await Deno.mkdir(new URL("docs/", OUT), { recursive: true });
+  for (const file of documents(deno)) {
     await Deno.copyFile(new URL(file, ROOT), new URL(file, OUT));
   }
   return OUT;

@@ -42,7 +42,7 @@ app.get("/conflict", () => {
 export const foreignApp = createApp({ secrets: [OTHER_SECRET] });
 /** Another app with the same secret, storing enough to need several cookies. */
 export const bigApp = new Hono<SessionEnv<{ blob: string }>>();
-bigApp.use(session<{ blob: string }>({ secrets: [SECRET] }));
+bigApp.use(session<{ blob: string }>({ secrets: [SECRET], maxCookieBytes: 16_384 }));
 bigApp.get("/", (c) => {
   c.get("session").set("blob", crypto.randomUUID().repeat(150));
   return c.text("ok");

@@ -53,6 +53,11 @@ export interface MainOptions {
   args?: string[];
   /** A folder the process may write to (`--allow-write=`), e.g. for a Deno KV file. */
   allowWrite?: string;
+  /**
+   * Start it as users do, with `deno task start`, in a process group of its own (`setsid`), so
+   * that a test can signal the whole group as a supervisor does: `Deno.kill(-pid, …)`.
+   */
+  task?: boolean;
 }
 
 function runFlags(options: MainOptions): string[] {
@@ -67,7 +72,10 @@ export interface RunningServer extends AsyncDisposable {
   stderr(): string;
   /** What the process wrote to stdout so far. */
   stdout(): string;
-  /** The process id, to signal it (`Deno.kill(pid, "SIGTERM")`). */
+  /**
+   * The process id, to signal it (`Deno.kill(pid, "SIGTERM")`); with `task`, also the id of
+   * its process group.
+   */
   readonly pid: number;
   /** Resolves when the process has exited and its output streams have ended. */
   readonly exited: Promise<Deno.CommandStatus>;
@@ -84,8 +92,11 @@ export interface RunningServer extends AsyncDisposable {
  * message carries its output.
  */
 export async function startServer(options: MainOptions = {}): Promise<RunningServer> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...runFlags(options), "main.ts", ...(options.args ?? [])],
+  const [command, args] = options.task
+    ? ["setsid", [Deno.execPath(), "task", "start", ...(options.args ?? [])]]
+    : [Deno.execPath(), [...runFlags(options), "main.ts", ...(options.args ?? [])]];
+  const child = new Deno.Command(command, {
+    args,
     cwd: ROOT,
     clearEnv: true,
     env: childEnv({ PORT: "0", HOSTNAME: "127.0.0.1", ...options.env }),
@@ -117,7 +128,8 @@ export async function startServer(options: MainOptions = {}): Promise<RunningSer
   const stop = async () => {
     if (!exited) {
       try {
-        child.kill("SIGTERM");
+        if (options.task) Deno.kill(-child.pid, "SIGTERM");
+        else child.kill("SIGTERM");
       } catch {
         // Already gone.
       }

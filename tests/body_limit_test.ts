@@ -84,7 +84,7 @@ Deno.test("readFields() counts a body announced within the limit while reading i
  */
 async function postUnendingChunked(
   url: string,
-  extraHeaders: string[],
+  headers: { before?: string[]; after?: string[] },
   max = 4 * 1024 * 1024,
 ): Promise<{ statusLine: string; sent: number }> {
   const port = Number(new URL(url).port);
@@ -95,8 +95,9 @@ async function postUnendingChunked(
     `Host: 127.0.0.1:${port}`,
     "Content-Type: application/x-www-form-urlencoded",
     "Accept: text/plain",
+    ...(headers.before ?? []),
     "Transfer-Encoding: chunked",
-    ...extraHeaders,
+    ...(headers.after ?? []),
     "",
     "",
   ].join("\r\n");
@@ -139,17 +140,75 @@ Deno.test("The real server counts a chunked body as it arrives, whatever the hea
   await using server = await startServer({ env: { SESSION_SECRET: SECRET } });
 
   await t.step("without Content-Length: 413 long before the body would end", async () => {
-    const { statusLine, sent } = await postUnendingChunked(server.url, []);
+    const { statusLine, sent } = await postUnendingChunked(server.url, {});
     assert.equal(statusLine, "HTTP/1.1 413 Payload Too Large");
     assert.ok(sent < 4 * 1024 * 1024, `sent all ${sent} bytes before an answer`);
   });
 
-  await t.step(
-    "with a small Content-Length beside it: refused, never read to the end",
-    async () => {
-      // Which framing wins is the classic request-smuggling ambiguity: Deno's server refuses it.
-      const { statusLine } = await postUnendingChunked(server.url, ["Content-Length: 20"]);
-      assert.match(statusLine, /^HTTP\/1\.1 4(00|13) /);
+  for (const order of ["after", "before"] as const) {
+    await t.step(
+      `with a small Content-Length ${order} it: refused, never read to the end`,
+      async () => {
+        // Which framing wins is the classic request-smuggling ambiguity: Deno's server refuses
+        // it, whichever header comes first.
+        const { statusLine } = await postUnendingChunked(server.url, {
+          [order]: ["Content-Length: 20"],
+        });
+        assert.match(statusLine, /^HTTP\/1\.1 4(00|13) /);
+      },
+    );
+  }
+});
+
+/** A body that sends one byte every `everyMs` and never ends, as a slow-body attack does. */
+function tricklingBody(everyMs: number): ReadableStream<Uint8Array> {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode("name="));
+      timer = setInterval(() => controller.enqueue(new TextEncoder().encode("a")), everyMs);
     },
+    cancel: () => clearInterval(timer),
+  });
+}
+
+Deno.test("POST /greeting answers 408 to a body that trickles past the body timeout", async () => {
+  const app = createApp({ secrets: [SECRET], bodyTimeout: 1 });
+  const res = await app.request(
+    new Request("http://localhost/greeting", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/plain" },
+      body: tricklingBody(50),
+    }),
   );
+  assert.equal(res.status, 408);
+  assert.match(await res.text(), /did not arrive in time/);
+  assert.deepEqual(res.headers.getSetCookie(), []);
+});
+
+Deno.test("The real server answers 408 to an announced body that trickles past BODY_TIMEOUT", async () => {
+  await using server = await startServer({ env: { SESSION_SECRET: SECRET, BODY_TIMEOUT: "1" } });
+  const port = Number(new URL(server.url).port);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const encoder = new TextEncoder();
+  await conn.write(encoder.encode([
+    "POST /greeting HTTP/1.1",
+    `Host: 127.0.0.1:${port}`,
+    "Content-Type: application/x-www-form-urlencoded",
+    "Accept: text/plain",
+    "Content-Length: 1000",
+    "",
+    "name=",
+  ].join("\r\n")));
+  // A byte every 100 ms: the 1,000 announced would take well over the bound.
+  const dripping = setInterval(() => conn.write(encoder.encode("a")).catch(() => {}), 100);
+  try {
+    const buffer = new Uint8Array(4096);
+    const n = await conn.read(buffer);
+    const text = new TextDecoder().decode(buffer.subarray(0, n ?? 0));
+    assert.match(text, /^HTTP\/1\.1 408 /, text);
+  } finally {
+    clearInterval(dripping);
+    conn.close();
+  }
 });

@@ -1,6 +1,9 @@
 /**
- * The greeting service in a real browser: headless Chromium fills in the form, reads the
- * session data, logs out, and reports any Content-Security-Policy violation.
+ * The greeting service in a real browser: headless Chromium, driven by Playwright, runs the
+ * flow of `_browser_flow.ts` (the form, the greeting, both kinds of cookie, the session data,
+ * logout, a refused name, no console error, no Content-Security-Policy violation), which
+ * `browser_firefox_test.ts` runs in Firefox, then checks the look: the focus ring, contrast in
+ * both colour schemes, and wrapping on a phone.
  *
  * Playwright reads `/proc` files when it loads, which Deno allows only with `--allow-all`.
  * Under the narrower flags of `deno task test`, this file therefore runs itself again in a
@@ -9,6 +12,13 @@
 
 import assert from "node:assert/strict";
 import { ROOT, startServer } from "./_server.ts";
+import {
+  type BrowserPage,
+  checkTheCsp,
+  greetAndLogOut,
+  refuseAnInvalidName,
+  watchConsole,
+} from "./_browser_flow.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const hasChromium = await Deno.stat(CHROMIUM).then((info) => info.isFile, () => false);
@@ -71,146 +81,13 @@ async function browse(t: Deno.TestContext): Promise<void> {
     });
     try {
       const page = await browser.newPage();
-      const errors: string[] = [];
-      const violations: string[] = [];
-      // Chromium logs every 4xx answer as an error; a step expecting one says so here.
-      let expectedError: RegExp | undefined;
-      page.on("console", (message) => {
-        const text = message.text();
-        if (/Content Security Policy/i.test(text)) violations.push(text);
-        else if (message.type() === "error" && !expectedError?.test(text)) errors.push(text);
-      });
-      page.on("pageerror", (error) => errors.push(String(error)));
+      const flow = chromiumPage(page);
+      const watch = watchConsole(flow);
+      await greetAndLogOut(t, flow, server.url, watch);
+      await refuseAnInvalidName(t, flow, server.url, watch);
 
-      await t.step("the start page offers the form", async () => {
-        const res = await page.goto(`${server.url}/`);
-        assert.equal(res?.status(), 200);
-        assert.equal(await page.getAttribute("html", "lang"), "en");
-        assert.match(await page.title(), /Hello, who are you\?/);
-        // The fields are reachable by their labels, as assistive technology finds them.
-        await page.getByLabel("First name").fill("Ada");
-        await page.getByLabel("Last name").fill("Lovelace");
-      });
-
-      await t.step("submitting it shows the greeting", async () => {
-        await Promise.all([
-          page.waitForURL(`${server.url}/greeting`),
-          page.getByRole("button", { name: "Greet me" }).click(),
-        ]);
-        assert.equal(await page.locator("h1").textContent(), "Hello Ada Lovelace");
-      });
-
-      await t.step("without Remember me, the cookie ends with the browser session", async () => {
-        const cookies = await page.context().cookies();
-        assert.deepEqual(cookies.map((cookie) => cookie.name), ["session"]);
-        // Playwright reports a cookie without Expires or Max-Age as expiring at -1.
-        assert.equal(cookies[0]!.expires, -1);
-        assert.match(
-          await page.locator("#session-kind").textContent() ?? "",
-          /forgotten when you close your browser/,
-        );
-      });
-
-      await t.step("the stylesheet applied: the CSP let it through", async () => {
-        // A string, evaluated in the page: Deno's type check knows no DOM.
-        const font = await page.evaluate<string>(
-          "getComputedStyle(document.documentElement).fontFamily",
-        );
-        assert.match(font, /system-ui/);
-      });
-
-      await t.step("the session data page shows the name", async () => {
-        await Promise.all([
-          page.waitForURL(`${server.url}/session-data`),
-          page.getByRole("link", { name: "See what your session holds" }).click(),
-        ]);
-        assert.equal(
-          await page.locator("#session-data").textContent(),
-          "Session Data: Ada Lovelace",
-        );
-      });
-
-      await t.step("the start page welcomes the visitor back", async () => {
-        await page.goto(`${server.url}/`);
-        assert.match(await page.locator("h1").textContent() ?? "", /Welcome back, Ada Lovelace/);
-      });
-
-      await t.step("ticking Remember me keeps the cookie for SESSION_MAX_AGE", async () => {
-        const box = page.getByLabel("Remember me on this device");
-        assert.equal(await box.isChecked(), false);
-        await box.check();
-        const before = Date.now() / 1000;
-        await Promise.all([
-          page.waitForURL(`${server.url}/greeting`),
-          page.getByRole("button", { name: "Change my name" }).click(),
-        ]);
-        const cookies = await page.context().cookies();
-        assert.deepEqual(cookies.map((cookie) => cookie.name), ["session"]);
-        const expires = cookies[0]!.expires;
-        // Max-Age=1209600 (the default SESSION_MAX_AGE), counted from the response.
-        assert.ok(
-          expires >= before + 1_209_600 - 5 && expires <= Date.now() / 1000 + 1_209_600 + 5,
-          `expires ${expires}, expected about ${before + 1_209_600}`,
-        );
-        assert.match(await page.locator("#session-kind").textContent() ?? "", /remembers you/);
-        await page.goto(`${server.url}/`);
-        assert.equal(await page.getByLabel("Remember me on this device").isChecked(), true);
-      });
-
-      await t.step("logging out returns to the form and forgets the name", async () => {
-        await Promise.all([
-          page.waitForURL(`${server.url}/`),
-          page.getByRole("button", { name: "Log out" }).click(),
-        ]);
-        assert.match(await page.title(), /Hello, who are you\?/);
-        const cookies = await page.context().cookies();
-        assert.deepEqual(cookies.map((cookie) => cookie.name), []);
-        await page.goto(`${server.url}/session-data`);
-        assert.equal(await page.locator("#session-data").textContent(), "Session Data:  ");
-      });
-
-      await t.step("no console errors along the way", () => {
-        assert.deepEqual(errors, []);
-      });
-
-      await t.step("an invalid name is refused with an accessible message", async () => {
-        expectedError = /status of 400/;
-        await page.goto(`${server.url}/`);
-        await page.getByLabel("First name").fill("   ");
-        await page.getByLabel("Last name").fill("Lovelace");
-        const [res] = await Promise.all([
-          page.waitForResponse(`${server.url}/greeting`),
-          page.getByRole("button", { name: "Greet me" }).click(),
-        ]);
-        assert.equal(res.status(), 400);
-        assert.match(
-          await page.getByRole("alert").textContent() ?? "",
-          /not saved\. Please check First name\./,
-        );
-        // The message is read with its field, and the summary links to the field.
-        assert.equal(
-          await page.getByLabel("First name").getAttribute("aria-describedby"),
-          "name-error",
-        );
-        assert.equal(
-          await page.locator("#name-error").textContent(),
-          "First name must not be blank (whitespace only).",
-        );
-        assert.equal(
-          await page.getByRole("alert").getByRole("link").getAttribute("href"),
-          "#name",
-        );
-      });
-
-      await t.step("each error message is shown once", async () => {
-        const text = await page.evaluate<string>("document.body.innerText");
-        assert.equal(text.split("must not be blank").length - 1, 1, text);
-      });
-
-      await t.step("focus is on the first invalid field, with no script", async () => {
-        assert.equal(await page.evaluate<string>("document.activeElement.id"), "name");
-      });
-
+      // Chromium alone checks the look: the focus ring, contrast in both schemes, wrapping on
+      // a phone.
       await t.step(
         "the focused invalid field shows a focus ring unlike its unfocused look",
         async () => {
@@ -257,10 +134,7 @@ async function browse(t: Deno.TestContext): Promise<void> {
         ]);
       });
 
-      await t.step("no Content-Security-Policy violation on any page", () => {
-        assert.deepEqual(violations, []);
-        assert.deepEqual(errors, []);
-      });
+      await checkTheCsp(t, flow, watch);
     } finally {
       await browser.close();
     }
@@ -270,6 +144,50 @@ async function browse(t: Deno.TestContext): Promise<void> {
 }
 
 type Page = import("playwright-core").Page;
+
+/** A Playwright page as the shared flow drives it. */
+function chromiumPage(page: Page): BrowserPage {
+  const byRole = (role: "textbox" | "checkbox" | "button" | "link", name: string) =>
+    page.getByRole(role, { name, exact: true });
+  return {
+    async goto(url) {
+      const response = await page.goto(url);
+      return response!.status();
+    },
+    url: () => page.url(),
+    title: () => page.title(),
+    text: async (selector) => await page.locator(selector).first().textContent() ?? "",
+    attribute: (selector, name) => page.locator(selector).first().getAttribute(name),
+    evaluate: <T>(expression: string) => page.evaluate<T>(expression),
+    fill: (label, value) => byRole("textbox", label).fill(value),
+    isChecked: (label) => byRole("checkbox", label).isChecked(),
+    check: (label) => byRole("checkbox", label).check(),
+    async click(role, name) {
+      // The document the click leads to: its response (after any redirect), then its load.
+      const [response] = await Promise.all([
+        page.waitForResponse((response) =>
+          response.request().isNavigationRequest() && response.frame() === page.mainFrame() &&
+          (response.status() < 300 || response.status() >= 400)
+        ),
+        page.waitForEvent("load"),
+        byRole(role, name).click(),
+      ]);
+      return response.status();
+    },
+    async cookies() {
+      // Playwright reports a cookie without Expires or Max-Age as expiring at -1.
+      const cookies = await page.context().cookies();
+      return cookies.map(({ name, expires }) => ({
+        name,
+        expires: expires === -1 ? undefined : expires,
+      }));
+    },
+    onMessage(listener) {
+      page.on("console", (message) => listener({ type: message.type(), text: message.text() }));
+      page.on("pageerror", (error) => listener({ type: "pageerror", text: String(error) }));
+    },
+  };
+}
 
 // Computed style properties of the first element matching `selector`. A string evaluated in
 // the page, since Deno's type check knows no DOM.

@@ -11,7 +11,7 @@ const SECRET = "cookie forms test secret, 32 bytes or more";
 
 function makeApp() {
   const app = new Hono<SessionEnv>();
-  app.use(session({ secrets: [SECRET] }));
+  app.use(session({ secrets: [SECRET], maxCookieBytes: 16_384 }));
   app.post("/set", async (c) => {
     for (const [k, v] of Object.entries(await c.req.json())) c.get("session").set(k, v);
     return c.text("ok");

@@ -43,6 +43,9 @@ function cookieHeader(headers: string[]): string {
   return jar.header;
 }
 
+/** What Flask's bridge claims: Flask's values hold a ".", sealed ones never do. */
+const dotted = (value: string) => value.includes(".");
+
 Deno.test("readSessionCookies() finds the session cookie in a Cookie header", async (t) => {
   await t.step("a single cookie among others", () => {
     const found = readSessionCookies("a=1; session=abc; b=2", "session", 100);
@@ -65,13 +68,18 @@ Deno.test("readSessionCookies() finds the session cookie in a Cookie header", as
     assert.deepEqual(readSessionCookies(header, "session", 100).names, []);
   });
   await t.step(
-    "a value that may be sealed wins over a dotted one (Flask's) of the same name",
+    "a value that may be sealed wins over one a foreign session claims (Flask's, dotted)",
     () => {
       assert.equal(
-        readSessionCookies("session=e30.ZZ.sig; session=abc", "session", 100).value,
+        readSessionCookies("session=e30.ZZ.sig; session=abc", "session", 100, dotted).value,
         "abc",
       );
+      // Without a foreign session, nothing is claimed: the first value is the one read.
       assert.equal(readSessionCookies("session=e30.ZZ.sig", "session", 100).value, "e30.ZZ.sig");
+      assert.equal(
+        readSessionCookies("session=e30.ZZ.sig", "session", 100, dotted).value,
+        undefined,
+      );
     },
   );
   await t.step("the first of two cookies of the same name wins", () => {
@@ -125,8 +133,8 @@ Deno.test("readSessionCookies() joins chunks in index order", async (t) => {
     assert.deepEqual(found.names.sort(), ["session", "session.0", "session.1"]);
     assert.deepEqual(found.stale.sort(), ["session.0", "session.1"]);
   });
-  await t.step("a single value holding a dot (Flask's) does not win over chunks", () => {
-    const found = readSessionCookies("session=e30.ZZ.sig; session.0=ab", "session", 100);
+  await t.step("a single value a foreign session claims does not win over chunks", () => {
+    const found = readSessionCookies("session=e30.ZZ.sig; session.0=ab", "session", 100, dotted);
     assert.equal(found.value, "ab");
     assert.deepEqual(found.stale, ["session"]);
   });
@@ -193,7 +201,7 @@ Deno.test("serializeCookie() writes the value, Max-Age and every attribute", () 
 
 Deno.test("planSessionCookies() stores a sealed value in as few cookies as fit", async (t) => {
   await t.step("a value that fits is one cookie named as configured", () => {
-    const headers = planSessionCookies("session", "abc", ATTRS, 60, 4, []);
+    const headers = planSessionCookies("session", "abc", ATTRS, 60, 65_536, []);
     assert.deepEqual(headers, ["session=abc; Max-Age=60; Path=/; HttpOnly; SameSite=Lax"]);
   });
   await t.step("the largest value that fits in one cookie is one cookie of 4096 bytes", () => {
@@ -203,7 +211,7 @@ Deno.test("planSessionCookies() stores a sealed value in as few cookies as fit",
       base64url(MAX_COOKIE_BYTES - overhead),
       ATTRS,
       60,
-      4,
+      65_536,
       [],
     );
     assert.equal(fits.length, 1);
@@ -213,7 +221,7 @@ Deno.test("planSessionCookies() stores a sealed value in as few cookies as fit",
       base64url(MAX_COOKIE_BYTES - overhead + 1),
       ATTRS,
       60,
-      4,
+      65_536,
       [],
     );
     assert.equal(over.length, 2);
@@ -224,59 +232,58 @@ Deno.test("planSessionCookies() stores a sealed value in as few cookies as fit",
       fc.property(
         fc.integer({ min: 1, max: 5 * MAX_COOKIE_BYTES }),
         fc.constantFrom("session", "__Host-session", "s"),
-        fc.integer({ min: 1, max: 12 }),
-        (length, name, maxChunks) => {
+        fc.integer({ min: 512, max: 12 * MAX_COOKIE_BYTES }),
+        (length, name, budget) => {
           const value = base64url(length);
           let headers: string[];
           try {
-            headers = planSessionCookies(name, value, ATTRS, 3600, maxChunks, []);
+            headers = planSessionCookies(name, value, ATTRS, 3600, budget, []);
           } catch (error) {
             assert.ok(error instanceof SessionTooLargeError);
+            assert.ok(error.size > budget);
             return;
           }
-          assert.ok(headers.length <= maxChunks);
           for (const header of headers) assert.ok(header.length <= MAX_COOKIE_BYTES, header);
-          const found = readSessionCookies(
-            cookieHeader(headers),
-            name,
-            maxChunks * MAX_COOKIE_BYTES,
-          );
+          // What the browser sends back fits the budget.
+          assert.ok(cookieHeader(headers).length <= budget, `${cookieHeader(headers).length}`);
+          const found = readSessionCookies(cookieHeader(headers), name, budget);
           assert.equal(found.value, value);
         },
       ),
       { numRuns: 200 },
     );
   });
-  await t.step("a value that needs more than maxChunks cookies is SessionTooLargeError", () => {
+  await t.step("a value whose cookies exceed maxCookieBytes is SessionTooLargeError", () => {
     let caught: unknown;
     assert.throws(
-      () => planSessionCookies("session", base64url(20_000), ATTRS, 60, 4, ["session"]),
+      () => planSessionCookies("session", base64url(20_000), ATTRS, 60, 16_384, ["session"]),
       (error: unknown) => (caught = error, true),
     );
     assert.ok(caught instanceof SessionTooLargeError);
     assert.equal(caught.code, "ERR_SESSION_TOO_LARGE");
-    assert.equal(caught.limit, 4 * MAX_COOKIE_BYTES);
+    assert.equal(caught.limit, 16_384);
+    assert.match(caught.message, /in the Cookie header.*maxCookieBytes/);
     assert.ok(caught.size > 20_000);
     assert.ok(caught.message.includes(String(caught.size)));
   });
   await t.step("SessionTooLargeError reports a size above its limit whenever it is thrown", () => {
-    // Find the longest value that fits in maxChunks cookies, then go just past it.
-    for (const maxChunks of [1, 2, 4, 10]) {
+    // Find the longest value that fits in the budget, then go just past it.
+    for (const budget of [1024, 4096, 6144, 16_384]) {
       let fits = 0;
-      for (let length = maxChunks * 4000; length <= maxChunks * MAX_COOKIE_BYTES + 1; length++) {
+      for (let length = budget - 200; length <= budget + 1; length++) {
         try {
-          planSessionCookies("session", base64url(length), ATTRS, 60, maxChunks, []);
+          planSessionCookies("session", base64url(length), ATTRS, 60, budget, []);
           fits = length;
         } catch (error) {
           assert.ok(error instanceof SessionTooLargeError);
-          assert.equal(error.limit, maxChunks * MAX_COOKIE_BYTES);
+          assert.equal(error.limit, budget);
           assert.ok(
             error.size > error.limit,
-            `maxChunks ${maxChunks}, value ${length}: size ${error.size} <= limit ${error.limit}`,
+            `budget ${budget}, value ${length}: size ${error.size} <= limit ${error.limit}`,
           );
         }
       }
-      assert.ok(fits > maxChunks * 4000, `maxChunks ${maxChunks}: nothing fits`);
+      assert.ok(fits > budget - 200, `budget ${budget}: nothing fits`);
     }
   });
 });
@@ -284,7 +291,7 @@ Deno.test("planSessionCookies() stores a sealed value in as few cookies as fit",
 Deno.test("planSessionCookies() expires the request's cookies the new value does not use", async (t) => {
   const big = base64url(3 * 4000);
   await t.step("shrinking from chunks to one cookie expires every chunk", () => {
-    const headers = planSessionCookies("session", "small", ATTRS, 60, 4, [
+    const headers = planSessionCookies("session", "small", ATTRS, 60, 65_536, [
       "session.0",
       "session.1",
       "session.2",
@@ -297,7 +304,7 @@ Deno.test("planSessionCookies() expires the request's cookies the new value does
     ]);
   });
   await t.step("growing from one cookie to chunks expires the single cookie", () => {
-    const headers = planSessionCookies("session", big, ATTRS, 60, 4, ["session"]).map(parse);
+    const headers = planSessionCookies("session", big, ATTRS, 60, 65_536, ["session"]).map(parse);
     assert.deepEqual(headers.map((h) => [h.name, h.maxAge]), [
       ["session.0", 60],
       ["session.1", 60],
@@ -306,7 +313,7 @@ Deno.test("planSessionCookies() expires the request's cookies the new value does
     ]);
   });
   await t.step("fewer chunks than before expires the ones left over", () => {
-    const headers = planSessionCookies("session", big, ATTRS, 60, 8, [
+    const headers = planSessionCookies("session", big, ATTRS, 60, 65_536, [
       "session.0",
       "session.1",
       "session.2",
@@ -319,7 +326,7 @@ Deno.test("planSessionCookies() expires the request's cookies the new value does
     ]);
   });
   await t.step("cookies rewritten are not also expired", () => {
-    const headers = planSessionCookies("session", "v", ATTRS, 60, 4, ["session"]);
+    const headers = planSessionCookies("session", "v", ATTRS, 60, 65_536, ["session"]);
     assert.equal(headers.length, 1);
   });
 });

@@ -5,25 +5,29 @@
 
 import assert from "node:assert/strict";
 import { Hono } from "hono";
+import { session, SessionConfigError, type SessionEnv } from "../lib/mod.ts";
 import {
-  type FlaskBridgeOptions,
-  session,
-  SessionConfigError,
-  type SessionEnv,
-} from "../lib/mod.ts";
-import { sealFlaskCookie } from "../lib/flask/mod.ts";
+  flaskMigration,
+  type FlaskSessionOptions,
+  flaskShared,
+  sealFlaskCookie,
+} from "../lib/flask/mod.ts";
 import { ConfigError, loadConfig } from "../routes/config.ts";
 import { serverSideOptions } from "../routes/server_side.ts";
+import { kvRevocation } from "../lib/kv/mod.ts";
 import { startServer } from "./_server.ts";
 
 const SECRET = "flask bridge test secret, 32 bytes or more";
 const FLASK_KEY = "the Flask app's secret key";
 
-function makeApp(flask: Omit<FlaskBridgeOptions, "secretKeys">) {
+type BridgeOptions = Omit<FlaskSessionOptions, "secretKeys"> & { mode: "migrate" | "shared" };
+
+function makeApp({ mode, ...flask }: BridgeOptions) {
   const app = new Hono<SessionEnv<{ name: string }>>();
+  const bridge = mode === "shared" ? flaskShared : flaskMigration;
   app.use(session<{ name: string }>({
     secrets: [SECRET],
-    flask: { secretKeys: [FLASK_KEY], ...flask },
+    foreign: bridge({ secretKeys: [FLASK_KEY], ...flask }),
   }));
   app.get("/", (c) => c.text(c.get("session").get("name") ?? "nobody"));
   app.post("/name/:name", (c) => {
@@ -202,7 +206,7 @@ Deno.test("A destroyed session does not come back from a Flask cookie the reques
 });
 
 Deno.test("The Flask bridge refuses cookie attributes Flask would not write, naming the option", () => {
-  const cases: Array<[Omit<FlaskBridgeOptions, "secretKeys" | "mode">, string]> = [
+  const cases: Array<[Omit<FlaskSessionOptions, "secretKeys">, string]> = [
     [{ domain: "exa mple.com" }, "flask.domain"],
     [{ path: "app" }, "flask.path"],
     [{ sameSite: "None" }, "flask.sameSite"],
@@ -239,17 +243,13 @@ Deno.test("loadConfig() reads Flask's cookie settings from FLASK_SESSION_COOKIE_
       FLASK_SESSION_COOKIE_SAMESITE: "strict",
     });
     const { session } = await serverSideOptions(config);
-    assert.deepEqual(
-      {
-        domain: session.flask?.domain,
-        path: session.flask?.path,
-        secure: session.flask?.secure,
-        sameSite: session.flask?.sameSite,
-      },
-      { domain: ".example.com", path: "/shop", secure: true, sameSite: "Strict" },
+    // The bridge deletes the Flask cookie where Flask put it: with these very attributes.
+    assert.equal(
+      session.foreign?.clear(),
+      "session=; Max-Age=0; Path=/shop; Domain=.example.com; Secure; HttpOnly; SameSite=Strict",
     );
   });
-  await t.step("a bad value is an error naming the variable", () => {
+  await t.step("a bad value is an error naming the variable", async () => {
     const cases: Array<[Record<string, string>, string]> = [
       [{ FLASK_SESSION_COOKIE_DOMAIN: "a b" }, "FLASK_SESSION_COOKIE_DOMAIN"],
       [{ FLASK_SESSION_COOKIE_PATH: "shop" }, "FLASK_SESSION_COOKIE_PATH"],
@@ -257,9 +257,10 @@ Deno.test("loadConfig() reads Flask's cookie settings from FLASK_SESSION_COOKIE_
       [{ FLASK_SESSION_COOKIE_SAMESITE: "sometimes" }, "FLASK_SESSION_COOKIE_SAMESITE"],
       [{ FLASK_SESSION_COOKIE_SAMESITE: "None" }, "FLASK_SESSION_COOKIE_SAMESITE"],
     ];
+    // Parsed by loadConfig(), checked by the bridge as the service sets it up.
     for (const [env, variable] of cases) {
-      assert.throws(
-        () => loadConfig({ ...base, ...env }),
+      await assert.rejects(
+        async () => await serverSideOptions(loadConfig({ ...base, ...env })),
         (e: unknown) => e instanceof ConfigError && e.variable === variable,
         variable,
       );
@@ -297,5 +298,77 @@ Deno.test("The service deletes the Flask cookie with the FLASK_SESSION_COOKIE_* 
     assert.match(deletion, /; Path=\/; Domain=\.example\.com; Secure; HttpOnly; SameSite=Strict/);
   } finally {
     await server.stop();
+  }
+});
+
+Deno.test("A shared Flask session refuses the options it could not honour, at set-up", () => {
+  const none = { isRevoked: () => Promise.resolve(false), revoke: () => Promise.resolve() };
+  const cases: [string, Record<string, unknown>][] = [
+    ["revocation", { revocation: none }],
+    ["store", {
+      store: {
+        load: () => Promise.resolve(undefined),
+        save: () => Promise.reject(new Error("unused")),
+        delete: () => Promise.resolve(),
+      },
+    }],
+    ["idleTimeout", { idleTimeout: 600 }],
+  ];
+  for (const [option, extra] of cases) {
+    assert.throws(
+      () =>
+        session({ secrets: [SECRET], foreign: flaskShared({ secretKeys: [FLASK_KEY] }), ...extra }),
+      (e: unknown) =>
+        e instanceof SessionConfigError && e.option === option && /shared/.test(e.message),
+      option,
+    );
+    // A migration seals its own session: each of them works there.
+    session({ secrets: [SECRET], foreign: flaskMigration({ secretKeys: [FLASK_KEY] }), ...extra });
+  }
+});
+
+Deno.test("With a revocation list, a Flask cookie migrates once: its copies and cookies older than the cut-off are refused", async (t) => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const revocation = kvRevocation(kv, { cacheMs: 0 });
+    const invalid: string[] = [];
+    const app = new Hono<SessionEnv<{ name: string }>>();
+    app.use(session<{ name: string }>({
+      secrets: [SECRET],
+      revocation,
+      foreign: flaskMigration({ secretKeys: [FLASK_KEY] }),
+      onInvalid: (reason) => void invalid.push(reason),
+    }));
+    app.get("/", (c) => c.text(c.get("session").get("name") ?? "nobody"));
+    app.post("/logout", (c) => {
+      c.get("session").destroy();
+      return c.body(null, 204);
+    });
+    const read = (cookie: string) => app.request("/", { headers: { cookie } });
+
+    await t.step(
+      "a copy of a migrated Flask cookie, replayed after logout, is refused",
+      async () => {
+        const copy = `session=${await flaskCookie({ name: "Ada" })}`;
+        const first = await read(copy);
+        assert.equal(await first.text(), "Ada", "migrated");
+        const sealed = first.headers.getSetCookie().find((h) => !h.includes("Max-Age=0"))!;
+        await app.request("/logout", {
+          method: "POST",
+          headers: { cookie: sealed.split(";")[0]! },
+        });
+        assert.equal(await (await read(copy)).text(), "nobody");
+        assert.deepEqual(invalid, ["revoked"]);
+      },
+    );
+    await t.step("a Flask cookie signed before revokeAllBefore() is refused", async () => {
+      invalid.length = 0;
+      const older = `session=${await flaskCookie({ name: "Grace" })}`;
+      await revocation.revokeAllBefore(new Date());
+      assert.equal(await (await read(older)).text(), "nobody");
+      assert.deepEqual(invalid, ["revoked"]);
+    });
+  } finally {
+    kv.close();
   }
 });

@@ -1,6 +1,7 @@
 /**
- * Turning on an idle timeout applies to sessions issued before it: a cookie sealed without an
- * idle deadline gains one on its next use, and is refused once idle past it.
+ * The idle timeout holds for every cookie, whatever deadline it was sealed with: counted from
+ * when it was last sealed (a time inside the seal), so a copy of an old cookie cannot outlive
+ * it; a cookie sealed before that time was recorded is held to it from its issue.
  */
 
 import assert from "node:assert/strict";
@@ -8,6 +9,7 @@ import { Hono } from "hono";
 import { type InvalidReason, session, type SessionEnv } from "../lib/mod.ts";
 import { ConfigError, loadConfig } from "../routes/config.ts";
 import { serverSideOptions } from "../routes/server_side.ts";
+import fixture from "./fixtures/seal_v1_cookies.json" with { type: "json" };
 
 const SECRET = "idle timeout test secret, 32 bytes or more";
 const T0 = 1_700_000_000_000;
@@ -26,6 +28,10 @@ function app(clock: { now: number }, idleTimeout?: number, invalid: InvalidReaso
     c.get("session").set("name", "Ada");
     return c.text("ok");
   });
+  app.post("/rename/:name", (c) => {
+    c.get("session").set("name", c.req.param("name"));
+    return c.text("ok");
+  });
   app.get("/", (c) => c.text(c.get("session").get("name") as string | undefined ?? "nobody"));
   return app;
 }
@@ -36,14 +42,14 @@ function cookieOf(res: Response): { pair: string; maxAge: number } {
   return { pair: header.split(";")[0]!, maxAge: Number(/Max-Age=(\d+)/.exec(header)![1]) };
 }
 
-Deno.test("idleTimeout turned on gives sessions issued without one an idle deadline", async (t) => {
+Deno.test("idleTimeout turned on holds for sessions sealed without one, counted from their last seal", async (t) => {
   const clock = { now: T0 };
   // Issued while no idle timeout was configured: valid for the whole 14 days.
   const before = cookieOf(await app(clock).request("/login", { method: "POST" }));
   assert.equal(before.maxAge, 14 * 24 * HOUR);
 
-  // A day later, the service is redeployed with a one-hour idle timeout.
-  clock.now = T0 + 24 * HOUR * SECOND;
+  // Half an hour later, the service is redeployed with a one-hour idle timeout.
+  clock.now = T0 + 1800 * SECOND;
   const invalid: InvalidReason[] = [];
   const idle = app(clock, HOUR, invalid);
   let resealed = "";
@@ -65,15 +71,65 @@ Deno.test("idleTimeout turned on gives sessions issued without one an idle deadl
     assert.equal(await res.text(), "nobody");
     assert.deepEqual(invalid, ["expired"]);
   });
+
+  await t.step(
+    "a copy of the cookie as first sealed, replayed ten idle days on, is refused",
+    async () => {
+      invalid.length = 0;
+      clock.now = T0 + 10 * 24 * HOUR * SECOND;
+      const res = await idle.request("/", { headers: { cookie: before.pair } });
+      assert.equal(await res.text(), "nobody");
+      assert.deepEqual(invalid, ["expired"]);
+    },
+  );
+
+  await t.step("so is one sealed under a longer idle timeout than today's", async () => {
+    invalid.length = 0;
+    clock.now = T0;
+    const long = cookieOf(await app(clock, 24 * HOUR).request("/login", { method: "POST" }));
+    clock.now = T0 + 2 * HOUR * SECOND;
+    const res = await idle.request("/", { headers: { cookie: long.pair } });
+    assert.equal(await res.text(), "nobody");
+    assert.deepEqual(invalid, ["expired"]);
+  });
+});
+
+Deno.test("idleTimeout holds a cookie sealed before the sealing time was recorded to its issue", async (t) => {
+  for (const sealed of fixture.cookies) {
+    await t.step(sealed.description, async () => {
+      const clock = { now: (sealed.issuedAt + 600) * SECOND };
+      const cookie = `session=${sealed.value}`;
+      const read = (idleTimeout: number) =>
+        session({ secrets: [fixture.secret], now: () => clock.now, idleTimeout });
+      const hono = (idleTimeout: number) => {
+        const h = new Hono<SessionEnv>();
+        h.use(read(idleTimeout));
+        h.get("/", (c) => c.text(String(c.get("session").get("name") ?? "nobody")));
+        return h;
+      };
+      // Its last use is unknown: an idle timeout longer than its age lets it in…
+      assert.equal(
+        await (await hono(HOUR).request("/", { headers: { cookie } })).text(),
+        sealed.data.name,
+      );
+      // …one shorter than its age does not (it may have lain unused all that time).
+      assert.equal(await (await hono(300).request("/", { headers: { cookie } })).text(), "nobody");
+    });
+  }
 });
 
 Deno.test("idleTimeout leaves a session alone whose absolute expiry comes before an idle deadline would", async () => {
   const clock = { now: T0 };
-  const issued = cookieOf(await app(clock).request("/login", { method: "POST" }));
+  const cookie = cookieOf(await app(clock).request("/login", { method: "POST" }));
+  // In use until ten minutes before: re-sealed then, still without an idle timeout.
+  clock.now = T0 + (14 * 24 * HOUR - 2400) * SECOND;
+  const used = cookieOf(
+    await app(clock).request("/rename/Bea", { method: "POST", headers: { cookie: cookie.pair } }),
+  );
   // Half an hour before the absolute expiry: an hour's idle deadline could never apply.
   clock.now = T0 + (14 * 24 * HOUR - 1800) * SECOND;
-  const res = await app(clock, HOUR).request("/", { headers: { cookie: issued.pair } });
-  assert.equal(await res.text(), "Ada");
+  const res = await app(clock, HOUR).request("/", { headers: { cookie: used.pair } });
+  assert.equal(await res.text(), "Bea");
   assert.deepEqual(res.headers.getSetCookie(), []);
 });
 

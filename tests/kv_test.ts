@@ -273,3 +273,39 @@ Deno.test("kvStore entries expire with the session", async () => {
     kv.close();
   }
 });
+
+Deno.test("a Deno KV that never answers fails the request after timeoutMs instead of holding it", async () => {
+  // A KV whose every call hangs, as one behind a network partition.
+  const hung = new Proxy({}, { get: () => () => new Promise(() => {}) }) as unknown as Deno.Kv;
+  const id = crypto.getRandomValues(new Uint8Array(16));
+  const revocation = kvRevocation(hung, { timeoutMs: 50, cacheMs: 0 });
+  await assert.rejects(revocation.isRevoked(id, 1_700_000_000), {
+    code: "ERR_SESSION_STORE_UNAVAILABLE",
+    message: /Deno KV did not answer/,
+  });
+  await assert.rejects(revocation.revoke(id, 1_700_000_000), {
+    code: "ERR_SESSION_STORE_UNAVAILABLE",
+  });
+  const store = kvStore(hung, { timeoutMs: 50 });
+  await assert.rejects(store.load(id), { code: "ERR_SESSION_STORE_UNAVAILABLE" });
+  await assert.rejects(store.delete(id), { code: "ERR_SESSION_STORE_UNAVAILABLE" });
+  assert.throws(() => kvStore(hung, { timeoutMs: 0 }), { code: "ERR_SESSION_CONFIG" });
+});
+
+Deno.test("kvRevocation.revokeAllBefore(instant) refuses sessions issued up to that very millisecond", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    let now = Date.UTC(2026, 0, 1, 12, 0, 0, 500);
+    const revocation = kvRevocation(kv, { cacheMs: 0 });
+    const { app } = makeApp({ revocation, now: () => now });
+    const sameSecond = cookieOf(await app.request("/login/Early", { method: "POST" }));
+    now += 300; // .800, still the same second
+    await revocation.revokeAllBefore(new Date(now));
+    now += 1; // .801: a login right after the cut-off, in the same second
+    const after = cookieOf(await app.request("/login/After", { method: "POST" }));
+    assert.equal(await (await app.request("/", { headers: { cookie: sameSecond } })).text(), "");
+    assert.equal(await (await app.request("/", { headers: { cookie: after } })).text(), "After");
+  } finally {
+    kv.close();
+  }
+});

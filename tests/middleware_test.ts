@@ -226,7 +226,7 @@ Deno.test("session() opens the cookie only when the handler uses the session", a
     ["a value sealed under another secret", otherJar.header, "unknown-key"],
   ];
   for (const [label, cookie, reason] of cases) {
-    await t.step(`${label}: untouched, it costs nothing and is not reported`, async () => {
+    await t.step(`${label}: untouched, it is left alone and not reported`, async () => {
       const { app, invalid } = harness();
       const res = await send(app, "/untouched", { cookie });
       assert.equal(await res.text(), "no session here");
@@ -246,7 +246,7 @@ Deno.test("session() opens the cookie only when the handler uses the session", a
       });
       assert.deepEqual(invalid, [reason]);
       // Junk is deleted so that it is not sent again; a cookie under another key is kept, as
-      // another instance may hold that key (tests/fleet_middleware_test.ts).
+      // another instance may hold that key (tests/rotation_test.ts, tests/fleet_test.ts).
       assert.deepEqual(
         sessionCookies(res).map((c) => [c.name, c.value, c.maxAge]),
         reason === "unknown-key" ? [] : [["session", "", 0]],
@@ -471,7 +471,7 @@ Deno.test("session() cookies of one cookieName are refused under another", async
 });
 
 Deno.test("session() splits a large session into chunks of at most 4096 bytes", async (t) => {
-  const { app, invalid } = harness();
+  const { app, invalid } = harness({ maxCookieBytes: 16_384 });
   const jar = new CookieJar();
   const chunkNames = (n: number) => Array.from({ length: n }, (_, i) => `session.${i}`);
   let chunks = 0;
@@ -548,8 +548,8 @@ Deno.test("session() splits a large session into chunks of at most 4096 bytes", 
   assert.deepEqual(invalid, []);
 });
 
-Deno.test("session() refuses a session above maxChunks cookies through app.onError", async (t) => {
-  const { app, errors } = harness({ maxChunks: 2 });
+Deno.test("session() refuses a session above maxCookieBytes through app.onError", async (t) => {
+  const { app, errors } = harness({ maxCookieBytes: 2 * 4096 });
   const jar = new CookieJar();
   await send(app, "/set", { json: { note: "kept" }, jar });
   const before = jar.header;
@@ -571,7 +571,7 @@ Deno.test("session() refuses a session above maxChunks cookies through app.onErr
     assert.equal(jar.header, before);
     assert.deepEqual(await json(await send(app, "/data", { jar })), { note: "kept" });
   });
-  await t.step("a session that fits in maxChunks is still written", async () => {
+  await t.step("a session that fits in maxCookieBytes is still written", async () => {
     const res = await send(app, "/set", { json: { big: "x".repeat(5000) }, jar });
     assert.deepEqual(sessionCookies(res).map((c) => c.name), ["session.0", "session.1", "session"]);
   });
@@ -781,8 +781,8 @@ Deno.test("session() refuses bad options at set-up, naming the option", async (t
     ["maxAge 1.5", { maxAge: 1.5 }, "maxAge"],
     ["idleTimeout -1", { idleTimeout: -1 }, "idleTimeout"],
     ["idleRefreshAfter 2", { idleRefreshAfter: 2 }, "idleRefreshAfter"],
-    ["maxChunks 0", { maxChunks: 0 }, "maxChunks"],
-    ["maxChunks 51", { maxChunks: 51 }, "maxChunks"],
+    ["maxCookieBytes 100", { maxCookieBytes: 100 }, "maxCookieBytes"],
+    ["maxCookieBytes 1.5", { maxCookieBytes: 1.5 }, "maxCookieBytes"],
     ['cookieName "a b"', { cookieName: "a b" }, "cookieName"],
     ['cookieName ""', { cookieName: "" }, "cookieName"],
     ["secrets []", { secrets: [] }, "secrets"],
@@ -793,6 +793,17 @@ Deno.test("session() refuses bad options at set-up, naming the option", async (t
       "sameSite None without Secure",
       { cookie: { sameSite: "None", secure: false } },
       "cookie.secure",
+    ],
+    [
+      // "auto" leaves Secure off on plain HTTP, where browsers would refuse the cookie.
+      "sameSite None with the default secure: auto",
+      { cookie: { sameSite: "None" } },
+      "cookie.sameSite",
+    ],
+    [
+      "sameSite None with secure: auto",
+      { cookie: { sameSite: "None", secure: "auto" } },
+      "cookie.sameSite",
     ],
     ["a path without /", { cookie: { path: "app" } }, "cookie.path"],
     ["a domain with a space", { cookie: { domain: "a b" } }, "cookie.domain"],
@@ -817,15 +828,15 @@ Deno.test("session() refuses bad options at set-up, naming the option", async (t
       maxAge: 1,
       idleTimeout: 1,
       idleRefreshAfter: 1,
-      maxChunks: 50,
+      maxCookieBytes: 50_000,
       cookieName: "x",
     });
   });
 });
 
 Deno.test("session() over the Web Crypto backend works end to end", async (t) => {
-  const web = harness({ backend: "webcrypto", idleTimeout: 60 });
-  const node = harness({ idleTimeout: 60 });
+  const web = harness({ backend: "webcrypto", idleTimeout: 60, maxCookieBytes: 16_384 });
+  const node = harness({ idleTimeout: 60, maxCookieBytes: 16_384 });
   const jar = new CookieJar();
 
   await t.step("set, read, change in place", async () => {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { InvalidSessionError, session, type SessionEnv } from "../lib/mod.ts";
-import { createSealer, type Sealer } from "../lib/seal.ts";
 import { OpenCache } from "../lib/session/open_cache.ts";
+import { createSealer, type OpenedRecord, type Sealer } from "../lib/session/seal.ts";
 
 const SECRET = "open cache test secret, 32 bytes or more";
 const NOW = 1_700_000_000;
@@ -10,9 +10,8 @@ const NOW = 1_700_000_000;
 /** A sealer whose opens are counted: an open that reaches it is a cache miss. */
 function counted(sealer: Sealer): { sealer: Sealer; opens: () => number } {
   let opens = 0;
-  const spy = Object.create(sealer) as Sealer;
+  const spy = Object.create(sealer, { sync: { get: () => sealer.sync } }) as Sealer;
   spy.seal = sealer.seal.bind(sealer);
-  spy.openSync = (...args: Parameters<Sealer["openSync"]>) => (opens++, sealer.openSync(...args));
   spy.open = (...args: Parameters<Sealer["open"]>) => (opens++, sealer.open(...args));
   return { sealer: spy, opens: () => opens };
 }
@@ -27,11 +26,15 @@ async function seal(sealer: Sealer, data: Record<string, unknown>): Promise<stri
   }, "session");
 }
 
+/** What OpenCache.open() answers, checked to be at once over node:crypto. */
+function answered(backend: "node" | "webcrypto", answer: OpenedRecord | Promise<OpenedRecord>) {
+  if (backend === "node") assert.ok(!(answer instanceof Promise), "node:crypto answers at once");
+  return Promise.resolve(answer);
+}
+
 for (const backend of ["node", "webcrypto"] as const) {
   const open = (cache: OpenCache, sealer: Sealer, value: string, now = NOW) =>
-    backend === "node"
-      ? Promise.resolve(cache.open(sealer, value, "session", now))
-      : Promise.resolve(cache.openAsync(sealer, value, "session", now));
+    answered(backend, cache.open(sealer, value, "session", now));
 
   Deno.test(`OpenCache (${backend}) decrypts a value on its first two opens and answers later ones from memory`, async () => {
     const { sealer, opens } = counted(await createSealer({ secrets: [SECRET], backend }));
@@ -79,13 +82,35 @@ for (const backend of ["node", "webcrypto"] as const) {
     const value = await seal(sealer, { name: "Ada" });
     await open(cache, sealer, value);
     await open(cache, sealer, value);
-    const other = async () =>
-      backend === "node"
-        ? cache.open(sealer, value, "other", NOW)
-        : await cache.openAsync(sealer, value, "other", NOW);
+    const other = async () => await cache.open(sealer, value, "other", NOW);
     await assert.rejects(other, (e: unknown) => e instanceof InvalidSessionError);
   });
 }
+
+Deno.test("OpenCache (webcrypto) answers a cached value at once, without a promise", async () => {
+  const { sealer } = counted(await createSealer({ secrets: [SECRET], backend: "webcrypto" }));
+  const cache = new OpenCache(10);
+  const value = await seal(sealer, { name: "Ada" });
+  for (const sight of ["first sight", "second sight"]) {
+    const opening = cache.open(sealer, value, "session", NOW);
+    assert.ok(opening instanceof Promise, sight);
+    await opening;
+  }
+  const hit = cache.open(sealer, value, "session", NOW);
+  assert.ok(!(hit instanceof Promise));
+  assert.equal(hit.data.name, "Ada");
+});
+
+Deno.test("OpenCache (webcrypto) refuses an expired cached value with a rejection, not a throw", async () => {
+  const { sealer } = counted(await createSealer({ secrets: [SECRET], backend: "webcrypto" }));
+  const cache = new OpenCache(10);
+  const value = await seal(sealer, { name: "Ada" });
+  await cache.open(sealer, value, "session", NOW);
+  await cache.open(sealer, value, "session", NOW);
+  const expired = cache.open(sealer, value, "session", NOW + 60);
+  assert.ok(expired instanceof Promise);
+  await assert.rejects(expired, (e: unknown) => e instanceof InvalidSessionError);
+});
 
 Deno.test("session() on the Web Crypto backend answers a repeated cookie from its cache as a fresh open would", async () => {
   let now = Date.UTC(2026, 0, 1);

@@ -3,6 +3,7 @@
  */
 
 import assert from "node:assert/strict";
+import { createApp } from "../routes/app.tsx";
 import { isCrossSite } from "../routes/origin.ts";
 import {
   adaCookie,
@@ -84,6 +85,34 @@ Deno.test("Same-origin posts and posts without browser headers are allowed", asy
   }
 });
 
+Deno.test("Cross-site requests with other state-changing methods are refused too", async () => {
+  for (const method of ["PUT", "PATCH", "DELETE"]) {
+    const res = await app.request("/greeting", {
+      method,
+      headers: { origin: "https://evil.example", accept: "application/json" },
+      body: "name=Mallory",
+    });
+    assert.equal(res.status, 403, method);
+    assert.match((await res.json()).error, /another site/);
+    assertSecurityHeaders(res);
+  }
+});
+
+Deno.test("Cross-site GET requests are served: following a link changes nothing", async () => {
+  const cookie = await adaCookie(app);
+  // <a href="http://localhost/session-data"> on https://evil.example
+  const res = await app.request("/session-data", {
+    headers: {
+      cookie,
+      origin: "https://evil.example",
+      "sec-fetch-site": "cross-site",
+      accept: "text/plain",
+    },
+  });
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), "Session Data: Ada Lovelace");
+});
+
 Deno.test("isCrossSite() compares the Origin host with the request host", () => {
   const url = "https://greet.example/greeting";
   const check = (headers: Record<string, string>) => isCrossSite(new Headers(headers), url);
@@ -100,4 +129,40 @@ Deno.test("isCrossSite() compares the Origin host with the request host", () => 
   assert.equal(check({ origin: "" }), true);
   assert.equal(check({ "sec-fetch-site": "same-site" }), false);
   assert.equal(check({ "sec-fetch-site": "cross-site" }), true);
+});
+
+Deno.test("isCrossSite() refuses a plain-HTTP page of the site's own host when the site is on HTTPS", () => {
+  const http = new Headers({ origin: "http://greet.example" });
+  const https = new Headers({ origin: "https://greet.example" });
+  // The request URL says https: the site is on HTTPS.
+  assert.equal(isCrossSite(http, "https://greet.example/greeting"), true);
+  assert.equal(isCrossSite(https, "https://greet.example/greeting"), false);
+  // TLS ends at a proxy (SESSION_COOKIE_SECURE=true): the URL says http:, the site is on HTTPS.
+  assert.equal(isCrossSite(http, "http://greet.example/greeting", true), true);
+  assert.equal(isCrossSite(https, "http://greet.example/greeting", true), false);
+  // Plain HTTP throughout (development): the same host is the same site.
+  assert.equal(isCrossSite(http, "http://greet.example/greeting"), false);
+});
+
+Deno.test("Behind a TLS proxy, the service refuses a post from a plain-HTTP page of its own host", async () => {
+  const proxied = createApp({
+    secrets: ["origin test secret, at least 32 bytes long"],
+    session: { cookie: { secure: true } },
+  });
+  const post = (origin: string) =>
+    proxied.request("http://greet.example/greeting", {
+      method: "POST",
+      headers: {
+        origin,
+        accept: "text/plain",
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: "name=Ada&lastname=Lovelace",
+    });
+  const injected = await post("http://greet.example");
+  assert.equal(injected.status, 403);
+  await injected.body?.cancel();
+  const own = await post("https://greet.example");
+  assert.equal(own.status, 200);
+  await own.body?.cancel();
 });

@@ -6,7 +6,12 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { session, SessionConfigError, type SessionEnv, type SessionOptions } from "../lib/mod.ts";
-import { sealFlaskCookie, unsealFlaskCookie } from "../lib/flask/mod.ts";
+import {
+  flaskMigration,
+  flaskShared,
+  sealFlaskCookie,
+  unsealFlaskCookie,
+} from "../lib/flask/mod.ts";
 import { kvStore } from "../lib/kv/mod.ts";
 import { xaes256gcm } from "../lib/xaes.ts";
 import { decodeBase64Url, encodeBase64Url } from "../lib/session/base64url.ts";
@@ -384,9 +389,17 @@ Deno.test("the flags byte follows the version-1 header, as docs/seal-format.md l
         const { app } = makeApp({ persistent });
         const cookie = sessionCookie(await post(app, "/set/Ada"));
         const plaintext = await plaintextOf(cookie.value, SECRET);
-        assert.equal(plaintext[0], 29, "header length: 28 bytes of version 1 and the flags byte");
+        assert.equal(
+          plaintext[0],
+          36,
+          "header length: 28 bytes of version 1, flags, milliseconds, sealing time, subject length",
+        );
         assert.equal(plaintext[29], persistent ? 0x00 : 0x01);
-        assert.equal(new TextDecoder().decode(plaintext.subarray(30)), '{"name":"Ada"}');
+        const view = new DataView(plaintext.buffer, plaintext.byteOffset);
+        assert.equal(view.getUint16(30), T0 % 1000, "the issue time's milliseconds");
+        assert.equal(view.getUint32(32), Math.floor(T0 / 1000), "sealed now");
+        assert.equal(plaintext[36], 0, "no subject");
+        assert.equal(new TextDecoder().decode(plaintext.subarray(37)), '{"name":"Ada"}');
       },
     );
   }
@@ -423,7 +436,7 @@ Deno.test("cookies sealed before the flags byte open as persistent sessions", as
         String(sealed.expiresAt - sealed.issuedAt - 60),
       );
       const next = await plaintextOf(resealed.value, fixture.secret);
-      assert.deepEqual([next[0], next[29]], [29, 0]);
+      assert.deepEqual([next[0], next[29]], [36, 0]);
       const { issuedAt, expiresAt } = readAsVersion1(next);
       assert.deepEqual([issuedAt, expiresAt], [sealed.issuedAt, sealed.expiresAt]);
     });
@@ -465,7 +478,10 @@ Deno.test("flag bits and header bytes a later version may add are ignored", asyn
 function flaskApp(mode: "migrate" | "shared", clockStart = T0) {
   return makeApp({
     persistent: true,
-    flask: { mode, secretKeys: [FLASK_KEY], cookieName: "flask" },
+    foreign: (mode === "shared" ? flaskShared : flaskMigration)({
+      secretKeys: [FLASK_KEY],
+      cookieName: "flask",
+    }),
     now: () => clockStart,
   });
 }

@@ -1,14 +1,17 @@
 /**
- * Runs the examples of README.md as written, so that none of them rots.
+ * Runs the code blocks of README.md and of every docs/*.md as written, so that none of them rots.
+ * Each file is one test that checks every block is run or marked, and one test with a step per
+ * block.
  *
- * How README.md's fenced code blocks are treated (the words after the opening fence are the
- * block's info string: a language, then tags):
+ * How their fenced code blocks are treated (the words after the opening fence are the block's
+ * info string: a language, then tags):
  *
  * - Fences are lines of three backticks, indented by at most three spaces (the indent is
  *   removed from the block's lines). Every block must name its language.
  * - `ignore` (e.g. ```` ```sh ignore ````): never run. Use it only for what a test cannot or must
  *   not do, and let the surrounding prose say why: installers (`curl … | sh`, `npm install -g`),
- *   commands needing an account or another machine (`deno deploy`), and `deno task test` itself.
+ *   commands needing an account or another machine (`deno deploy`, a production Redis),
+ *   benchmarks, and `deno task test` itself.
  * - `sh`, `bash`, `shell`: run with `bash -euo pipefail` in the repository root, with a clean
  *   environment (`PATH`, `HOME`, Deno's cache variables, `NO_COLOR=1`). The block must exit 0
  *   within 60 s and leave no new file in the repository (compared with `git status`). Every
@@ -20,27 +23,37 @@
  *   environment; it must print `Listening on http://…:PORT/` within 60 s and then answer
  *   `GET /healthz` with 200. Its whole process group then gets SIGINT, as from Ctrl-C.
  * - `ts`, `typescript`, `js`, `javascript`: written to a temporary file in the repository root
- *   (so `./lib/mod.ts` and the `deno.json` imports resolve), type-checked with `deno check`,
- *   then run with `deno run -A`; it must exit 0 within 60 s.
+ *   (so `./lib/mod.ts` and the `deno.json` imports, `@sealed/sessions` among them, resolve),
+ *   type-checked with `deno check`, then run with `deno run -A`; it must exit 0 within 60 s.
  * - `ts serve` (and `js serve`): a module whose default export has a `fetch` (e.g. a Hono app).
  *   Type-checked, then served with `deno serve -A --host 127.0.0.1 --port 0`; `GET /` must
  *   answer below 400.
+ * - `ts check` (and `js check`): type-checked only, for a module that needs what this test
+ *   cannot give it (a Redis server); the prose says so.
  * - TypeScript and JavaScript blocks run with `SESSION_SECRET` (random), `SESSION_KV` (a file in
  *   a temporary folder) and `FLASK_SECRET_KEY` set, and nothing else of the parent's
  *   environment but what Deno needs.
  * - A block that is exactly a file of `examples/` (the example app and its entry for each
- *   runtime) is not run here: `tests/examples_test.ts` checks that the README shows it as it is
- *   and drives the app, and `deno task test:runtimes` serves each entry on its runtime.
+ *   runtime) is not run here: `tests/examples_test.ts` checks that the README or docs show it as
+ *   it is and drives the app, and `deno task test:runtimes` serves each entry on its runtime.
  * - Fences of four or more backticks work too, and close only on a fence at least as long.
- * - Other languages are configuration shown for reading (`haproxy`, `ini`, `json`, `text`, …,
- *   see DATA_LANGUAGES) and are not run; `deploy/haproxy.cfg` has its own test. A language
- *   not listed anywhere here fails the test: run it, list it, or mark it `ignore`.
+ * - Other languages are configuration or output shown for reading (`haproxy`, `nginx`, `ini`,
+ *   `json`, `text`, …, see DATA_LANGUAGES) and are not run; `deploy/haproxy.cfg` has its own
+ *   test. A language not listed anywhere here fails the test: run it, list it, or mark it
+ *   `ignore`.
  */
 
 import assert from "node:assert/strict";
 import { childEnv, ROOT, type RunningServer, startServer } from "./_server.ts";
 
-const README = `${ROOT}README.md`;
+/** The Markdown files whose blocks are run, relative to the repository root. */
+const DOCUMENTS = [
+  "README.md",
+  ...[...Deno.readDirSync(`${ROOT}docs`)]
+    .filter((entry) => entry.isFile && entry.name.endsWith(".md"))
+    .map((entry) => `docs/${entry.name}`)
+    .sort(),
+];
 const SHELL_LANGUAGES = new Set(["sh", "bash", "shell"]);
 const SCRIPT_LANGUAGES = new Set(["ts", "typescript", "js", "javascript"]);
 const DATA_LANGUAGES = new Set([
@@ -61,8 +74,10 @@ const DATA_LANGUAGES = new Set([
 ]);
 const TIMEOUT_MS = 60_000;
 
-/** A fenced block of README.md. */
+/** A fenced block of a Markdown file. */
 interface Block {
+  /** The file, relative to the repository root. */
+  file: string;
   /** Line of the opening fence, 1-based. */
   line: number;
   language: string;
@@ -70,7 +85,7 @@ interface Block {
   code: string;
 }
 
-function readBlocks(markdown: string): Block[] {
+function readBlocks(file: string, markdown: string): Block[] {
   const blocks: Block[] = [];
   const lines = markdown.split("\n");
   for (let i = 0; i < lines.length; i++) {
@@ -87,15 +102,21 @@ function readBlocks(markdown: string): Block[] {
       body.push(lines[j]!.slice(Math.min(indent, lines[j]!.search(/\S|$/))));
       j++;
     }
-    assert.ok(j < lines.length, `README.md:${i + 1}: the code block is never closed`);
-    blocks.push({ line: i + 1, language: language.toLowerCase(), tags, code: body.join("\n") });
+    assert.ok(j < lines.length, `${file}:${i + 1}: the code block is never closed`);
+    blocks.push({
+      file,
+      line: i + 1,
+      language: language.toLowerCase(),
+      tags,
+      code: body.join("\n"),
+    });
     i = j;
   }
   return blocks;
 }
 
-// Files of examples/ shown verbatim in README.md: tests/examples_test.ts checks the copy and
-// the app, `deno task test:runtimes` serves each entry on its runtime.
+// Files of examples/ shown verbatim in the documents: tests/examples_test.ts checks the copies
+// and the app, `deno task test:runtimes` serves each entry on its runtime.
 async function exampleCopies(): Promise<Map<string, string>> {
   const copies = new Map<string, string>();
   for await (const entry of Deno.readDir(`${ROOT}examples`)) {
@@ -203,7 +224,8 @@ async function stopGroup(child: Deno.ChildProcess, drained: Promise<unknown>): P
 async function runScript(block: Block): Promise<void> {
   const dir = await Deno.makeTempDir();
   const extension = block.language.startsWith("j") ? "js" : "ts";
-  const file = `${ROOT}.readme_block_${block.line}_${crypto.randomUUID()}.${extension}`;
+  const name = block.file.replace(/\W+/g, "_");
+  const file = `${ROOT}.block_${name}_${block.line}_${crypto.randomUUID()}.${extension}`;
   const env = childEnv({
     SESSION_SECRET: crypto.randomUUID() + crypto.randomUUID(),
     SESSION_KV: `${dir}/sessions.sqlite`,
@@ -222,6 +244,7 @@ async function runScript(block: Block): Promise<void> {
       }).output();
     const checked = await deno("check", file);
     assert.equal(checked.code, 0, `deno check failed: ${describe(checked)}`);
+    if (block.tags.includes("check")) return;
     if (!block.tags.includes("serve")) {
       const ran = await deno("run", "-A", file);
       assert.equal(ran.code, 0, describe(ran));
@@ -289,43 +312,59 @@ function collect(child: Deno.ChildProcess) {
   };
 }
 
-const blocks = readBlocks(await Deno.readTextFile(README));
 const copies = await exampleCopies().catch(() => new Map<string, string>());
 
-Deno.test("README.md has examples, and every block is run or marked", () => {
-  assert.ok(blocks.length >= 5, "README.md examples were found");
-  const unknown = blocks.filter((block) =>
-    !block.tags.includes("ignore") && !SHELL_LANGUAGES.has(block.language) &&
-    !SCRIPT_LANGUAGES.has(block.language) && !DATA_LANGUAGES.has(block.language)
-  );
-  assert.deepEqual(
-    unknown.map((block) => `README.md:${block.line} "${block.language}"`),
-    [],
-    "name a language this test runs or lists, or mark the block `ignore`",
-  );
-});
+for (const file of DOCUMENTS) {
+  const blocks = readBlocks(file, await Deno.readTextFile(`${ROOT}${file}`));
 
-Deno.test("Every example of README.md runs as written", async (t) => {
-  let server: RunningServer | undefined;
-  const service = async () =>
-    server ??= await startServer({ env: { SESSION_SECRET: crypto.randomUUID().repeat(2) } });
-  try {
-    for (const block of blocks) {
-      const name = `README.md:${block.line} ${[block.language, ...block.tags].join(" ")}`;
-      const copy = copies.get(block.code);
-      const ignored = block.tags.includes("ignore") || DATA_LANGUAGES.has(block.language) ||
-        copy !== undefined;
-      await t.step({
-        name: copy ? `${name} (${copy}, tested there)` : ignored ? `${name} (not run)` : name,
-        ignore: ignored,
-        async fn() {
-          if (SCRIPT_LANGUAGES.has(block.language)) await runScript(block);
-          else if (block.tags.includes("server")) await runShellServer(block);
-          else await runShell(block, service);
-        },
-      });
-    }
-  } finally {
-    await server?.stop();
-  }
-});
+  Deno.test(`${file}: every code block is run or marked`, () => {
+    if (file === "README.md") assert.ok(blocks.length >= 4, "README.md examples were found");
+    const unknown = blocks.filter((block) =>
+      !block.tags.includes("ignore") && !SHELL_LANGUAGES.has(block.language) &&
+      !SCRIPT_LANGUAGES.has(block.language) && !DATA_LANGUAGES.has(block.language)
+    );
+    assert.deepEqual(
+      unknown.map((block) => `${file}:${block.line} "${block.language}"`),
+      [],
+      "name a language this test runs or lists, or mark the block `ignore`",
+    );
+  });
+
+  // A file without runnable blocks (docs/pages.md, docs/security.md) has nothing to run.
+  if (
+    !blocks.some((block) =>
+      SHELL_LANGUAGES.has(block.language) || SCRIPT_LANGUAGES.has(block.language)
+    )
+  ) continue;
+  Deno.test({
+    name: `${file}: every example runs as written`,
+    async fn(t) {
+      let server: RunningServer | undefined;
+      const service = async () =>
+        server ??= await startServer({ env: { SESSION_SECRET: crypto.randomUUID().repeat(2) } });
+      try {
+        for (const block of blocks) {
+          // Reference (configuration, output) is for reading: no step. A language nobody runs
+          // fails the test above; it is not run as a guess here.
+          const known = SHELL_LANGUAGES.has(block.language) ||
+            SCRIPT_LANGUAGES.has(block.language);
+          if (!known) continue;
+          const name = `${file}:${block.line} ${[block.language, ...block.tags].join(" ")}`;
+          const copy = copies.get(block.code);
+          const ignored = block.tags.includes("ignore") || copy !== undefined;
+          await t.step({
+            name: copy ? `${name} (${copy}, tested there)` : ignored ? `${name} (not run)` : name,
+            ignore: ignored,
+            async fn() {
+              if (SCRIPT_LANGUAGES.has(block.language)) await runScript(block);
+              else if (block.tags.includes("server")) await runShellServer(block);
+              else await runShell(block, service);
+            },
+          });
+        }
+      } finally {
+        await server?.stop();
+      }
+    },
+  });
+}

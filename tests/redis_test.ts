@@ -114,7 +114,8 @@ Deno.test({
       const t = nowSeconds();
       await here.revokeAllBefore(new Date(t * 1000));
       assert.equal(await there.isRevoked(id, t - 1), true, "issued before: refused everywhere");
-      assert.equal(await there.isRevoked(id, t), false, "issued at the cut-off: kept");
+      assert.equal(await there.isRevoked(id, t), true, "issued at the cut-off: refused");
+      assert.equal(await there.isRevoked(id, t + 0.001), false, "issued just after: kept");
       await there.revokeAllBefore(new Date((t - 100) * 1000));
       assert.equal(await a.get("sealed-sessions:revoked:all-before"), String(t));
       assert.equal(await here.isRevoked(id, t - 1), true, "an earlier cut-off changed nothing");
@@ -366,4 +367,60 @@ Deno.test("a Redis command that never answers fails after timeoutMs", async () =
     assert.match(error.message, /Redis did not answer/);
     return true;
   });
+});
+
+Deno.test("redisRevocation refuses to guess from an MGET reply that is not two values", async () => {
+  for (const reply of ["OK", null, ["only one"], 3]) {
+    const client = { sendCommand: () => Promise.resolve(reply) };
+    const revocation = redisRevocation(client, { cacheMs: 0 });
+    await assert.rejects(
+      revocation.isRevoked(crypto.getRandomValues(new Uint8Array(16)), 1_700_000_000),
+      { code: "ERR_SESSION_STORE_UNAVAILABLE", message: /Redis did not answer/ },
+      JSON.stringify(reply),
+    );
+  }
+});
+
+Deno.test({
+  name: `redisRevocation.revokeSubject keeps one key per subject, expiring maxAge after it${needs}`,
+  ignore,
+  fn: () =>
+    withRedis(async (_redis, a) => {
+      const here = redisRevocation(a, { cacheMs: 0, maxAge: 3600 });
+      const before = new Date();
+      await here.revokeSubject("user-42", before);
+      await here.revokeSubject("user-42", new Date(before.getTime() - 5000));
+      assert.deepEqual(await a.keys("*"), ["sealed-sessions:revoked:subject:user-42"]);
+      assert.equal(
+        await a.get("sealed-sessions:revoked:subject:user-42"),
+        String(before.getTime() / 1000),
+        "an earlier instant does not move it back",
+      );
+      const ttl = await a.pttl("sealed-sessions:revoked:subject:user-42");
+      assert.ok(ttl > 3_600_000 && ttl <= 3_600_000 + 60_000, `TTL ${ttl} ms`);
+      const issued = before.getTime() / 1000;
+      assert.equal(await here.isRevoked(newId(), issued, "user-42"), true, "issued at the cut-off");
+      assert.equal(await here.isRevoked(newId(), issued + 0.001, "user-42"), false, "just after");
+      assert.equal(await here.isRevoked(newId(), issued - 10, "user-7"), false, "another subject");
+    }),
+});
+
+Deno.test("redisRevocation checks a session of a subject in one MGET: id, everyone's and its cut-off", async () => {
+  const sent: string[][] = [];
+  const client = {
+    sendCommand: (args: string[]) => {
+      sent.push(args);
+      return Promise.resolve(args.slice(1).map(() => null));
+    },
+  };
+  const revocation = redisRevocation(client, { cacheMs: 60_000 });
+  const id = newId();
+  assert.equal(await revocation.isRevoked(id, 1_700_000_000, "user-42"), false);
+  assert.equal(await revocation.isRevoked(id, 1_700_000_000, "user-42"), false, "cached");
+  assert.deepEqual(sent, [[
+    "MGET",
+    `sealed-sessions:revoked:id:${hexOf(id)}`,
+    "sealed-sessions:revoked:all-before",
+    "sealed-sessions:revoked:subject:user-42",
+  ]]);
 });

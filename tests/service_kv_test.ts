@@ -66,3 +66,35 @@ for (const store of [false, true]) {
     },
   );
 }
+
+Deno.test("SESSION_STORE=kv: a planted session cookie does not catch the victim's greeting", async () => {
+  const dir = await Deno.makeTempDir();
+  const env = { SESSION_SECRET: SECRET, SESSION_KV: `${dir}/sessions.sqlite`, SESSION_STORE: "kv" };
+  const server = await startServer({ env, allowWrite: dir });
+  try {
+    // The attacker greets as themselves and keeps the cookie…
+    const attacker = new CookieJar();
+    const mine = await attacker.fetch(`${server.url}/greeting`, {
+      method: "POST",
+      body: new URLSearchParams({ name: "Mallory", lastname: "Evil" }),
+      headers: JSON_ACCEPT,
+    });
+    await mine.body?.cancel();
+    const planted = attacker.header;
+    // …and plants it in the victim's browser (a sibling subdomain, a shared computer).
+    const victim = new CookieJar();
+    victim.store(planted.split("; "));
+    await greet(victim, server.url);
+    assert.notEqual(victim.header, planted, "the greeting starts a session of its own");
+    assert.deepEqual(await sessionData(victim.header, server.url), {
+      name: "Ada",
+      lastname: "Lovelace",
+    });
+    // Whoever holds the planted id never sees the victim's name.
+    const seen = await sessionData(planted, server.url) as { name: string | null };
+    assert.notEqual(seen.name, "Ada");
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

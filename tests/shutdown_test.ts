@@ -60,6 +60,17 @@ async function statusOfNewConnection(url: string): Promise<number | "refused"> {
   }
 }
 
+/** The pid of `main.ts` under `deno task start` (the group leader `leader`). */
+async function servicePid(leader: number): Promise<number> {
+  const { stdout } = await new Deno.Command("pgrep", {
+    args: ["-g", String(leader), "-f", "main.ts"],
+  }).output();
+  const pids = decoder.decode(stdout).trim().split("\n").map(Number);
+  const service = pids.find((pid) => pid !== leader);
+  assert.ok(service, `no main.ts process in group ${leader}`);
+  return service;
+}
+
 /** Waits until the process printed `pattern` on stdout, at most `ms`. */
 async function waitForOutput(server: RunningServer, pattern: RegExp, ms: number) {
   const deadline = Date.now() + ms;
@@ -118,6 +129,52 @@ Deno.test("main.ts on SIGTERM with nothing in flight exits 0 at once and refuses
     assert.equal(status.code, 0, server.stderr());
     assert.match(server.stdout(), /Stopped on SIGTERM: drained in \d+ ms/);
     assert.equal(await statusOfNewConnection(`${server.url}/healthz`), "refused");
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("deno task start signalled as a whole process group drains once: the upload in flight finishes", async () => {
+  // systemd's default KillMode, `kill -- -PGID`, a terminal's Ctrl-C: the service gets the
+  // signal, and `deno task` forwards its own copy of it milliseconds later (most of the time:
+  // its forwarding races with the group's delivery, so the copy is also sent here, 100 ms on,
+  // as a supervisor's repeated request would).
+  const server = await startServer({ task: true, env: { SESSION_SECRET: SECRET } });
+  try {
+    const service = await servicePid(server.pid);
+    const slow = await startSlowPost(portOf(server));
+    await sleep(300);
+    Deno.kill(-server.pid, "SIGTERM");
+    await sleep(100);
+    Deno.kill(service, "SIGTERM");
+    await sleep(200);
+    await slow.conn.write(encoder.encode(slow.rest));
+    const response = await readResponse(slow.conn);
+    slow.conn.close();
+    assert.match(response, /^HTTP\/1\.1 200 /, response);
+    assert.match(response, /Hello Ada Lovelace/);
+    const status = await server.exited;
+    assert.equal(status.code, 0, server.stderr());
+    assert.match(server.stdout(), /Stopped on SIGTERM: drained in \d+ ms/);
+    assert.doesNotMatch(server.stderr(), /Stopping at once/);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("deno task start given a second stop request later stops at once, exit 1", async () => {
+  const server = await startServer({ task: true, env: { SESSION_SECRET: SECRET } });
+  try {
+    const slow = await startSlowPost(portOf(server));
+    await sleep(300);
+    Deno.kill(-server.pid, "SIGTERM");
+    // Well past the window in which a repeated signal counts as the same request.
+    await sleep(1500);
+    Deno.kill(-server.pid, "SIGTERM");
+    const status = await server.exited;
+    slow.conn.close();
+    assert.notEqual(status.code, 0);
+    assert.match(server.stderr(), /Stopping at once: SIGTERM received again while draining/);
   } finally {
     await server.stop();
   }

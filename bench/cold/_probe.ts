@@ -102,10 +102,10 @@ async function parts(): Promise<void> {
   const { nodeCrypto } = await import("../../lib/session/_node_crypto.ts");
   await time("nodeCrypto", () => nodeCrypto());
   const node = await time("nodeHkdf", () => createSealer({ secrets: [SECRET], backend: "node" }));
-  const sealed = await time("nodeSeal", () => node.sealSync(record("Ada"), "session"));
+  const sealed = await time("nodeSeal", () => node.seal(record("Ada"), "session"));
   await time("nodeHkdf3", () => createSealer({ secrets, backend: "node" }));
-  await time("nodeSecondSeal", () => node.sealSync(record("Grace"), "session"));
-  await time("nodeOpen", () => node.openSync(sealed, "session"));
+  await time("nodeSecondSeal", () => node.seal(record("Grace"), "session"));
+  await time("nodeOpen", () => node.open(sealed, "session"));
 
   const { GreetingPage } = await import("../../routes/pages.tsx");
   const greeting = { name: "Ada", lastname: "Lovelace" };

@@ -30,6 +30,13 @@ function serviceWithRedis(extra: Record<string, string>) {
   });
 }
 
+function oursWithRedis(subjects: boolean) {
+  return () => ({
+    args: ["run", "-A", "bench/load/ours_redis.ts"],
+    env: { REDIS_URL: redis?.url ?? "redis://127.0.0.1:1", SUBJECTS: subjects ? "1" : "0" },
+  });
+}
+
 /** Server rows, in the shape of `bench/load.ts`'s `SERVERS` (`kv` = check a logout holds). */
 export const REDIS_SERVERS = [
   {
@@ -46,6 +53,20 @@ export const REDIS_SERVERS = [
     store: true,
     optional: true,
     launch: serviceWithRedis({ SESSION_STORE: "redis" }),
+  },
+  {
+    key: "oursRedis",
+    label: "(8a) our middleware + Redis revocation, sessions without a subject",
+    kv: false,
+    optional: true,
+    launch: oursWithRedis(false),
+  },
+  {
+    key: "oursRedisSubjects",
+    label: "(8b) our middleware + Redis revocation, each session with its own subject",
+    kv: false,
+    optional: true,
+    launch: oursWithRedis(true),
   },
 ] as const;
 

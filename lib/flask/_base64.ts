@@ -3,8 +3,9 @@
  * (itsdangerous) and standard base64 with padding inside the ` b` bytes tag (Flask).
  *
  * Decoding is strict about the alphabet, padding and length, but like Python's `binascii` it
- * ignores the unused low bits of the last character: Flask accepts those spellings (FORMAT.md
- * §5, `noncanonical-signature-trailing-bits`), and they carry no data.
+ * ignores the unused low bits of the last character: Flask accepts those spellings (the
+ * `noncanonical-signature-trailing-bits` vector of tests/fixtures/flask_vectors.json), and they
+ * carry no data.
  *
  * @module
  */

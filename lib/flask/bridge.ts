@@ -1,9 +1,10 @@
 /**
- * The bridge from Flask's session cookie to sealed sessions, for the `flask` option of
- * `session()`: read a Flask cookie once and move its data into a sealed session (`migrate`), or
- * keep reading and writing the Flask cookie itself so a Flask app and this service share one
- * session during a gradual move (`shared`). It implements the middleware's
- * {@linkcode ForeignSession} seam; the Flask codec is loaded only when a bridge is made.
+ * The bridge from Flask's session cookie to sealed sessions, for the `foreign` option of
+ * `session()`: read a Flask cookie once and move its data into a sealed session
+ * ({@linkcode flaskMigration}), or keep reading and writing the Flask cookie itself so a Flask
+ * app and this service share one session during a gradual move ({@linkcode flaskShared}). It
+ * implements the middleware's {@linkcode ForeignSession} seam; the Flask codec is loaded only
+ * when a bridge is made.
  *
  * @module
  */
@@ -11,24 +12,20 @@
 import {
   attributeText,
   type CookieAttributes,
+  forEachCookie,
   MAX_COOKIE_BYTES,
   type SameSite,
   serializeCookie,
+  validateCookie,
 } from "../session/cookie.ts";
 import { SessionConfigError, SessionTooLargeError } from "../session/errors.ts";
 import type { ForeignSession, ForeignSessionData } from "../session/foreign.ts";
 import { encodeBase64 } from "./_base64.ts";
+import { PERMANENT_SESSION_LIFETIME } from "./_lifetime.ts";
 import type { FlaskCookieOptions } from "./codec.ts";
 
-/** Options of the `flask` option of `session()`. */
-export interface FlaskBridgeOptions {
-  /**
-   * `migrate`: a request with no sealed session but a valid Flask cookie gets the Flask data as
-   * a new sealed session, and the Flask cookie is deleted. `shared`: the session is read from
-   * and written to the Flask cookie itself (signed, **not encrypted**, exactly as Flask does),
-   * so both apps see one session; confidentiality is given up until the move is finished.
-   */
-  mode: "migrate" | "shared";
+/** Options of {@linkcode flaskMigration} and {@linkcode flaskShared}: the Flask app's settings. */
+export interface FlaskSessionOptions {
   /** Flask's `SECRET_KEY` first, then its `SECRET_KEY_FALLBACKS`. */
   secretKeys: readonly (string | Uint8Array)[];
   /**
@@ -97,32 +94,62 @@ const FLASH_KEY = "_sealed_flash";
 const PERMANENT_KEY = "_permanent";
 
 /**
- * Makes the bridge of the `flask` option, validating it once, at set-up, and starting to load
- * the Flask codec.
+ * Moves Flask sessions over, for the `foreign` option of `session()`: a request with no sealed
+ * session but a valid Flask cookie gets the Flask data as a new sealed session, and every
+ * response that uses the session deletes the Flask cookie. Validated once, at set-up; the Flask
+ * codec starts loading now.
  *
- * @param options The option.
- * @returns The bridge, for the middleware.
- * @throws {SessionConfigError} Naming the option at fault.
+ * @param options The Flask app's secret key and cookie settings.
+ * @returns The foreign session, for `session({ secrets, foreign })`.
+ * @throws {SessionConfigError} Naming the option at fault (as `flask.…`).
  *
- * @example A bridge that moves Flask sessions over
+ * @example Moving a Flask session into a sealed one
  * ```ts
  * import assert from "node:assert/strict";
- * import { flaskBridge } from "./bridge.ts";
+ * import { flaskMigration } from "./bridge.ts";
  * import { sealFlaskCookie } from "./codec.ts";
  *
- * const bridge = flaskBridge({ mode: "migrate", secretKeys: ["flask key"] });
+ * const flask = flaskMigration({ secretKeys: ["flask key"] });
  * const cookie = await sealFlaskCookie({ name: "Ada" }, { secretKeys: ["flask key"] });
- * const value = bridge.find(`session=${cookie}`)!;
- * assert.deepEqual(await bridge.read(value, Date.now()), { data: { name: "Ada" }, persistent: false });
- * assert.match(bridge.clear(), /^session=; Max-Age=0/);
+ * const value = flask.find(`session=${cookie}`)!;
+ * const moved = await flask.read(value, Date.now());
+ * assert.deepEqual([moved?.data, moved?.persistent], [{ name: "Ada" }, false]);
+ * assert.match(flask.clear(), /^session=; Max-Age=0/);
  * ```
  */
-export function flaskBridge(options: FlaskBridgeOptions): ForeignSession {
-  if (options.mode !== "migrate" && options.mode !== "shared") {
-    throw new SessionConfigError(
-      "flask.mode",
-      `must be "migrate" or "shared", received ${JSON.stringify(options.mode)}`,
-    );
+export function flaskMigration(options: FlaskSessionOptions): ForeignSession {
+  return flaskBridge("migrate", options);
+}
+
+/**
+ * Shares one session with a Flask app during a gradual move, for the `foreign` option of
+ * `session()`: the session is read from and written to the Flask cookie itself (signed, **not
+ * encrypted**, exactly as Flask does), so both apps see one session; confidentiality is given
+ * up until the move is finished. No sealed cookie is written, so `revocation`, `store` and
+ * `idleTimeout` cannot be used with it.
+ *
+ * @param options The Flask app's secret key and cookie settings.
+ * @returns The foreign session, for `session({ secrets, foreign })`.
+ * @throws {SessionConfigError} Naming the option at fault (as `flask.…`).
+ *
+ * @example A session written as Flask writes it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { flaskShared } from "./bridge.ts";
+ *
+ * const flask = flaskShared({ secretKeys: ["flask key"] });
+ * const header = await flask.write({ data: { name: "Ada" }, persistent: false }, Date.now());
+ * const value = flask.find(header.split(";")[0])!;
+ * assert.deepEqual((await flask.read(value, Date.now()))?.data, { name: "Ada" });
+ * ```
+ */
+export function flaskShared(options: FlaskSessionOptions): ForeignSession {
+  return flaskBridge("shared", options);
+}
+
+function flaskBridge(mode: "migrate" | "shared", options: FlaskSessionOptions): ForeignSession {
+  if (typeof options !== "object" || options === null) {
+    throw new SessionConfigError("flask", "pass an object with at least `secretKeys`");
   }
   if (!Array.isArray(options.secretKeys) || options.secretKeys.length === 0) {
     throw new SessionConfigError(
@@ -134,64 +161,58 @@ export function flaskBridge(options: FlaskBridgeOptions): ForeignSession {
   for (const [i, key] of options.secretKeys.entries()) {
     if (key.length === 0) throw new SessionConfigError(`flask.secretKeys[${i}]`, "is empty");
   }
-  const maxAge = options.maxAge ?? 2_678_400;
+  const maxAge = options.maxAge ?? PERMANENT_SESSION_LIFETIME;
   if (!Number.isSafeInteger(maxAge) || maxAge <= 0) {
     throw new SessionConfigError(
       "flask.maxAge",
       `must be a positive whole number, received ${maxAge}`,
     );
   }
-  const path = options.path ?? "/";
-  if (typeof path !== "string" || !path.startsWith("/") || /[;\s]/.test(path)) {
+  if (options.secure !== undefined && typeof options.secure !== "boolean") {
     throw new SessionConfigError(
-      "flask.path",
-      `must start with "/" and hold no ";" or spaces, received ${JSON.stringify(path)}`,
+      "flask.secure",
+      `must be true or false, as Flask's SESSION_COOKIE_SECURE, received ${options.secure}`,
     );
   }
-  const { domain } = options;
-  if (domain !== undefined && !/^\.?[A-Za-z0-9.-]+$/.test(domain)) {
-    throw new SessionConfigError(
-      "flask.domain",
-      `must be a host name as Flask's SESSION_COOKIE_DOMAIN, received ${JSON.stringify(domain)}`,
-    );
-  }
-  const secure = options.secure ?? false;
-  if (typeof secure !== "boolean") {
-    throw new SessionConfigError("flask.secure", `must be true or false, received ${secure}`);
-  }
-  const sameSite = options.sameSite ?? "Lax";
-  if (!["Strict", "Lax", "None"].includes(sameSite)) {
-    throw new SessionConfigError(
-      "flask.sameSite",
-      `must be "Strict", "Lax" or "None", received ${JSON.stringify(sameSite)}`,
-    );
-  }
-  if (sameSite === "None" && !secure) {
-    throw new SessionConfigError(
-      "flask.sameSite",
-      'is "None", which browsers accept only with flask.secure: true',
-    );
-  }
+  const cookie = validateCookie(
+    {
+      path: options.path,
+      domain: options.domain,
+      secure: options.secure,
+      sameSite: options.sameSite,
+    },
+    "flask.",
+    false,
+  );
   // Loaded now, while the server starts, so that the first request does not wait for it; a
   // failure to load surfaces on the requests that need it.
   flaskCodec().catch(() => {});
   const bridge: FlaskBridgeSettings = {
-    mode: options.mode,
+    mode,
     cookieName: options.cookieName ?? "session",
     codec: { secretKeys: options.secretKeys, maxAge },
     maxAge,
     // Flask's own attributes, so that a write or a deletion reaches the very cookie Flask set
     // (a cookie is told apart by name, domain and path; a Secure one yields only to Secure).
-    attributes: { path, domain, secure, httpOnly: true, sameSite },
+    attributes: { ...cookie.attributes, secure: cookie.secure === true },
   };
-  const shared = bridge.mode === "shared";
+  const shared = mode === "shared";
   return {
-    mode: bridge.mode,
+    mode,
     find: (header) => flaskCookie(header, bridge),
+    claims: isFlaskValue,
     read: async (value, now) => {
       const data = await readFlaskSession(bridge, value, now);
       if (!data) return undefined;
-      return shared ? sharedSession(data) : migratedSession(data);
+      if (shared) return sharedSession(data);
+      const { flaskSignedAt } = await flaskCodec();
+      const issuedAt = flaskSignedAt(value)!;
+      return {
+        ...migratedSession(data),
+        id: await digest(value),
+        issuedAt,
+        expiresAt: issuedAt + maxAge,
+      };
     },
     write: (session, now) => writeFlaskSession(bridge, flaskData(session), now),
     clear: () => serializeCookie(bridge.cookieName, "", bridge.attributes, 0),
@@ -200,10 +221,26 @@ export function flaskBridge(options: FlaskBridgeOptions): ForeignSession {
 }
 
 /**
+ * Whether a cookie value is shaped like Flask's: `payload.timestamp.signature`. Sealed values
+ * are base64url and never hold a ".".
+ */
+function isFlaskValue(value: string): boolean {
+  return value.includes(".");
+}
+
+/** The first 16 bytes of a cookie value's SHA-256: what tells one Flask cookie from another. */
+async function digest(value: string): Promise<Uint8Array> {
+  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value));
+  return new Uint8Array(hash, 0, 16);
+}
+
+/**
  * Flask values as JSON for a sealed session: `Date` → ISO string, bytes → standard base64,
- * `bigint` → number when exact, else its decimal string.
+ * `bigint` → number when exact, else its decimal string, `NaN` and `±Infinity` → their names
+ * (JSON has no such numbers).
  */
 function jsonSafe(value: unknown): unknown {
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   if (value instanceof Date) return value.toISOString();
   if (value instanceof Uint8Array) return encodeBase64(value);
   if (typeof value === "bigint") {
@@ -304,16 +341,13 @@ function flaskCookie(
   bridge: FlaskBridgeSettings,
 ): string | undefined {
   if (!header || !header.includes(bridge.cookieName)) return undefined;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq < 0 || part.slice(0, eq).trim() !== bridge.cookieName) continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
-      value = value.slice(1, -1);
+  let found: string | undefined;
+  forEachCookie(header, (name, value) => {
+    if (found === undefined && name === bridge.cookieName && isFlaskValue(value)) {
+      if (value.length <= MAX_COOKIE_BYTES) found = value;
     }
-    if (value.includes(".") && value.length <= MAX_COOKIE_BYTES) return value;
-  }
-  return undefined;
+  });
+  return found;
 }
 
 /**

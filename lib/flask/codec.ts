@@ -7,6 +7,7 @@
 
 import { decodeBase64Url, encodeBase64Url } from "./_base64.ts";
 import { deflate, inflateBounded, MAX_PAYLOAD_BYTES } from "./_compression.ts";
+import { PERMANENT_SESSION_LIFETIME } from "./_lifetime.ts";
 import { parsePythonJson, stringifyPythonJson } from "./_python_json.ts";
 import { type DerivedKey, derivedKeys, type FlaskSecret, sign, verify } from "./_signer.ts";
 import { tagValue, untagValue } from "./_tagged_json.ts";
@@ -33,8 +34,6 @@ export interface FlaskCookieOptions {
   now?: Date;
 }
 
-const DEFAULT_MAX_AGE = 2_678_400;
-
 /**
  * The longest cookie value read. Browsers keep about 4 KB per cookie and servers cap headers
  * near 8 KB; anything much longer is not a cookie Flask set.
@@ -60,7 +59,7 @@ function resolveOptions(options: FlaskCookieOptions, action: string): Resolved {
     throw new ErrorClass(`Cannot ${action} a Flask cookie: ${what}`);
   };
   if (typeof options !== "object" || options === null) fail(TypeError, "options are missing");
-  const { secretKeys, maxAge = DEFAULT_MAX_AGE, now = new Date() } = options;
+  const { secretKeys, maxAge = PERMANENT_SESSION_LIFETIME, now = new Date() } = options;
   if (!Array.isArray(secretKeys) || secretKeys.length === 0) {
     fail(TypeError, "secretKeys must hold Flask's SECRET_KEY");
   }
@@ -171,6 +170,28 @@ async function unseal(
     // Flask answers these with HTTP 500 (BadPayload); for us they are simply no session.
     return null;
   }
+}
+
+/**
+ * When a Flask cookie was signed (its timestamp), in Unix seconds. The value is not verified
+ * here: ask only of one that {@linkcode unsealFlaskCookie} accepted.
+ *
+ * @param value The cookie value.
+ * @returns The signing time, or undefined when the value has no readable timestamp.
+ *
+ * @example The Flask tutorial's cookie
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { flaskSignedAt } from "./codec.ts";
+ *
+ * const cookie = "eyJsYXN0bmFtZSI6IkxvdmVsYWNlIiwibmFtZSI6IkFkYSJ9.ZVPxAA.fHqttHwxsqfvvZpjyHrpoTv5wgE";
+ * assert.equal(flaskSignedAt(cookie), 1_700_000_000);
+ * ```
+ */
+export function flaskSignedAt(value: string): number | undefined {
+  const message = value.slice(0, value.lastIndexOf("."));
+  const dot = message.lastIndexOf(".");
+  return dot < 0 ? undefined : decodeTimestamp(message.slice(dot + 1));
 }
 
 /** itsdangerous' `bytes_to_int`: big-endian, at most 8 bytes, empty is 0. */

@@ -20,4 +20,5 @@
 
 export { sealFlaskCookie, unsealFlaskCookie } from "./codec.ts";
 export type { FlaskCookieOptions } from "./codec.ts";
-export type { FlaskBridgeOptions } from "./bridge.ts";
+export { flaskMigration, flaskShared } from "./bridge.ts";
+export type { FlaskSessionOptions } from "./bridge.ts";

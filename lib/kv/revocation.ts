@@ -6,9 +6,11 @@
  * @module
  */
 
-import { SessionConfigError, SessionError } from "../session/errors.ts";
+import { SessionConfigError, SessionStoreUnavailableError } from "../session/errors.ts";
 import type { SessionRevocation } from "../session/server_side.ts";
 import { hex } from "../session/bytes.ts";
+import { deadline } from "../session/deadline.ts";
+import { MAX_AGE_LIMIT } from "../session/options.ts";
 import { RevocationCache } from "../session/revocation_cache.ts";
 
 /** Options of {@linkcode kvRevocation}. */
@@ -38,29 +40,55 @@ export interface KvRevocationOptions {
    */
   cacheSize?: number;
   /**
+   * The longest session lifetime (`maxAge`, seconds) of the apps that use this list: a
+   * subject's cut-off ({@linkcode KvRevocation.revokeSubject}) is kept this long past its
+   * instant, when every session it refuses has expired anyway.
+   * @default {34560000} (400 days, the longest `maxAge` allowed)
+   */
+  maxAge?: number;
+  /**
+   * Longest wait for Deno KV, in milliseconds; past it the check fails with
+   * `ERR_SESSION_STORE_UNAVAILABLE` (a 503, or unchecked with `failOpen`), so a KV that hangs
+   * never holds requests.
+   * @default {1000}
+   */
+  timeoutMs?: number;
+  /**
    * Clock in milliseconds, for tests.
    * @default {Date.now}
    */
   now?: () => number;
 }
 
+/** A cut-off as stored: Unix seconds, or 0 for none. */
+function seconds(value: unknown): number {
+  return typeof value === "number" ? value : 0;
+}
+
 /** A {@linkcode SessionRevocation} on Deno KV, with the cut-off operation. */
 export interface KvRevocation extends SessionRevocation {
   /**
-   * Refuses every session issued before `instant`, everywhere ("log everyone out", after a
+   * Refuses every session issued up to `instant` (to the millisecond), everywhere ("log everyone out", after a
    * leaked secret or a breach). A later call with an earlier instant does not move it back.
    *
    * @param instant The cut-off.
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when Deno KV fails.
    */
   revokeAllBefore(instant: Date): Promise<void>;
+  /**
+   * Refuses every session of `subject` issued up to `before` (to the millisecond), everywhere:
+   * "sign out everywhere". One entry per subject, which expires `maxAge` after the instant.
+   *
+   * @param subject The subject, as `session.subject` holds it.
+   * @param before The cut-off.
+   * @default {new Date()}
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when Deno KV fails.
+   */
+  revokeSubject(subject: string, before?: Date): Promise<void>;
 }
 
-function unavailable(cause: unknown): SessionError {
-  return new SessionError(
-    "ERR_SESSION_STORE_UNAVAILABLE",
-    "Cannot check session revocation: Deno KV did not answer",
-    { cause },
-  );
+function unavailable(action: string, cause: unknown): SessionStoreUnavailableError {
+  return new SessionStoreUnavailableError(action, "Deno KV", cause);
 }
 
 /**
@@ -91,6 +119,30 @@ function unavailable(cause: unknown): SessionError {
  * ```
  */
 export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): KvRevocation {
+  /**
+   * Moves a cut-off forward to `instant` (to the millisecond), never back, even when instances
+   * race; returns the cut-off now stored.
+   */
+  async function raise(
+    key: Deno.KvKey,
+    instant: Date,
+    expireIn: number | undefined,
+    action: string,
+  ): Promise<number> {
+    const wanted = instant.getTime() / 1000;
+    try {
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const current = await within(kv.get<number>(key));
+        if (typeof current.value === "number" && current.value >= wanted) return current.value;
+        const set = kv.atomic().check(current).set(key, wanted, expireIn ? { expireIn } : {});
+        if ((await within(set.commit())).ok) return wanted;
+      }
+    } catch (error) {
+      throw unavailable(action, error);
+    }
+    throw unavailable(action, new Error("other instances kept changing it"));
+  }
+
   const prefix = options.prefix ?? ["sealed-sessions", "revoked"];
   const consistency = options.consistency ?? "strong";
   const now = options.now ?? Date.now;
@@ -100,9 +152,18 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
       `must be "strong" or "eventual", received ${consistency}`,
     );
   }
+  const maxAge = options.maxAge ?? MAX_AGE_LIMIT;
+  if (!Number.isSafeInteger(maxAge) || maxAge <= 0) {
+    throw new SessionConfigError(
+      "maxAge",
+      `must be a positive whole number of seconds, received ${maxAge}`,
+    );
+  }
   const cutoffKey: Deno.KvKey = [...prefix, "all-before"];
   const idKey = (id: string): Deno.KvKey => [...prefix, "id", id];
+  const subjectKey = (subject: string): Deno.KvKey => [...prefix, "subject", subject];
 
+  const within = deadline(options.timeoutMs ?? 1000);
   const cache = new RevocationCache({
     cacheMs: options.cacheMs,
     cacheSize: options.cacheSize,
@@ -110,23 +171,32 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
   });
 
   return {
-    async isRevoked(id, issuedAt) {
+    async isRevoked(id, issuedAt, subject) {
       const key = hex(id);
-      const cached = cache.cached(key, issuedAt);
+      const cached = cache.cached(key, issuedAt, subject);
       if (cached !== undefined) return cached;
       const started = cache.begin();
+      const keys = [idKey(key), cutoffKey];
+      if (subject !== undefined) keys.push(subjectKey(subject));
       let entries: Deno.KvEntryMaybe<unknown>[];
       try {
-        entries = await kv.getMany([idKey(key), cutoffKey], { consistency });
+        // One round trip: the id, everyone's cut-off and the subject's.
+        entries = await within(kv.getMany(keys, { consistency }));
       } catch (error) {
         cache.abandon(started);
-        throw unavailable(error);
+        throw unavailable("check session revocation", error);
       }
-      const before = entries[1]!.value;
-      return cache.settle(started, key, {
-        revoked: entries[0]!.value !== null,
-        before: typeof before === "number" ? before : 0,
-      }, issuedAt);
+      return cache.settle(
+        started,
+        key,
+        {
+          revoked: entries[0]!.value !== null,
+          before: seconds(entries[1]!.value),
+          subjectBefore: seconds(entries[2]?.value),
+        },
+        issuedAt,
+        subject,
+      );
     },
 
     async revoke(id, expiresAt) {
@@ -134,32 +204,24 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
       // Kept a minute past expiry so clock skew between instances cannot reopen it.
       const expireIn = Math.max(1, expiresAt * 1000 - now()) + 60_000;
       try {
-        await kv.set(idKey(key), expiresAt, { expireIn });
+        await within(kv.set(idKey(key), expiresAt, { expireIn }));
       } catch (error) {
-        throw unavailable(error);
+        throw unavailable("revoke the session", error);
       }
       cache.revoked(key);
     },
 
     async revokeAllBefore(instant) {
-      const seconds = Math.floor(instant.getTime() / 1000);
-      let stored = seconds;
-      try {
-        // Only ever moves forward, even when two instances race.
-        for (let attempt = 0; attempt < 10; attempt++) {
-          const current = await kv.get<number>(cutoffKey);
-          if (typeof current.value === "number" && current.value >= seconds) {
-            stored = current.value;
-            break;
-          }
-          const result = await kv.atomic().check(current).set(cutoffKey, seconds).commit();
-          if (result.ok) break;
-        }
-      } catch (error) {
-        throw unavailable(error);
-      }
       // Known here and now: applies at once, and reads already in flight cannot move it back.
-      cache.cutoff(stored);
+      cache.cutoff(await raise(cutoffKey, instant, undefined, "revoke all sessions"));
+    },
+
+    async revokeSubject(subject, before = new Date()) {
+      const expireIn = Math.max(1, before.getTime() + maxAge * 1000 - now()) + 60_000;
+      cache.cutoff(
+        await raise(subjectKey(subject), before, expireIn, "sign the subject out"),
+        subject,
+      );
     },
   };
 }

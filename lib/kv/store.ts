@@ -5,9 +5,15 @@
  * @module
  */
 
-import { SessionConfigError, SessionError, SessionTooLargeError } from "../session/errors.ts";
+import {
+  SessionConfigError,
+  SessionConflictError,
+  SessionStoreUnavailableError,
+  SessionTooLargeError,
+} from "../session/errors.ts";
 import type { SessionStore, StoredSession } from "../session/server_side.ts";
 import { hex } from "../session/bytes.ts";
+import { deadline } from "../session/deadline.ts";
 
 /**
  * Largest value Deno KV accepts, in bytes: a session body above it cannot be stored.
@@ -38,18 +44,20 @@ export interface KvStoreOptions {
    */
   consistency?: Deno.KvConsistencyLevel;
   /**
+   * Longest wait for Deno KV, in milliseconds; past it the request fails with
+   * `ERR_SESSION_STORE_UNAVAILABLE` (a 503, or an empty session with `failOpen`).
+   * @default {1000}
+   */
+  timeoutMs?: number;
+  /**
    * Clock in milliseconds, for tests.
    * @default {Date.now}
    */
   now?: () => number;
 }
 
-function unavailable(action: string, cause: unknown): SessionError {
-  return new SessionError(
-    "ERR_SESSION_STORE_UNAVAILABLE",
-    `Cannot ${action} the session: Deno KV did not answer`,
-    { cause },
-  );
+function unavailable(action: string, cause: unknown): SessionStoreUnavailableError {
+  return new SessionStoreUnavailableError(`${action} the session`, "Deno KV", cause);
 }
 
 const encoder = new TextEncoder();
@@ -90,12 +98,27 @@ export function kvStore(kv: Deno.Kv, options: KvStoreOptions = {}): SessionStore
     );
   }
   const key = (id: Uint8Array): Deno.KvKey => [...prefix, hex(id)];
+  const within = deadline(options.timeoutMs ?? 1000);
+
+  // Deno KV measures the serialised value: a string's UTF-8 length plus a few bytes.
+  const assertFits = (size: number) => {
+    if (size > KV_VALUE_LIMIT - 64) {
+      throw new SessionTooLargeError(
+        size,
+        KV_VALUE_LIMIT - 64,
+        "in Deno KV",
+        "keep large data elsewhere (Deno KV values are limited to 64 KiB)",
+      );
+    }
+  };
 
   return {
+    assertFits,
+
     async load(id) {
       let entry: Deno.KvEntryMaybe<string>;
       try {
-        entry = await kv.get<string>(key(id), { consistency });
+        entry = await within(kv.get<string>(key(id), { consistency }));
       } catch (error) {
         throw unavailable("load", error);
       }
@@ -105,31 +128,26 @@ export function kvStore(kv: Deno.Kv, options: KvStoreOptions = {}): SessionStore
     },
 
     async save(id, body, expiresAt, expected) {
-      // Deno KV measures the serialised value; a string's UTF-8 length plus a few bytes.
-      const size = encoder.encode(body).length;
-      if (size > KV_VALUE_LIMIT - 64) throw new SessionTooLargeError(size, KV_VALUE_LIMIT - 64);
+      assertFits(encoder.encode(body).length);
       const expireIn = Math.max(1000, expiresAt * 1000 - now());
       let result: Deno.KvCommitResult | Deno.KvCommitError;
       try {
-        result = await kv.atomic()
-          .check({ key: key(id), versionstamp: expected?.version ?? null })
-          .set(key(id), body, { expireIn })
-          .commit();
+        result = await within(
+          kv.atomic()
+            .check({ key: key(id), versionstamp: expected?.version ?? null })
+            .set(key(id), body, { expireIn })
+            .commit(),
+        );
       } catch (error) {
         throw unavailable("save", error);
       }
-      if (!result.ok) {
-        throw new SessionError(
-          "ERR_SESSION_CONFLICT",
-          "Cannot save the session: another request changed it first; retry the request",
-        );
-      }
+      if (!result.ok) throw new SessionConflictError();
       return { body, version: result.versionstamp } satisfies StoredSession;
     },
 
     async delete(id) {
       try {
-        await kv.delete(key(id));
+        await within(kv.delete(key(id)));
       } catch (error) {
         throw unavailable("delete", error);
       }

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { SessionConfigError, SessionError } from "../session/errors.ts";
+import { deadline } from "../session/deadline.ts";
+import { SessionConfigError, SessionStoreUnavailableError } from "../session/errors.ts";
 
 /**
  * A connected Redis client: node-redis (`createClient()`, which has `sendCommand`) or ioredis
@@ -33,12 +34,7 @@ export function commandSender(
   client: RedisClientLike,
   timeoutMs: number,
 ): (args: string[], action: string) => Promise<unknown> {
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new SessionConfigError(
-      "timeoutMs",
-      `must be a number of milliseconds > 0, received ${timeoutMs}`,
-    );
-  }
+  const within = deadline(timeoutMs);
   let send: SendCommand;
   // `call` first: ioredis also has a `sendCommand`, taking one of its own Command objects.
   if (client && typeof (client as { call?: unknown }).call === "function") {
@@ -53,35 +49,15 @@ export function commandSender(
       "must be a connected Redis client with sendCommand() (redis) or call() (ioredis)",
     );
   }
-  return function command(args, action) {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(unavailable(action, new Error(`no reply within ${timeoutMs} ms`)));
-      }, timeoutMs);
-      let reply: Promise<unknown>;
-      try {
-        reply = Promise.resolve(send(args));
-      } catch (error) {
-        reply = Promise.reject(error);
-      }
-      reply.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error) => {
-          clearTimeout(timer);
-          reject(unavailable(action, error));
-        },
-      );
-    });
+  return async function command(args, action) {
+    try {
+      return await within(Promise.resolve().then(() => send(args)));
+    } catch (error) {
+      throw unavailable(action, error);
+    }
   };
 }
 
-function unavailable(action: string, cause: unknown): SessionError {
-  return new SessionError(
-    "ERR_SESSION_STORE_UNAVAILABLE",
-    `Cannot ${action}: Redis did not answer`,
-    { cause },
-  );
+function unavailable(action: string, cause: unknown): SessionStoreUnavailableError {
+  return new SessionStoreUnavailableError(action, "Redis", cause);
 }

@@ -5,14 +5,18 @@
  * Keys (with the default prefix):
  * - `sealed-sessions:revoked:id:<session id in hex>`: one per revoked session, value its expiry
  *   (Unix seconds), TTL its remaining lifetime plus `skewMs`.
- * - `sealed-sessions:revoked:all-before`: the cut-off (Unix seconds), one key, no TTL.
+ * - `sealed-sessions:revoked:all-before`: the cut-off (Unix seconds, to the millisecond), one key,
+ *   no TTL.
+ * - `sealed-sessions:revoked:subject:<subject>`: a subject's own cut-off, one key per subject
+ *   ever signed out everywhere, TTL `maxAge` past its instant.
  *
  * @module
  */
 
-import { SessionConfigError } from "../session/errors.ts";
+import { SessionConfigError, SessionStoreUnavailableError } from "../session/errors.ts";
 import type { SessionRevocation } from "../session/server_side.ts";
 import { hex } from "../session/bytes.ts";
+import { MAX_AGE_LIMIT } from "../session/options.ts";
 import { RevocationCache } from "../session/revocation_cache.ts";
 import { commandSender, type RedisClientLike } from "./_command.ts";
 
@@ -42,6 +46,13 @@ export interface RedisRevocationOptions {
    */
   skewMs?: number;
   /**
+   * The longest session lifetime (`maxAge`, seconds) of the apps that use this list: a
+   * subject's cut-off ({@linkcode RedisRevocation.revokeSubject}) is kept this long past its
+   * instant, when every session it refuses has expired anyway.
+   * @default {34560000} (400 days, the longest `maxAge` allowed)
+   */
+  maxAge?: number;
+  /**
    * Longest wait for a Redis reply, in milliseconds; past it the check fails with
    * `ERR_SESSION_STORE_UNAVAILABLE` (a 503, or unchecked with `failOpen`).
    * @default {1000}
@@ -57,24 +68,39 @@ export interface RedisRevocationOptions {
 /** A {@linkcode SessionRevocation} on Redis, with the cut-off operation. */
 export interface RedisRevocation extends SessionRevocation {
   /**
-   * Refuses every session issued before `instant`, on every instance ("log everyone out").
+   * Refuses every session issued up to `instant` (to the millisecond), on every instance ("log everyone out").
    * A later call with an earlier instant does not move it back.
    *
    * @param instant The cut-off.
    * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when Redis fails.
    */
   revokeAllBefore(instant: Date): Promise<void>;
+  /**
+   * Refuses every session of `subject` issued up to `before` (to the millisecond), on every
+   * instance: "sign out everywhere". One key per subject, which expires `maxAge` after it.
+   *
+   * @param subject The subject, as `session.subject` holds it.
+   * @param before The cut-off.
+   * @default {new Date()}
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when Redis fails.
+   */
+  revokeSubject(subject: string, before?: Date): Promise<void>;
 }
 
-// Moves the cut-off forward only, atomically even when instances race; returns the result.
+// Moves a cut-off forward only, atomically even when instances race, with a TTL in ms when
+// ARGV[2] is given; returns the result as text (a Lua number would reach the client cut to a
+// whole number).
 const CUTOFF_SCRIPT = `
-local current = tonumber(redis.call('GET', KEYS[1])) or 0
-local wanted = tonumber(ARGV[1])
-if wanted > current then
-  redis.call('SET', KEYS[1], ARGV[1])
-  return wanted
+local stored = redis.call('GET', KEYS[1])
+if (tonumber(stored) or 0) < tonumber(ARGV[1]) then
+  if ARGV[2] then
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  else
+    redis.call('SET', KEYS[1], ARGV[1])
+  end
+  return ARGV[1]
 end
-return current`;
+return stored`;
 
 /**
  * Creates a revocation list on Redis, for the `revocation` option of `session()`.
@@ -128,27 +154,65 @@ export function redisRevocation(
     now,
   });
   const command = commandSender(client, options.timeoutMs ?? 1000);
+  const maxAge = options.maxAge ?? MAX_AGE_LIMIT;
+  if (!Number.isSafeInteger(maxAge) || maxAge <= 0) {
+    throw new SessionConfigError(
+      "maxAge",
+      `must be a positive whole number of seconds, received ${maxAge}`,
+    );
+  }
   const cutoffKey = `${prefix}:all-before`;
   const idKey = (id: string) => `${prefix}:id:${id}`;
+  const subjectKey = (subject: string) => `${prefix}:subject:${subject}`;
+
+  /** Moves a cut-off forward to `instant`; returns the cut-off now stored, in seconds. */
+  async function raise(key: string, instant: Date, ttlMs: number | undefined, action: string) {
+    const wanted = instant.getTime() / 1000;
+    const args = ["EVAL", CUTOFF_SCRIPT, "1", key, String(wanted)];
+    if (ttlMs !== undefined) args.push(String(Math.max(1, Math.ceil(ttlMs))));
+    return Math.max(Number(await command(args, action)) || 0, wanted);
+  }
 
   return {
-    async isRevoked(id, issuedAt) {
+    async isRevoked(id, issuedAt, subject) {
       const key = hex(id);
-      const cached = cache.cached(key, issuedAt);
+      const cached = cache.cached(key, issuedAt, subject);
       if (cached !== undefined) return cached;
       const read = cache.begin();
+      // One round trip: the id, everyone's cut-off and the subject's.
+      const keys = [idKey(key), cutoffKey];
+      if (subject !== undefined) keys.push(subjectKey(subject));
       let reply: unknown;
       try {
-        reply = await command(["MGET", idKey(key), cutoffKey], "check session revocation");
+        reply = await command(["MGET", ...keys], "check session revocation");
       } catch (error) {
         cache.abandon(read);
         throw error;
       }
-      const [idValue, cutoffValue] = Array.isArray(reply) ? reply : [];
-      return cache.settle(read, key, {
-        revoked: idValue != null,
-        before: Number(cutoffValue ?? 0) || 0,
-      }, issuedAt);
+      if (!Array.isArray(reply) || reply.length !== keys.length) {
+        // Not what MGET answers (a proxy, a mock, a client in the wrong mode): refusing to guess
+        // is failing closed, or open as configured, never accepting unchecked.
+        cache.abandon(read);
+        throw new SessionStoreUnavailableError(
+          "check session revocation",
+          "Redis",
+          new Error(
+            `MGET answered ${Array.isArray(reply) ? `${reply.length} values` : typeof reply}`,
+          ),
+        );
+      }
+      const [idValue, cutoffValue, subjectValue] = reply;
+      return cache.settle(
+        read,
+        key,
+        {
+          revoked: idValue != null,
+          before: Number(cutoffValue ?? 0) || 0,
+          subjectBefore: Number(subjectValue ?? 0) || 0,
+        },
+        issuedAt,
+        subject,
+      );
     },
 
     async revoke(id, expiresAt) {
@@ -162,12 +226,12 @@ export function redisRevocation(
     },
 
     async revokeAllBefore(instant) {
-      const seconds = Math.floor(instant.getTime() / 1000);
-      const reply = await command(
-        ["EVAL", CUTOFF_SCRIPT, "1", cutoffKey, String(seconds)],
-        "revoke all sessions",
-      );
-      cache.cutoff(Number(reply) || seconds);
+      cache.cutoff(await raise(cutoffKey, instant, undefined, "revoke all sessions"));
+    },
+
+    async revokeSubject(subject, before = new Date()) {
+      const ttl = before.getTime() + maxAge * 1000 - now() + skewMs;
+      cache.cutoff(await raise(subjectKey(subject), before, ttl, "sign the subject out"), subject);
     },
   };
 }

@@ -8,7 +8,11 @@
  * @module
  */
 
-import { SessionConfigError, SessionError, SessionTooLargeError } from "../session/errors.ts";
+import {
+  SessionConfigError,
+  SessionConflictError,
+  SessionTooLargeError,
+} from "../session/errors.ts";
 import type { SessionStore, StoredSession } from "../session/server_side.ts";
 import { hex } from "../session/bytes.ts";
 import { commandSender, type RedisClientLike } from "./_command.ts";
@@ -102,7 +106,15 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
   const command = commandSender(client, options.timeoutMs ?? 1000);
   const key = (id: Uint8Array) => `${prefix}:${hex(id)}`;
 
+  const assertFits = (size: number) => {
+    if (size > maxBytes) {
+      throw new SessionTooLargeError(size, maxBytes, "in Redis", "raise redisStore's maxBytes");
+    }
+  };
+
   return {
+    assertFits,
+
     async load(id) {
       const value = await command(["GET", key(id)], "load the session");
       if (typeof value !== "string") return undefined;
@@ -112,13 +124,7 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
     },
 
     async save(id, body, expiresAt, expected) {
-      const size = encoder.encode(body).length;
-      if (size > maxBytes) {
-        const error = new SessionTooLargeError(size, maxBytes);
-        error.message =
-          `Cannot save the session: it needs ${size} bytes in Redis, more than the store's limit of ${maxBytes} bytes; store less in the session or raise redisStore's maxBytes`;
-        throw error;
-      }
+      assertFits(encoder.encode(body).length);
       const ttl = Math.max(1000, Math.ceil(expiresAt * 1000 - now()));
       const version = newVersion();
       const written = await command(
@@ -133,12 +139,7 @@ export function redisStore(client: RedisClientLike, options: RedisStoreOptions =
         ],
         "save the session",
       );
-      if (Number(written) !== 1) {
-        throw new SessionError(
-          "ERR_SESSION_CONFLICT",
-          "Cannot save the session: another request changed it first; retry the request",
-        );
-      }
+      if (Number(written) !== 1) throw new SessionConflictError();
       return { body, version } satisfies StoredSession;
     },
 

@@ -6,9 +6,13 @@
  *
  * Deno from 2.9 loads its Node built-ins only when first used, and the first use of
  * `process`, `Buffer` or `node:crypto` then costs tens of milliseconds (measured in
- * `bench/RESULTS-cold.md`): more than a whole bare Hono app takes to start. There,
+ * `bench/README.md`, cold start): more than a whole bare Hono app takes to start. There,
  * {@linkcode nodeCryptoIsCheap} says no until something has looked the module up, so that the
- * start of a server can do without it.
+ * start of a server can do without it, and {@linkcode nodeBuffer} gives `Buffer` only once the
+ * built-ins are loaded anyway.
+ *
+ * The lookup's memoised answer is the only module-level state of the session's cryptography:
+ * keys, keyrings and their caches belong to the sealer that made them.
  *
  * @module
  */
@@ -18,8 +22,20 @@ export type NodeCrypto = typeof import("node:crypto");
 
 type BuiltinLoader = { getBuiltinModule?: (id: string) => unknown };
 
+/** The part of Node's `Buffer` the byte codecs use. */
+export interface NodeBuffer {
+  /** A view of `length` bytes of `data` from `offset`, without a copy. */
+  from(data: ArrayBuffer, offset: number, length: number): {
+    toString(encoding: "utf8" | "base64url"): string;
+  };
+  /** The bytes of `text` in `encoding`. */
+  from(text: string, encoding: "utf8" | "base64url"): Uint8Array;
+}
+
+/** The lookup's answer: the module, `null` where there is none, `undefined` before the first. */
 let found: NodeCrypto | null | undefined;
-const listeners: (() => void)[] = [];
+/** `Buffer`, looked up once `node:crypto` was found; `null` where there is none. */
+let buffer: NodeBuffer | null | undefined;
 
 /** The running Deno's major and minor version, or `undefined` on other runtimes. */
 export const DENO_VERSION: readonly [number, number] | undefined = (() => {
@@ -44,14 +60,12 @@ const BUILTINS_LOAD_LAZILY = DENO_VERSION !== undefined &&
  * import assert from "node:assert/strict";
  * import { nodeCrypto } from "./_node_crypto.ts";
  *
- * const crypto = nodeCrypto();
- * if (crypto) assert.equal(typeof crypto.createCipheriv, "function");
+ * // Deno, Node and Bun have it.
+ * assert.equal(typeof nodeCrypto()?.createCipheriv, "function");
  * ```
  */
 export function nodeCrypto(): NodeCrypto | undefined {
-  if (found !== undefined) return found ?? undefined;
-  found = lookup() ?? null;
-  if (found) { for (const listener of listeners.splice(0)) listener(); }
+  if (found === undefined) found = lookup() ?? null;
   return found ?? undefined;
 }
 
@@ -85,7 +99,8 @@ export function nodeCryptoIsCheap(): boolean {
  * import assert from "node:assert/strict";
  * import { hasNodeCryptoModule, nodeCrypto } from "./_node_crypto.ts";
  *
- * if (hasNodeCryptoModule()) assert.ok(nodeCrypto());
+ * const available = hasNodeCryptoModule(); // asked first: nothing is loaded for the answer
+ * assert.equal(available, nodeCrypto() !== undefined);
  * ```
  */
 export function hasNodeCryptoModule(): boolean {
@@ -93,27 +108,28 @@ export function hasNodeCryptoModule(): boolean {
 }
 
 /**
- * Runs `listener` once `node:crypto` has been found: at once if it was, or when some later
- * {@linkcode nodeCrypto} call finds it (never, where it does not exist). For code that wants
- * Node built-ins such as `Buffer` as soon as they cost nothing more.
+ * Node's `Buffer`, once it costs nothing more: after {@linkcode nodeCrypto} has found the
+ * module (on Deno 2.9+, touching `Buffer` first would load the Node built-ins, which the start
+ * of a server does without), or at once where built-ins load up front. Its UTF-8 and base64url
+ * codecs are faster than `TextEncoder` and a JavaScript loop for cookie-sized values.
  *
- * @param listener What to run.
+ * @returns `Buffer`, or `undefined` while it would cost a load, or where there is none.
  *
- * @example Running code once node:crypto is found
+ * @example Buffer once node:crypto is found
  * ```ts
  * import assert from "node:assert/strict";
- * import { nodeCrypto, whenNodeCryptoLoaded } from "./_node_crypto.ts";
+ * import { nodeBuffer, nodeCrypto } from "./_node_crypto.ts";
  *
- * let ran = false;
- * whenNodeCryptoLoaded(() => (ran = true));
- * const found = nodeCrypto() !== undefined;
- * assert.equal(ran, found);
+ * nodeCrypto();
+ * assert.equal(nodeBuffer()?.from("héllo", "utf8").length, 6);
  * ```
  */
-export function whenNodeCryptoLoaded(listener: () => void): void {
-  if (found === undefined && !BUILTINS_LOAD_LAZILY) nodeCrypto();
-  if (found) listener();
-  else if (found === undefined) listeners.push(listener);
+export function nodeBuffer(): NodeBuffer | undefined {
+  if (buffer !== undefined) return buffer ?? undefined;
+  // Not remembered while it would cost a load: it may be cheap later.
+  if (!nodeCryptoIsCheap()) return undefined;
+  buffer = (nodeCrypto() && (globalThis as { Buffer?: NodeBuffer }).Buffer) || null;
+  return buffer ?? undefined;
 }
 
 function lookup(): NodeCrypto | undefined {

@@ -6,22 +6,15 @@
  * @module
  */
 
-import { whenNodeCryptoLoaded } from "./_node_crypto.ts";
+import { nodeBuffer } from "./_node_crypto.ts";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const ALPHABET_ONLY = /^[A-Za-z0-9_-]*$/;
 const LOOKUP = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
 
-type BufferLike = {
-  from(data: ArrayBuffer, offset: number, length: number): { toString(e: "base64url"): string };
-  from(data: string, encoding: "base64url"): Uint8Array;
-};
-// Buffer's native codec is faster than a JavaScript loop where it exists (bench/seal_bench.ts).
-// Taken once node:crypto is loaded: on Deno 2.9+ the first touch of `Buffer` loads Node's built-ins,
-// which the start of a server does without (see _node_crypto.ts).
-let NodeBuffer: BufferLike | undefined;
-whenNodeCryptoLoaded(() => (NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer));
+// Buffer's native codec is faster than a JavaScript loop (bench/seal_bench.ts); nodeBuffer()
+// gives it only once it costs no load of Node's built-ins (see _node_crypto.ts).
 
 /**
  * Encodes bytes as base64url without padding.
@@ -38,8 +31,9 @@ whenNodeCryptoLoaded(() => (NodeBuffer = (globalThis as { Buffer?: BufferLike })
  * ```
  */
 export function encodeBase64Url(bytes: Uint8Array): string {
-  if (NodeBuffer) {
-    return NodeBuffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length)
+  const buffer = nodeBuffer();
+  if (buffer) {
+    return buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length)
       .toString("base64url");
   }
   let out = "";
@@ -103,8 +97,9 @@ export function decodeBase64Url(
       text = text.slice(0, -1) + ALPHABET[last & ~unused];
     }
   }
-  if (NodeBuffer) {
-    const b = NodeBuffer.from(text, "base64url");
+  const buffer = nodeBuffer();
+  if (buffer) {
+    const b = buffer.from(text, "base64url");
     return new Uint8Array(b.buffer, b.byteOffset, b.length);
   }
   const out = new Uint8Array(Math.floor((text.length * 3) / 4));

@@ -16,13 +16,16 @@
  * - `ERR_SESSION_STORE_UNAVAILABLE`: a server-side store or revocation list could not be
  *   reached, so the session cannot be trusted or saved.
  * - `ERR_SESSION_CONFLICT`: a concurrent request changed a server-side session first.
+ * - `ERR_SESSION_COMMITTED`: the session was changed after the response was committed (by
+ *   middleware that runs after `session()` has finished), so the change could not be saved.
  */
 export type SessionErrorCode =
   | "ERR_SESSION_INVALID"
   | "ERR_SESSION_TOO_LARGE"
   | "ERR_SESSION_CONFIG"
   | "ERR_SESSION_STORE_UNAVAILABLE"
-  | "ERR_SESSION_CONFLICT";
+  | "ERR_SESSION_CONFLICT"
+  | "ERR_SESSION_COMMITTED";
 
 /**
  * Base class of every error the library throws.
@@ -101,8 +104,9 @@ export class InvalidSessionError extends SessionError {
 }
 
 /**
- * Thrown when a session does not fit in the configured number of cookies. The response then
- * carries no session cookie, so the browser keeps the previous one.
+ * Thrown when a session does not fit where it is kept: its cookies, or a server-side store's
+ * size limit. Nothing is written, so the browser keeps the previous cookie and the store the
+ * previous data.
  *
  * @example Catching an oversized session in a handler
  * ```ts
@@ -111,28 +115,86 @@ export class InvalidSessionError extends SessionError {
  *
  * const error = new SessionTooLargeError(20_000, 16_384);
  * assert.equal(error.code, "ERR_SESSION_TOO_LARGE");
+ * assert.match(error.message, /needs 20000 bytes of cookies, more than the limit of 16384/);
  * ```
  */
 export class SessionTooLargeError extends SessionError {
-  /** Bytes the session cookies would need. */
+  /** Bytes the session would need. */
   readonly size: number;
-  /** Bytes the configured cookies allow. */
+  /** Bytes allowed. */
   readonly limit: number;
 
   /**
-   * Creates the error for a session larger than its cookies allow.
+   * Creates the error for a session larger than allowed.
    *
-   * @param size Bytes the session cookies would need.
-   * @param limit Bytes the configured cookies allow.
+   * @param size Bytes the session would need.
+   * @param limit Bytes allowed.
+   * @param where Where the bytes go, for the message.
+   * @default {"of cookies"}
+   * @param remedy What raises the limit, for the message.
+   * @default {"raise maxCookieBytes"}
    */
-  constructor(size: number, limit: number) {
+  constructor(size: number, limit: number, where = "of cookies", remedy = "raise maxCookieBytes") {
     super(
       "ERR_SESSION_TOO_LARGE",
-      `Cannot save the session: it needs ${size} bytes of cookies, more than the limit of ${limit} bytes; store less in the session or raise maxChunks`,
+      `Cannot save the session: it needs ${size} bytes ${where}, more than the limit of ${limit} bytes; store less in the session or ${remedy}`,
     );
     this.name = "SessionTooLargeError";
     this.size = size;
     this.limit = limit;
+  }
+}
+
+/**
+ * Thrown when a server-side store or revocation list (Deno KV, Redis) does not answer, so the
+ * session can be neither trusted nor saved. Fail closed (the default), it reaches
+ * `app.onError`: answer 503. With `failOpen`, the middleware logs it and goes on instead.
+ *
+ * @example The code and the message of an outage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SessionStoreUnavailableError } from "./errors.ts";
+ *
+ * const error = new SessionStoreUnavailableError("load the session", "Redis", new Error("ECONNREFUSED"));
+ * assert.equal(error.code, "ERR_SESSION_STORE_UNAVAILABLE");
+ * assert.equal(error.message, "Cannot load the session: Redis did not answer");
+ * ```
+ */
+export class SessionStoreUnavailableError extends SessionError {
+  /**
+   * Creates the error for a store that did not answer.
+   *
+   * @param action What could not be done, e.g. `"check session revocation"`.
+   * @param store Which store, e.g. `"Deno KV"`.
+   * @param cause The client's own error, kept for logs.
+   */
+  constructor(action: string, store: string, cause?: unknown) {
+    super("ERR_SESSION_STORE_UNAVAILABLE", `Cannot ${action}: ${store} did not answer`, { cause });
+    this.name = "SessionStoreUnavailableError";
+  }
+}
+
+/**
+ * Thrown by a server-side store when another request changed the session after this one
+ * loaded it: the first save wins, this one is refused rather than overwrite it. Answer 409 and
+ * let the client retry.
+ *
+ * @example The code of a lost race
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SessionConflictError } from "./errors.ts";
+ *
+ * assert.equal(new SessionConflictError().code, "ERR_SESSION_CONFLICT");
+ * ```
+ */
+export class SessionConflictError extends SessionError {
+  /** Creates the error for a save that lost a race. */
+  constructor() {
+    super(
+      "ERR_SESSION_CONFLICT",
+      "Cannot save the session: another request changed it first; retry the request",
+    );
+    this.name = "SessionConflictError";
   }
 }
 
@@ -149,8 +211,10 @@ export class SessionTooLargeError extends SessionError {
  * ```
  */
 export class SessionConfigError extends SessionError {
-  /** The option at fault. */
+  /** The option at fault, e.g. `"cookie.sameSite"` or `"secrets[1]"`. */
   readonly option: string;
+  /** What is wrong with it and how to fix it: the message without the option's name. */
+  readonly problem: string;
 
   /**
    * Creates the error for a wrong option.
@@ -162,5 +226,6 @@ export class SessionConfigError extends SessionError {
     super("ERR_SESSION_CONFIG", `Invalid session option "${option}": ${problem}`);
     this.name = "SessionConfigError";
     this.option = option;
+    this.problem = problem;
   }
 }

@@ -1,7 +1,9 @@
 /**
  * The seam between the middleware and a foreign session cookie (another framework's, such as
- * Flask's): how to find one in a request, read it, and write or clear it. The middleware knows
- * only this interface; `lib/flask/bridge.ts` implements it for Flask.
+ * Flask's): how to find one in a request, tell its values from sealed ones, read it, and write
+ * or clear it. The middleware knows only this interface and takes an implementation as the
+ * `foreign` option; `lib/flask/bridge.ts` implements it for Flask (`flaskMigration()`,
+ * `flaskShared()` from `./flask`).
  *
  * @module
  */
@@ -16,6 +18,18 @@ export interface ForeignSessionData {
   flash?: Record<string, unknown> | undefined;
   /** Whether its cookie outlives the browser; undefined counts as persistent. */
   persistent?: boolean | undefined;
+  /**
+   * What tells this very cookie apart from others (16 bytes, e.g. a digest of its value), so
+   * that a migration can remember it was used and refuse a copy later. Read cookies only.
+   */
+  id?: Uint8Array | undefined;
+  /**
+   * When the foreign app wrote it, Unix seconds: a migration refuses it when the revocation
+   * list's cut-off is later. Read cookies only.
+   */
+  issuedAt?: number | undefined;
+  /** Until when it is valid, Unix seconds (how long its `id` must be remembered). */
+  expiresAt?: number | undefined;
 }
 
 /**
@@ -29,6 +43,7 @@ export interface ForeignSessionData {
  * const plain: ForeignSession = {
  *   mode: "migrate",
  *   find: (header) => header?.match(/(?:^|; )old=([^;]*)/)?.[1],
+ *   claims: (value) => value.startsWith("%7B"),
  *   read: (value) => Promise.resolve({ data: JSON.parse(decodeURIComponent(value)), persistent: true }),
  *   write: (session) => Promise.resolve(`old=${encodeURIComponent(JSON.stringify(session.data))}`),
  *   clear: () => "old=; Max-Age=0; Path=/",
@@ -52,6 +67,15 @@ export interface ForeignSession {
    * @returns Its value, or undefined when the request carries none.
    */
   find(cookieHeader: string | undefined): string | undefined;
+  /**
+   * Whether a value of a cookie with the sealed cookie's own name is this foreign session's
+   * (when both frameworks use one name, the browser may send both cookies). Such a value is
+   * never opened as a sealed one, and loses to one that is not claimed.
+   *
+   * @param value A cookie value.
+   * @returns True when it is the foreign session's.
+   */
+  claims(value: string): boolean;
   /**
    * Verifies and reads a foreign cookie.
    *

@@ -1,15 +1,20 @@
 /**
- * Turns configured secrets into sealing keys, once, at set-up. Each secret gives a 256-bit
+ * Turns configured secrets into a keyring, once, at set-up. Each secret gives a 256-bit
  * XAES-256-GCM key and a 4-byte key id through HKDF-SHA256 with a fixed salt and two info
- * strings (see `docs/seal-format.md`), so the key id says nothing about the key.
+ * strings (see `docs/seal-format.md`), so the key id says nothing about the key. The keys are
+ * prepared over one backend for the whole keyring, and their raw bytes wiped once prepared.
  *
  * @module
  */
 
-import { sameBytes } from "./bytes.ts";
-import { nodeCrypto, nodeCryptoIsCheap } from "./_node_crypto.ts";
+import { readUint32, sameBytes } from "./bytes.ts";
+import { type NodeCrypto, nodeCrypto, nodeCryptoIsCheap } from "./_node_crypto.ts";
 import { SessionConfigError } from "./errors.ts";
-import { prepareXaesKey, type XaesBackend, type XaesKey } from "./xaes.ts";
+import { startOnWebCrypto } from "./keyring_switch.ts";
+import type { XaesBackend } from "./xaes.ts";
+import type { XaesKey } from "./xaes_key.ts";
+import { prepareNodeKey } from "./xaes_node.ts";
+import { prepareWebKey } from "./xaes_web.ts";
 
 /** Minimum bytes in a secret: 256 bits, the key size. */
 export const MIN_SECRET_BYTES = 32;
@@ -37,12 +42,21 @@ export interface SealKey {
   readonly xaes: XaesKey;
 }
 
-/** The keys of one configuration, newest first. */
+/** The keys of one configuration, all over one backend. */
 export interface Keyring {
-  /** Every key, in the configured order; the first seals. */
-  readonly keys: readonly SealKey[];
-  /** Finds the key with this id, and its position (0 = newest). */
+  /** True when every key answers at once (the `node:crypto` backend). */
+  readonly sync: boolean;
+  /** The key new values are sealed under: the first secret's. */
+  sealingKey(): SealKey;
+  /** Finds the key with this id, and its position in the secrets (0 = newest). */
   find(idNumber: number): { key: SealKey; index: number } | undefined;
+}
+
+/** What HKDF gives for one secret: its key id and its raw key. */
+interface Derived {
+  readonly id: Uint8Array;
+  readonly idNumber: number;
+  readonly key: Uint8Array;
 }
 
 /**
@@ -76,7 +90,7 @@ export function secretBytes(secrets: readonly Secret[], option = "secrets"): Uin
       const got = bytes instanceof Uint8Array ? bytes.length : typeof secret;
       throw new SessionConfigError(
         `${option}[${i}]`,
-        `secret must be at least ${MIN_SECRET_BYTES} bytes, received ${got}; make one with \`openssl rand -base64 32\``,
+        `must be at least ${MIN_SECRET_BYTES} bytes, received ${got}; make one with \`openssl rand -base64 32\``,
       );
     }
     return bytes;
@@ -86,7 +100,7 @@ export function secretBytes(secrets: readonly Secret[], option = "secrets"): Uin
     if (list.slice(0, i).some((earlier) => sameBytes(earlier, bytes))) {
       throw new SessionConfigError(
         `${option}[${i}]`,
-        "this secret repeats an earlier one; remove it or use a new secret",
+        "repeats an earlier secret; remove it or use a new secret",
       );
     }
   }
@@ -118,28 +132,7 @@ async function hkdf(ikm: Uint8Array, info: Uint8Array, length: number): Promise<
   return new Uint8Array(bits);
 }
 
-/**
- * Derives the keyring of a configuration. Call once at set-up, never per request.
- *
- * @param secrets Secrets, newest first; each at least 32 bytes.
- * @param backend XAES-256-GCM implementation.
- * @default {"auto"}
- * @returns The keyring.
- * @throws {SessionConfigError} When a secret is too short, or two secrets give one key id.
- *
- * @example A keyring from one secret
- * ```ts
- * import assert from "node:assert/strict";
- * import { deriveKeyring } from "./keys.ts";
- *
- * const ring = await deriveKeyring(["a secret of at least thirty-two bytes!"]);
- * assert.equal(ring.keys.length, 1);
- * ```
- */
-export async function deriveKeyring(
-  secrets: readonly Secret[],
-  backend: XaesBackend = "auto",
-): Promise<Keyring> {
+async function deriveAll(secrets: readonly Secret[]): Promise<Derived[]> {
   // Every derivation at once: over Web Crypto each is a round trip to another thread, and a
   // start (or a busy machine) pays for each round trip in turn.
   const derived = await Promise.all(
@@ -149,20 +142,99 @@ export async function deriveKeyring(
   );
   const ids: number[] = [];
   for (const [i, [id]] of derived.entries()) {
-    const idNumber = new DataView(id.buffer, id.byteOffset, KEY_ID_LENGTH).getUint32(0);
+    const idNumber = readUint32(id, 0);
     if (ids.includes(idNumber)) {
+      for (const [, key] of derived) key.fill(0);
       throw new SessionConfigError(
         `secrets[${i}]`,
-        "this secret repeats an earlier one (or shares its key id); remove it or use a new secret",
+        "repeats an earlier secret (or shares its key id); remove it or use a new secret",
       );
     }
     ids.push(idNumber);
   }
-  const keys: SealKey[] = await Promise.all(derived.map(async ([id, key], i) => ({
+  return derived.map(([id, key], i) => ({ id, idNumber: ids[i]!, key }));
+}
+
+function keyring(derived: readonly Derived[], prepared: readonly XaesKey[]): Keyring {
+  const keys = derived.map(({ id, idNumber }, i): SealKey => ({
     id,
-    idNumber: ids[i]!,
-    xaes: await prepareXaesKey(key, backend),
-  })));
+    idNumber,
+    xaes: prepared[i]!,
+  }));
   const byId = new Map(keys.map((key, index) => [key.idNumber, { key, index }]));
-  return { keys, find: (idNumber) => byId.get(idNumber) };
+  const sealing = keys[0]!;
+  return {
+    sync: sealing.xaes.sync,
+    sealingKey: () => sealing,
+    find: (idNumber) => byId.get(idNumber),
+  };
+}
+
+function nodeKeyring(node: NodeCrypto, derived: readonly Derived[]): Keyring {
+  return keyring(derived, derived.map(({ key }) => prepareNodeKey(node, key)));
+}
+
+async function webKeyring(derived: readonly Derived[]): Promise<Keyring> {
+  return keyring(derived, await Promise.all(derived.map(({ key }) => prepareWebKey(key))));
+}
+
+function wipe(derived: readonly Derived[]): void {
+  for (const { key } of derived) key.fill(0);
+}
+
+/**
+ * Derives the keyring of a configuration. Call once at set-up, never per request.
+ *
+ * `auto` prepares the keys over `node:crypto` where it exists and costs nothing to load, else
+ * over Web Crypto. Where loading it is costly (Deno 2.9+), the keyring starts on Web Crypto and
+ * moves to `node:crypto` shortly after its first message (see `keyring_switch.ts`).
+ *
+ * @param secrets Secrets, newest first; each at least 32 bytes.
+ * @param backend XAES-256-GCM implementation.
+ * @default {"auto"}
+ * @returns The keyring.
+ * @throws {SessionConfigError} When a secret is too short, or two secrets give one key id.
+ * @throws {Error} When `backend` is `node` and `node:crypto` is not available.
+ *
+ * @example A keyring from two secrets
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { deriveKeyring } from "./keys.ts";
+ *
+ * const ring = await deriveKeyring([
+ *   "a secret of at least thirty-two bytes!",
+ *   "an older secret, also of thirty-two bytes",
+ * ], "node");
+ * assert.equal(ring.sync, true);
+ * assert.equal(ring.find(ring.sealingKey().idNumber)?.index, 0);
+ * ```
+ */
+export async function deriveKeyring(
+  secrets: readonly Secret[],
+  backend: XaesBackend = "auto",
+): Promise<Keyring> {
+  const derived = await deriveAll(secrets);
+  try {
+    if (backend === "auto" && !nodeCryptoIsCheap()) {
+      const web = await webKeyring(derived);
+      // The switch's own copy of the raw keys, wiped once it has run.
+      const kept = derived.map((d) => ({ ...d, key: d.key.slice() }));
+      return startOnWebCrypto(web, () => {
+        try {
+          const node = nodeCrypto();
+          return node && nodeKeyring(node, kept);
+        } finally {
+          wipe(kept);
+        }
+      });
+    }
+    const node = backend === "webcrypto" ? undefined : nodeCrypto();
+    if (node) return nodeKeyring(node, derived);
+    if (backend === "node") {
+      throw new Error("Cannot use the node backend: node:crypto is not available in this runtime");
+    }
+    return await webKeyring(derived);
+  } finally {
+    wipe(derived);
+  }
 }

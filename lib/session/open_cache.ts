@@ -15,6 +15,7 @@
  */
 
 import { decodeBody } from "./body.ts";
+import { andThen, fail } from "./maybe_promise.ts";
 import { assertUnexpired, type OpenedRecord, type Sealer } from "./seal.ts";
 
 /** What a hit needs: the record without its parsed data, and the cookie name it opened under. */
@@ -45,9 +46,12 @@ function fingerprint(value: string): number {
  * import { OpenCache } from "./open_cache.ts";
  * import { createSealer } from "./seal.ts";
  *
- * const sealer = await createSealer({ secrets: ["a secret of at least thirty-two bytes!"] });
+ * const sealer = await createSealer({
+ *   secrets: ["a secret of at least thirty-two bytes!"],
+ *   backend: "node",
+ * });
  * const now = Math.floor(Date.now() / 1000);
- * const value = sealer.sealSync({
+ * const value = await sealer.seal({
  *   id: new Uint8Array(16),
  *   issuedAt: now,
  *   expiresAt: now + 60,
@@ -55,9 +59,11 @@ function fingerprint(value: string): number {
  *   data: { name: "Ada" },
  * }, "session");
  * const cache = new OpenCache(100);
- * assert.equal(cache.open(sealer, value, "session", now).data.name, "Ada"); // opened
- * assert.equal(cache.open(sealer, value, "session", now).data.name, "Ada"); // admitted
- * assert.equal(cache.open(sealer, value, "session", now).data.name, "Ada"); // a hit
+ * for (const step of ["opened", "admitted", "a hit"]) {
+ *   const record = cache.open(sealer, value, "session", now);
+ *   assert.ok(!(record instanceof Promise), step); // node:crypto answers at once
+ *   assert.equal(record.data.name, "Ada");
+ * }
  * ```
  */
 export class OpenCache {
@@ -76,42 +82,33 @@ export class OpenCache {
   }
 
   /**
-   * Opens a cookie value synchronously, from the cache when it was opened before.
-   *
-   * @param sealer The sealer (synchronous backend).
-   * @param value The cookie value.
-   * @param name The cookie name it came in.
-   * @param now Current Unix time in seconds.
-   * @returns The record, with its own copy of the data.
-   * @throws {InvalidSessionError} As {@linkcode Sealer.openSync}; failures are never cached.
-   */
-  open(sealer: Sealer, value: string, name: string, now: number): OpenedRecord {
-    if (this.#size === 0) return sealer.openSync(value, name, now);
-    return this.#hit(value, name, now) ??
-      this.#admit(value, name, sealer.openSync(value, name, now));
-  }
-
-  /**
-   * Opens a cookie value on any backend (Web Crypto included), from the cache when it was
-   * opened before: a hit costs no asynchronous step at all.
+   * Opens a cookie value, from the cache when it was opened before. A hit answers at once on
+   * every backend (Web Crypto included: no asynchronous step at all); a miss answers as the
+   * sealer does, at once over `node:crypto`, else with a promise.
    *
    * @param sealer The sealer.
    * @param value The cookie value.
    * @param name The cookie name it came in.
    * @param now Current Unix time in seconds.
    * @returns The record, with its own copy of the data.
-   * @throws {InvalidSessionError} As {@linkcode Sealer.open}; failures are never cached.
+   * @throws {InvalidSessionError} As {@linkcode Sealer.open} (a rejection where the sealer
+   * answers with promises); failures are never cached.
    */
-  openAsync(
+  open(
     sealer: Sealer,
     value: string,
     name: string,
     now: number,
   ): OpenedRecord | Promise<OpenedRecord> {
     if (this.#size === 0) return sealer.open(value, name, now);
-    const hit = this.#hit(value, name, now);
-    if (hit) return hit;
-    return sealer.open(value, name, now).then((record) => this.#admit(value, name, record));
+    let hit: OpenedRecord | undefined;
+    try {
+      hit = this.#hit(value, name, now);
+    } catch (error) {
+      return fail(sealer.sync, error);
+    }
+    return hit ??
+      andThen(sealer.open(value, name, now), (record) => this.#admit(value, name, record));
   }
 
   #hit(value: string, name: string, now: number): OpenedRecord | undefined {
@@ -127,6 +124,8 @@ export class OpenCache {
       data,
       flash,
       persistent: hit.persistent,
+      sealedAt: hit.sealedAt,
+      subject: hit.subject,
       keyIndex: hit.keyIndex,
       body: hit.body,
     };
@@ -150,6 +149,8 @@ export class OpenCache {
       data: {},
       flash: undefined,
       persistent: record.persistent,
+      sealedAt: record.sealedAt,
+      subject: record.subject,
       keyIndex: record.keyIndex,
       body: record.body,
       name,

@@ -7,50 +7,23 @@
 
 import type { Context } from "hono";
 import { sameBytes } from "./bytes.ts";
-import { assertCookieName, type CookieAttributes, type SameSite } from "./cookie.ts";
+import {
+  assertCookieName,
+  type CookieAttributes,
+  DEFAULT_MAX_COOKIE_BYTES,
+  type SessionCookieOptions,
+  validateCookie,
+} from "./cookie.ts";
 import { type InvalidReason, SessionConfigError } from "./errors.ts";
-import { flaskBridge, type FlaskBridgeOptions } from "../flask/bridge.ts";
 import type { ForeignSession } from "./foreign.ts";
 import { type Secret, secretBytes } from "./keys.ts";
 import type { SessionRevocation, SessionStore } from "./server_side.ts";
-import { hasNodeCrypto, type XaesBackend } from "./xaes.ts";
+import { hasNodeCryptoModule } from "./_node_crypto.ts";
 
-/** Cookie attributes of {@linkcode SessionOptions}. */
-export interface SessionCookieOptions {
-  /**
-   * Send the cookie over HTTPS only. `"auto"` sets it when the request URL is `https:`, and
-   * then also prefixes the name with `__Host-` (or `__Secure-` when a `domain` is set). Behind
-   * a proxy that terminates TLS, the URL is `http:`: set `true`.
-   * @default {"auto"}
-   */
-  secure?: "auto" | boolean;
-  /**
-   * `SameSite`. `Lax` keeps the session on top-level navigations from other sites and withholds
-   * it from cross-site subrequests and form posts.
-   * @default {"Lax"}
-   */
-  sameSite?: SameSite;
-  /**
-   * `Path`.
-   * @default {"/"}
-   */
-  path?: string;
-  /**
-   * `Domain`. Unset keeps the cookie on the exact host (and allows the `__Host-` prefix).
-   * @default {undefined}
-   */
-  domain?: string;
-  /**
-   * `HttpOnly`: hide the cookie from page scripts.
-   * @default {true}
-   */
-  httpOnly?: boolean;
-  /**
-   * `Partitioned` (CHIPS), for sessions inside third-party iframes.
-   * @default {false}
-   */
-  partitioned?: boolean;
-}
+export type { SessionCookieOptions } from "./cookie.ts";
+
+/** Absolute session lifetime when `maxAge` is not given: 14 days, in seconds. */
+export const DEFAULT_MAX_AGE = 14 * 24 * 60 * 60;
 
 /** Options of {@linkcode session}. */
 export interface SessionOptions {
@@ -75,7 +48,7 @@ export interface SessionOptions {
   /**
    * Absolute lifetime in seconds from the session's issue (login, or {@linkcode Session.regenerate}).
    * Sealed inside the cookie, so it holds even if the browser keeps the cookie longer.
-   * @default {1209600} (14 days)
+   * @default {1209600} (14 days, {@linkcode DEFAULT_MAX_AGE})
    */
   maxAge?: number;
   /**
@@ -103,10 +76,15 @@ export interface SessionOptions {
    */
   idleRefreshAfter?: number;
   /**
-   * Most cookies one session may use; a larger session fails with `SessionTooLargeError`.
-   * @default {4}
+   * Most bytes the session's cookies may add to each request's `Cookie` header (their names,
+   * values and separators; a larger session is split into several cookies of at most 4096
+   * bytes). A change that would need more throws `SessionTooLargeError` where it is made
+   * (`set()`, `flash()`), so the handler can answer; the cookie the browser has stays. The
+   * default leaves room for 1 KiB of the site's other cookies under the stock header limits of
+   * nginx and haproxy; raise it only with theirs (docs/library.md says how).
+   * @default {6144}
    */
-  maxChunks?: number;
+  maxCookieBytes?: number;
   /**
    * How many opened cookies to remember, per isolate, keyed by the exact cookie value: a
    * browser sends the same cookie until it changes, and a hit skips the decryption. Expiry,
@@ -148,16 +126,17 @@ export interface SessionOptions {
    */
   failOpen?: boolean;
   /**
-   * Read Flask's session cookie, to move a Flask app here without logging anyone out: see
-   * {@linkcode FlaskBridgeOptions}.
+   * Another framework's session cookie to read (and in `shared` mode, write): made by
+   * `flaskMigration()` or `flaskShared()` from `./flask`, to move a Flask app here without
+   * logging anyone out, or anything else that implements {@linkcode ForeignSession}.
    * @default {undefined}
    */
-  flask?: FlaskBridgeOptions;
+  foreign?: ForeignSession;
   /**
    * XAES-256-GCM implementation. `auto` uses synchronous `node:crypto` where it exists.
    * @default {"auto"}
    */
-  backend?: XaesBackend;
+  backend?: "auto" | "node" | "webcrypto";
   /**
    * Clock in milliseconds, for tests.
    * @default {Date.now}
@@ -165,8 +144,8 @@ export interface SessionOptions {
   now?: () => number;
 }
 
-/** Longest lifetime accepted: browsers cap a cookie's Max-Age at 400 days. */
-const MAX_AGE_LIMIT = 400 * 24 * 60 * 60;
+/** Longest lifetime accepted, in seconds: browsers cap a cookie's Max-Age at 400 days. */
+export const MAX_AGE_LIMIT = 400 * 24 * 60 * 60;
 
 function positiveInteger(value: unknown, option: string): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
@@ -188,17 +167,17 @@ export interface Settings {
   persistent: boolean;
   idleTimeout: number | undefined;
   idleRefreshAfter: number;
-  maxChunks: number;
+  maxCookieBytes: number;
   openCacheSize: number;
   secure: "auto" | boolean;
   attributes: Omit<CookieAttributes, "secure">;
   onInvalid: SessionOptions["onInvalid"];
-  /** The foreign session cookie read (and in `shared` mode written): the `flask` option. */
+  /** The foreign session cookie read (and in `shared` mode written). */
   foreign: ForeignSession | undefined;
   revocation: SessionRevocation | undefined;
   store: SessionStore | undefined;
   failOpen: boolean;
-  backend: XaesBackend;
+  backend: "auto" | "node" | "webcrypto";
   now: () => number;
 }
 
@@ -230,14 +209,14 @@ export function normalise(options: SessionOptions): Settings {
   }
   const cookieName = options.cookieName ?? "session";
   assertCookieName(cookieName, "cookieName");
-  const maxAge = positiveInteger(options.maxAge ?? 14 * 24 * 60 * 60, "maxAge");
+  const maxAge = positiveInteger(options.maxAge ?? DEFAULT_MAX_AGE, "maxAge");
   if (maxAge > MAX_AGE_LIMIT) {
     throw new SessionConfigError(
       "maxAge",
       `must be at most ${MAX_AGE_LIMIT} seconds (400 days, the longest browsers keep a cookie), received ${maxAge}`,
     );
   }
-  if (options.backend === "node" && !hasNodeCrypto) {
+  if (options.backend === "node" && !hasNodeCryptoModule()) {
     throw new SessionConfigError(
       "backend",
       'is "node" but node:crypto is not available here; use "auto"',
@@ -262,11 +241,11 @@ export function normalise(options: SessionOptions): Settings {
       `must be between 0 and 1, received ${idleRefreshAfter}`,
     );
   }
-  const maxChunks = options.maxChunks ?? 4;
-  if (!Number.isInteger(maxChunks) || maxChunks < 1 || maxChunks > 50) {
+  const maxCookieBytes = options.maxCookieBytes ?? DEFAULT_MAX_COOKIE_BYTES;
+  if (!Number.isSafeInteger(maxCookieBytes) || maxCookieBytes < 512) {
     throw new SessionConfigError(
-      "maxChunks",
-      `must be a whole number from 1 to 50, received ${maxChunks}`,
+      "maxCookieBytes",
+      `must be a whole number of bytes, at least 512 (a small session's cookie), received ${maxCookieBytes}`,
     );
   }
   const openCacheSize = options.openCacheSize ?? 1000;
@@ -276,33 +255,19 @@ export function normalise(options: SessionOptions): Settings {
       `must be a whole number of entries (0 turns it off), received ${openCacheSize}`,
     );
   }
-  const cookie = options.cookie ?? {};
-  const sameSite = cookie.sameSite ?? "Lax";
-  if (!["Strict", "Lax", "None"].includes(sameSite)) {
-    throw new SessionConfigError(
-      "cookie.sameSite",
-      `must be "Strict", "Lax" or "None", received ${JSON.stringify(sameSite)}`,
+  const { secure, attributes } = validateCookie(options.cookie ?? {}, "cookie.");
+  const foreign = options.foreign;
+  if (foreign?.mode === "shared") {
+    // No sealed cookie is written then: nothing would carry the id these features work on.
+    const conflicting = (["revocation", "store", "idleTimeout"] as const).find((name) =>
+      options[name] !== undefined
     );
-  }
-  const secure = cookie.secure ?? "auto";
-  if (sameSite === "None" && secure === false) {
-    throw new SessionConfigError(
-      "cookie.secure",
-      'must not be false with sameSite "None": browsers refuse such cookies',
-    );
-  }
-  const path = cookie.path ?? "/";
-  if (!path.startsWith("/") || /[;\s]/.test(path)) {
-    throw new SessionConfigError(
-      "cookie.path",
-      `must start with "/" and hold no ";" or spaces, received ${JSON.stringify(path)}`,
-    );
-  }
-  if (cookie.domain !== undefined && !/^\.?[A-Za-z0-9.-]+$/.test(cookie.domain)) {
-    throw new SessionConfigError(
-      "cookie.domain",
-      `must be a host name, received ${JSON.stringify(cookie.domain)}`,
-    );
+    if (conflicting) {
+      throw new SessionConfigError(
+        conflicting,
+        "cannot be used with a shared foreign session (the foreign cookie has no session id or idle deadline); finish the move and switch to a migrating one first",
+      );
+    }
   }
   return {
     secrets: options.secrets,
@@ -312,21 +277,15 @@ export function normalise(options: SessionOptions): Settings {
     persistent,
     idleTimeout,
     idleRefreshAfter,
-    maxChunks,
+    maxCookieBytes,
     openCacheSize,
     secure,
-    attributes: {
-      path,
-      domain: cookie.domain,
-      httpOnly: cookie.httpOnly ?? true,
-      sameSite,
-      partitioned: cookie.partitioned ?? false,
-    },
+    attributes,
     onInvalid: options.onInvalid,
     revocation: options.revocation,
     store: options.store,
     failOpen: options.failOpen ?? false,
-    foreign: options.flask ? flaskBridge(options.flask) : undefined,
+    foreign,
     backend: options.backend ?? "auto",
     now: options.now ?? Date.now,
   };

@@ -1,7 +1,8 @@
 /**
  * The per-process cache in front of a shared revocation list (Deno KV, Redis): answers are
  * reused for `cacheMs`, and what this process learns itself (a revocation, a cut-off) applies at
- * once and is never undone by a read of the shared list that was already in flight.
+ * once and is never undone by a read of the shared list: not by one already in flight, nor by
+ * a later one answered from a replica that has not caught up yet (eventually consistent reads).
  *
  * @module
  */
@@ -32,6 +33,8 @@ interface Fact<T> {
   value: T;
   at: number;
   seq: number;
+  /** Learnt here (this process made the revocation), not read from the shared list. */
+  local?: boolean;
 }
 
 /** A read of the shared list under way: when it started, in sequence and in time. */
@@ -44,9 +47,17 @@ export interface RevocationRead {
 export interface RevocationAnswer {
   /** The session id has a revocation record. */
   revoked: boolean;
-  /** The cut-off in Unix seconds (0 for none): sessions issued before it are refused. */
+  /**
+   * The cut-off in Unix seconds, with a fraction (0 for none): sessions issued up to it are
+   * refused.
+   */
   before: number;
+  /** The session's subject's own cut-off, likewise (0 for none; absent without a subject). */
+  subjectBefore?: number;
 }
+
+/** The scope of the cut-off that applies to every session. */
+const EVERYONE = "";
 
 /**
  * The local cache of a revocation list. A read of the shared list is ordered by the moment it
@@ -71,7 +82,10 @@ export class RevocationCache {
   readonly #cacheSize: number;
   readonly #now: () => number;
   readonly #ids = new Map<string, Fact<boolean>>();
-  #cutoff: Fact<number> | undefined;
+  /** Cut-offs as last read, by scope: everyone (""), or a subject (`s:` and its name). */
+  readonly #cutoffs = new Map<string, Fact<number>>();
+  /** The highest cut-off this process set itself, by scope: no read moves one below it. */
+  readonly #localCutoffs = new Map<string, number>();
   #seq = 0;
   /** Start sequence numbers of the reads in flight, with their count. */
   readonly #inFlight = new Map<number, number>();
@@ -99,19 +113,28 @@ export class RevocationCache {
   }
 
   /**
-   * The cached answer for a session, when both it and the cut-off are fresh.
+   * The cached answer for a session, when it and the cut-offs that apply are all fresh.
    *
    * @param key The session id, as the list keys it.
-   * @param issuedAt When the session was issued, Unix seconds.
+   * @param issuedAt When the session was issued, Unix seconds (with a fraction).
+   * @param subject Whom it belongs to, if anyone.
    * @returns True when revoked, false when not, undefined when the shared list must be read.
    */
-  cached(key: string, issuedAt: number): boolean | undefined {
-    const t = this.#now();
-    const id = this.#ids.get(key);
-    const cutoff = this.#cutoff;
-    if (id === undefined || t - id.at >= this.#cacheMs) return undefined;
-    if (cutoff === undefined || t - cutoff.at >= this.#cacheMs) return undefined;
-    return id.value || issuedAt < cutoff.value;
+  cached(key: string, issuedAt: number, subject?: string): boolean | undefined {
+    const id = this.#fresh(this.#ids.get(key));
+    const everyone = this.#fresh(this.#cutoffs.get(EVERYONE));
+    if (id === undefined || everyone === undefined) return undefined;
+    let before = everyone.value;
+    if (subject !== undefined) {
+      const own = this.#fresh(this.#cutoffs.get(scope(subject)));
+      if (own === undefined) return undefined;
+      before = Math.max(before, own.value);
+    }
+    return id.value || issuedAt <= before;
+  }
+
+  #fresh<T>(fact: Fact<T> | undefined): Fact<T> | undefined {
+    return fact !== undefined && this.#now() - fact.at < this.#cacheMs ? fact : undefined;
   }
 
   /**
@@ -139,26 +162,46 @@ export class RevocationCache {
   }
 
   /**
-   * Ends a read with what it found; keeps it unless this process learnt something newer.
+   * Ends a read with what it found; keeps it unless this process learnt something newer, or
+   * made the revocation itself (a replica that is behind may not have it yet).
    *
    * @param read The read from {@linkcode begin}.
    * @param key The session id, as the list keys it.
    * @param answer What the shared list said.
-   * @param issuedAt When the session was issued, Unix seconds.
+   * @param issuedAt When the session was issued, Unix seconds (with a fraction).
+   * @param subject Whom it belongs to, if anyone (then `answer.subjectBefore` is its cut-off).
    * @returns True when the session is revoked.
    */
-  settle(read: RevocationRead, key: string, answer: RevocationAnswer, issuedAt: number): boolean {
+  settle(
+    read: RevocationRead,
+    key: string,
+    answer: RevocationAnswer,
+    issuedAt: number,
+    subject?: string,
+  ): boolean {
     this.abandon(read);
-    const { seq: started, at } = read;
     const current = this.#ids.get(key);
     let revoked = answer.revoked;
-    if (current !== undefined && current.seq > started) revoked ||= current.value;
-    else this.#remember(key, { value: revoked, at, seq: started });
-    let before = answer.before;
-    if (this.#cutoff !== undefined && this.#cutoff.seq > started) {
-      before = Math.max(before, this.#cutoff.value);
-    } else this.#cutoff = { value: before, at, seq: started };
-    return revoked || issuedAt < before;
+    if (current !== undefined && (current.seq > read.seq || current.local)) {
+      revoked ||= current.value;
+    } else this.#remember(this.#ids, key, { value: revoked, at: read.at, seq: read.seq });
+    let before = this.#settleCutoff(read, EVERYONE, answer.before);
+    if (subject !== undefined) {
+      before = Math.max(
+        before,
+        this.#settleCutoff(read, scope(subject), answer.subjectBefore ?? 0),
+      );
+    }
+    return revoked || issuedAt <= before;
+  }
+
+  /** A cut-off as read, raised to what this process knows is newer, and kept. */
+  #settleCutoff(read: RevocationRead, scope: string, found: number): number {
+    let before = Math.max(found, this.#localCutoffs.get(scope) ?? 0);
+    const current = this.#cutoffs.get(scope);
+    if (current !== undefined && current.seq > read.seq) before = Math.max(before, current.value);
+    else this.#remember(this.#cutoffs, scope, { value: before, at: read.at, seq: read.seq });
+    return before;
   }
 
   /**
@@ -167,27 +210,42 @@ export class RevocationCache {
    * @param key The session id, as the list keys it.
    */
   revoked(key: string): void {
-    this.#remember(key, { value: true, at: this.#now(), seq: ++this.#seq });
+    this.#remember(this.#ids, key, { value: true, at: this.#now(), seq: ++this.#seq, local: true });
   }
 
   /**
    * Records a cut-off this process set (after the shared list accepted it); it never moves back.
    *
-   * @param before The cut-off, Unix seconds.
+   * @param before The cut-off, Unix seconds (with a fraction).
+   * @param subject Whose cut-off it is; everyone's when left out.
    */
-  cutoff(before: number): void {
-    const value = Math.max(before, this.#cutoff?.value ?? 0);
-    this.#cutoff = { value, at: this.#now(), seq: ++this.#seq };
+  cutoff(before: number, subject?: string): void {
+    const key = subject === undefined ? EVERYONE : scope(subject);
+    const local = Math.max(before, this.#localCutoffs.get(key) ?? 0);
+    this.#localCutoffs.set(key, local);
+    // Bounded like the rest: the oldest subjects' own cut-offs are forgotten first (the shared
+    // list still has them).
+    if (this.#localCutoffs.size > this.#cacheSize) {
+      const oldest = this.#localCutoffs.keys().next().value!;
+      if (oldest !== EVERYONE) this.#localCutoffs.delete(oldest);
+    }
+    const value = Math.max(local, this.#cutoffs.get(key)?.value ?? 0);
+    this.#remember(this.#cutoffs, key, { value, at: this.#now(), seq: ++this.#seq });
   }
 
-  #remember(key: string, fact: Fact<boolean>): void {
-    if (this.#ids.size >= this.#cacheSize && !this.#ids.has(key)) {
+  #remember<T>(facts: Map<string, Fact<T>>, key: string, fact: Fact<T>): void {
+    if (facts.size >= this.#cacheSize && !facts.has(key)) {
       // Make room, but keep what was learnt after the oldest read in flight began: that read
       // must still find it when it returns.
       let oldest = Infinity;
       for (const started of this.#inFlight.keys()) oldest = Math.min(oldest, started);
-      for (const [k, f] of this.#ids) if (f.seq <= oldest) this.#ids.delete(k);
+      for (const [k, f] of facts) if (f.seq <= oldest && k !== EVERYONE) facts.delete(k);
     }
-    this.#ids.set(key, fact);
+    facts.set(key, fact);
   }
+}
+
+/** The cache's scope of a subject's cut-off. */
+function scope(subject: string): string {
+  return `s:${subject}`;
 }

@@ -5,21 +5,29 @@
  * ```
  * value     = base64url( version || keyId || nonce || ciphertext || tag )
  * aad       = version || keyId || cookieName
- * plaintext = headerLength || sessionId || issuedAt || expiresAt || idleExpiresAt || flags || json
+ * plaintext = headerLength || sessionId || issuedAt || expiresAt || idleExpiresAt || flags
+ *             || issuedAtMillis || sealedAt || subjectLength || subject || json
  * ```
  *
- * A header of 28 bytes (no `flags`, as sealed before the flags byte existed) still opens, with all
- * flags clear.
+ * Shorter headers, sealed before their later fields existed, still open: 28 bytes (no `flags`:
+ * all clear), 29 (no millisecond, sealing time or subject).
+ *
+ * One {@linkcode Sealer} path serves both backends: over `node:crypto` it answers at once (and
+ * throws), over Web Crypto with promises (which reject). The `./seal` entry wraps it for callers
+ * that want promises on every backend (`async_sealer.ts`).
  *
  * @module
  */
 
-import { whenNodeCryptoLoaded } from "./_node_crypto.ts";
+import { nodeBuffer } from "./_node_crypto.ts";
 import { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
 import { decodeBody, encodeBody } from "./body.ts";
+import { readUint32 } from "./bytes.ts";
 import { InvalidSessionError } from "./errors.ts";
 import { deriveKeyring, KEY_ID_LENGTH, type Keyring, type SealKey, type Secret } from "./keys.ts";
-import { NONCE_LENGTH, TAG_LENGTH, XaesAuthenticationError, type XaesBackend } from "./xaes.ts";
+import { andThen, fail } from "./maybe_promise.ts";
+import type { XaesBackend } from "./xaes.ts";
+import { NONCE_LENGTH, TAG_LENGTH, XaesAuthenticationError } from "./xaes_key.ts";
 
 /** The format version, first byte of every sealed value. */
 export const SEAL_VERSION = 1;
@@ -27,8 +35,15 @@ export const SEAL_VERSION = 1;
 export const SESSION_ID_LENGTH = 16;
 /** Bytes of the shortest plaintext header of format version 1 (after its length byte). */
 export const HEADER_LENGTH_V1 = SESSION_ID_LENGTH + 12;
-/** Bytes of the plaintext header written now: the version-1 header and a flags byte. */
-export const HEADER_LENGTH = HEADER_LENGTH_V1 + 1;
+/** Bytes of the version-1 header with its flags byte. */
+export const HEADER_LENGTH_FLAGS = HEADER_LENGTH_V1 + 1;
+/**
+ * Bytes of the plaintext header written now, without the subject: the flags, then the issue
+ * time's milliseconds (uint16), the sealing time (uint32) and the subject's length (one byte).
+ */
+export const HEADER_LENGTH = HEADER_LENGTH_FLAGS + 2 + 4 + 1;
+/** Most UTF-8 bytes in a subject: what the header's length byte leaves room for, rounded down. */
+export const MAX_SUBJECT_BYTES = 200;
 /**
  * Flag bit: a browser-session cookie (written without `Max-Age`). Clear means persistent, which
  * is also what a header without flags (sealed before they existed) means.
@@ -45,7 +60,7 @@ const MIN_SEALED_LENGTH = PREFIX_LENGTH + 1 + HEADER_LENGTH_V1 + 2 + TAG_LENGTH;
 export interface SessionRecord {
   /** Random 128-bit session id. */
   id: Uint8Array;
-  /** When this session id was issued. */
+  /** When this session id was issued, to the millisecond (a fraction of a second). */
   issuedAt: number;
   /** End of the absolute lifetime. */
   expiresAt: number;
@@ -61,10 +76,23 @@ export interface SessionRecord {
    * @default {true}
    */
   persistent?: boolean | undefined;
+  /**
+   * When this value is sealed, whole seconds: how long the session has been idle is counted
+   * from it, whatever idle deadline the value carries.
+   * @default {Math.floor(Date.now() / 1000)}
+   */
+  sealedAt?: number | undefined;
+  /**
+   * Whom the session belongs to (a user id), at most {@linkcode MAX_SUBJECT_BYTES} of UTF-8;
+   * undefined for an anonymous session.
+   */
+  subject?: string | undefined;
 }
 
 /** A record opened from a cookie. */
 export interface OpenedRecord extends SessionRecord {
+  /** When it was sealed; undefined for a value sealed before the time was recorded. */
+  sealedAt: number | undefined;
   /** The sealed persistence; true for a value sealed before it was recorded. */
   persistent: boolean;
   /** Position of the key that opened it in `secrets`: above 0 means it should be re-sealed. */
@@ -86,50 +114,24 @@ export interface SealerOptions {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
-type BufferLike = {
-  from(text: string, encoding: "utf8"): Uint8Array;
-  from(data: ArrayBuffer, offset: number, length: number): { toString(e: "utf8"): string };
-};
-let utf8Decode = (bytes: Uint8Array): string => decoder.decode(bytes);
-let utf8 = (text: string): Uint8Array => encoder.encode(text);
-// Buffer's UTF-8 encoder beats TextEncoder for short strings (bench/seal_bench.ts). Taken once
-// node:crypto is loaded: on Deno 2.9+ the first touch of `Buffer` loads Node's built-ins, which
-// the start of a server does without (see _node_crypto.ts).
-whenNodeCryptoLoaded(() => {
-  const NodeBuffer = (globalThis as { Buffer?: BufferLike }).Buffer;
-  if (!NodeBuffer) return;
-  // The plaintext passed GCM authentication, so it is the UTF-8 we sealed: no need for the
-  // strict decoder's validation there.
-  utf8Decode = (bytes) =>
-    NodeBuffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length).toString("utf8");
-  utf8 = (text) => NodeBuffer.from(text, "utf8");
-});
 
-function uint32(bytes: Uint8Array, at: number): number {
-  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>>
-    0;
+/**
+ * UTF-8 of a session body. Buffer's encoder beats TextEncoder for short strings
+ * (bench/seal_bench.ts), where it costs no load of Node's built-ins (see _node_crypto.ts).
+ */
+function utf8(text: string): Uint8Array {
+  const buffer = nodeBuffer();
+  return buffer ? buffer.from(text, "utf8") : encoder.encode(text);
 }
 
-const aadCache = new Map<number, Map<string, Uint8Array>>();
-
-/** The authenticated data: version, key id and cookie name. Cached: a few names per app. */
-function aadFor(prefix: Uint8Array, cookieName: string): Uint8Array {
-  const keyId = ((prefix[1]! << 24) | (prefix[2]! << 16) | (prefix[3]! << 8) | prefix[4]!) >>> 0;
-  let byName = aadCache.get(keyId);
-  if (!byName) {
-    if (aadCache.size > 64) aadCache.clear();
-    aadCache.set(keyId, byName = new Map());
-  }
-  let aad = byName.get(cookieName);
-  if (!aad) {
-    const name = encoder.encode(cookieName);
-    aad = new Uint8Array(1 + KEY_ID_LENGTH + name.length);
-    aad.set(prefix.subarray(0, 1 + KEY_ID_LENGTH), 0);
-    aad.set(name, 1 + KEY_ID_LENGTH);
-    if (byName.size > 64) byName.clear();
-    byName.set(cookieName, aad);
-  }
-  return aad;
+/** The text of an opened body. */
+function utf8Decode(bytes: Uint8Array): string {
+  const buffer = nodeBuffer();
+  // The plaintext passed GCM authentication, so it is the UTF-8 we sealed: no need for the
+  // strict decoder's validation there.
+  return buffer
+    ? buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length).toString("utf8")
+    : decoder.decode(bytes);
 }
 
 /**
@@ -164,231 +166,159 @@ export function assertUnexpired(
   }
 }
 
-/**
- * Seals and opens session records under a keyring. Create one per configuration with
- * {@linkcode createSealer}; it keeps the derived keys.
- */
-export class Sealer {
-  readonly #ring: Keyring;
-
-  /**
-   * Internal: use {@linkcode createSealer}, which derives the keyring.
-   *
-   * @param ring Derived keys, newest first.
-   */
-  constructor(ring: Keyring) {
-    this.#ring = ring;
+/** The plaintext of a record: its header, then the body's UTF-8. */
+function plaintextOf(record: SessionRecord, body: string): Uint8Array {
+  if (record.id.length !== SESSION_ID_LENGTH) {
+    throw new RangeError(
+      `Cannot seal the session: id must be ${SESSION_ID_LENGTH} bytes, received ${record.id.length}`,
+    );
   }
-
-  /** True when sealing and opening can run synchronously (the `node:crypto` backend). */
-  get sync(): boolean {
-    return this.#ring.keys[0]!.xaes.sync;
-  }
-
-  #prepare(record: SessionRecord, body: string): { prefix: Uint8Array; plaintext: Uint8Array } {
-    if (record.id.length !== SESSION_ID_LENGTH) {
+  const sealedAt = record.sealedAt ?? Math.floor(Date.now() / 1000);
+  for (const field of ["issuedAt", "expiresAt", "idleExpiresAt", "sealedAt"] as const) {
+    const time = field === "sealedAt" ? sealedAt : record[field];
+    // Written as uint32: anything outside would silently wrap to another time.
+    if (!(time >= 0 && time < MAX_SEALED_TIME + 1)) {
       throw new RangeError(
-        `Cannot seal the session: id must be ${SESSION_ID_LENGTH} bytes, received ${record.id.length}`,
+        `Cannot seal the session: ${field} must be Unix seconds from 0 to ${MAX_SEALED_TIME}, received ${time}`,
       );
     }
-    for (const field of ["issuedAt", "expiresAt", "idleExpiresAt"] as const) {
-      // Written as uint32: anything outside would silently wrap to another time.
-      if (!(record[field] >= 0 && record[field] <= MAX_SEALED_TIME)) {
-        throw new RangeError(
-          `Cannot seal the session: ${field} must be Unix seconds from 0 to ${MAX_SEALED_TIME}, received ${
-            record[field]
-          }`,
-        );
-      }
-    }
-    const json = utf8(body);
-    const plaintext = new Uint8Array(1 + HEADER_LENGTH + json.length);
-    const view = new DataView(plaintext.buffer);
-    plaintext[0] = HEADER_LENGTH;
-    plaintext.set(record.id, 1);
-    view.setUint32(1 + SESSION_ID_LENGTH, record.issuedAt);
-    view.setUint32(5 + SESSION_ID_LENGTH, record.expiresAt);
-    view.setUint32(9 + SESSION_ID_LENGTH, record.idleExpiresAt);
-    plaintext[1 + HEADER_LENGTH_V1] = record.persistent === false ? FLAG_BROWSER_SESSION : 0;
-    plaintext.set(json, 1 + HEADER_LENGTH);
-
-    const key = this.#ring.keys[0]!;
-    const prefix = new Uint8Array(PREFIX_LENGTH);
-    prefix[0] = SEAL_VERSION;
-    prefix.set(key.id, 1);
-    return { prefix, plaintext };
   }
-
-  #finish(prefix: Uint8Array, sealed: Uint8Array): string {
-    const out = new Uint8Array(PREFIX_LENGTH + sealed.length);
-    out.set(prefix, 0);
-    out.set(sealed, PREFIX_LENGTH);
-    return encodeBase64Url(out);
-  }
-
-  /**
-   * Seals a record synchronously. Only on the `node:crypto` backend (see {@linkcode sync}).
-   *
-   * @param record The record.
-   * @param cookieName The cookie name the value is for; it will not open under another.
-   * @param body The JSON text of data and flash, if already computed.
-   * @returns The cookie value.
-   * @throws {TypeError} When the data is not JSON-serializable.
-   * @throws {RangeError} When the id is not 16 bytes or a time is outside 0 to 2^32 - 1.
-   */
-  sealSync(record: SessionRecord, cookieName: string, body?: string): string {
-    const { prefix, plaintext } = this.#prepare(
-      record,
-      body ?? encodeBody(record.data, record.flash),
+  const subject = record.subject === undefined ? EMPTY : encoder.encode(record.subject);
+  if (subject.length > MAX_SUBJECT_BYTES) {
+    throw new RangeError(
+      `Cannot seal the session: the subject must be at most ${MAX_SUBJECT_BYTES} bytes of UTF-8, received ${subject.length}`,
     );
-    const key = this.#ring.keys[0]!.xaes;
-    const aad = aadFor(prefix, cookieName);
-    if (key.sealFreshSync) {
-      // The key picks the nonce from its batch and writes straight into the output.
-      const out = new Uint8Array(PREFIX_LENGTH + plaintext.length + TAG_LENGTH);
-      out.set(prefix.subarray(0, 1 + KEY_ID_LENGTH), 0);
-      key.sealFreshSync(plaintext, aad, out, 1 + KEY_ID_LENGTH);
-      return encodeBase64Url(out);
-    }
-    if (!key.sealSync) throw new Error("Cannot seal synchronously: the backend is asynchronous");
-    const nonce = crypto.getRandomValues(prefix.subarray(1 + KEY_ID_LENGTH));
-    return this.#finish(prefix, key.sealSync(nonce, plaintext, aad));
   }
+  const json = utf8(body);
+  const headerLength = HEADER_LENGTH + subject.length;
+  const plaintext = new Uint8Array(1 + headerLength + json.length);
+  const view = new DataView(plaintext.buffer);
+  const issued = Math.floor(record.issuedAt);
+  plaintext[0] = headerLength;
+  plaintext.set(record.id, 1);
+  view.setUint32(1 + SESSION_ID_LENGTH, issued);
+  view.setUint32(5 + SESSION_ID_LENGTH, Math.floor(record.expiresAt));
+  view.setUint32(9 + SESSION_ID_LENGTH, Math.floor(record.idleExpiresAt));
+  plaintext[1 + HEADER_LENGTH_V1] = record.persistent === false ? FLAG_BROWSER_SESSION : 0;
+  view.setUint16(
+    1 + HEADER_LENGTH_FLAGS,
+    Math.min(999, Math.round((record.issuedAt - issued) * 1000)),
+  );
+  view.setUint32(3 + HEADER_LENGTH_FLAGS, Math.floor(sealedAt));
+  plaintext[7 + HEADER_LENGTH_FLAGS] = subject.length;
+  plaintext.set(subject, 1 + HEADER_LENGTH);
+  plaintext.set(json, 1 + headerLength);
+  return plaintext;
+}
 
-  /**
-   * Seals a record.
-   *
-   * @param record The record.
-   * @param cookieName The cookie name the value is for; it will not open under another.
-   * @param body The JSON text of data and flash, if already computed.
-   * @returns The cookie value.
-   * @throws {TypeError} When the data is not JSON-serializable.
-   * @throws {RangeError} When the id is not 16 bytes or a time is outside 0 to 2^32 - 1.
-   */
-  async seal(record: SessionRecord, cookieName: string, body?: string): Promise<string> {
-    const { prefix, plaintext } = this.#prepare(
-      record,
-      body ?? encodeBody(record.data, record.flash),
-    );
-    const sealed = await this.#ring.keys[0]!.xaes.seal(
-      crypto.getRandomValues(prefix.subarray(1 + KEY_ID_LENGTH)),
-      plaintext,
-      aadFor(prefix, cookieName),
-    );
-    return this.#finish(prefix, sealed);
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Bytes a sealed value of a record takes as cookie text, before it is written: the value is
+ * base64url of the prefix, the plaintext and the tag, so its length follows from theirs.
+ *
+ * @param bodyBytes UTF-8 bytes of the record's JSON body.
+ * @param subjectBytes UTF-8 bytes of its subject.
+ * @returns Characters of the cookie value.
+ *
+ * @example The length of a sealed greeting
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSealer, sealedLength } from "./seal.ts";
+ *
+ * const sealer = await createSealer({ secrets: ["a secret of at least thirty-two bytes!"] });
+ * const body = JSON.stringify({ name: "Ada", lastname: "Lovelace" });
+ * const now = Math.floor(Date.now() / 1000);
+ * const value = await sealer.seal({ id: new Uint8Array(16), issuedAt: now, expiresAt: now + 60, idleExpiresAt: 0, data: {} }, "session", body);
+ * assert.equal(value.length, sealedLength(body.length, 0));
+ * ```
+ */
+export function sealedLength(bodyBytes: number, subjectBytes: number): number {
+  return Math.ceil(
+    ((PREFIX_LENGTH + 1 + HEADER_LENGTH + subjectBytes + bodyBytes + TAG_LENGTH) * 4) / 3,
+  );
+}
+
+/**
+ * The cookie value of a sealed message: the key sealed `nonce || ciphertext || tag` after room
+ * for the version and key id, which are the first bytes of the authenticated data.
+ */
+function cookieValue(sealed: Uint8Array, aad: Uint8Array): string {
+  for (let i = 0; i < 1 + KEY_ID_LENGTH; i++) sealed[i] = aad[i]!;
+  return encodeBase64Url(sealed);
+}
+
+/** Decodes a value far enough to find its key; the nonce and ciphertext follow at fixed offsets. */
+function parse(value: string): Uint8Array {
+  const bytes = value.length >= Math.ceil((MIN_SEALED_LENGTH * 4) / 3)
+    ? decodeBase64Url(value)
+    : undefined;
+  if (!bytes || bytes.length < MIN_SEALED_LENGTH) {
+    throw new InvalidSessionError("malformed", { cause: new Error("not a sealed value") });
   }
-
-  /** Decodes a value and finds its key; the nonce and ciphertext follow at fixed offsets. */
-  #parse(value: string): { bytes: Uint8Array; found: { key: SealKey; index: number } } {
-    const bytes = value.length >= Math.ceil((MIN_SEALED_LENGTH * 4) / 3)
-      ? decodeBase64Url(value)
-      : undefined;
-    if (!bytes || bytes.length < MIN_SEALED_LENGTH) {
-      throw new InvalidSessionError("malformed", { cause: new Error("not a sealed value") });
-    }
-    if (bytes[0] !== SEAL_VERSION) {
-      throw new InvalidSessionError("malformed", {
-        cause: new Error(`unknown format version ${bytes[0]}`),
-      });
-    }
-    const idNumber = ((bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!) >>> 0;
-    const found = this.#ring.find(idNumber);
-    if (!found) {
-      throw new InvalidSessionError("unknown-key", {
-        cause: new Error(`no configured secret has key id ${idNumber.toString(16)}`),
-      });
-    }
-    return { bytes, found };
+  if (bytes[0] !== SEAL_VERSION) {
+    throw new InvalidSessionError("malformed", {
+      cause: new Error(`unknown format version ${bytes[0]}`),
+    });
   }
+  return bytes;
+}
 
-  #decode(plaintext: Uint8Array, keyIndex: number, now: number): OpenedRecord {
-    const headerLength = plaintext[0]!;
-    // A later format version may append header fields; they are skipped, not refused.
-    if (headerLength < HEADER_LENGTH_V1 || plaintext.length < 1 + headerLength) {
-      throw new InvalidSessionError("malformed", { cause: new Error("short header") });
-    }
-    // Big-endian uint32s read by hand: no DataView object per open.
-    const issuedAt = uint32(plaintext, 1 + SESSION_ID_LENGTH);
-    const expiresAt = uint32(plaintext, 5 + SESSION_ID_LENGTH);
-    const idleExpiresAt = uint32(plaintext, 9 + SESSION_ID_LENGTH);
-    // No flags byte: sealed before it existed, when every cookie was persistent. Bits this
-    // version does not know are ignored, like header bytes it does not know.
-    const flags = headerLength > HEADER_LENGTH_V1 ? plaintext[1 + HEADER_LENGTH_V1]! : 0;
-    assertUnexpired({ expiresAt, idleExpiresAt }, now);
-    const body = utf8Decode(plaintext.subarray(1 + headerLength));
-    const decoded = decodeBody(body);
-    if (!decoded) {
-      throw new InvalidSessionError("malformed", {
-        cause: new Error("the sealed JSON is not a data object or [data, flash]"),
-      });
-    }
-    const { data, flash } = decoded;
-    return {
-      id: plaintext.slice(1, 1 + SESSION_ID_LENGTH),
-      issuedAt,
-      expiresAt,
-      idleExpiresAt,
-      data,
-      flash,
-      persistent: (flags & FLAG_BROWSER_SESSION) === 0,
-      keyIndex,
-      body,
-    };
+/** The record in an opened plaintext. */
+function decode(plaintext: Uint8Array, keyIndex: number, now: number): OpenedRecord {
+  const headerLength = plaintext[0]!;
+  // A later format version may append header fields; they are skipped, not refused.
+  if (headerLength < HEADER_LENGTH_V1 || plaintext.length < 1 + headerLength) {
+    throw new InvalidSessionError("malformed", { cause: new Error("short header") });
   }
-
-  /**
-   * Opens a value synchronously. Only on the `node:crypto` backend (see {@linkcode sync}).
-   *
-   * @param value The cookie value.
-   * @param cookieName The cookie name it was read from.
-   * @param now Current Unix time in seconds.
-   * @returns The record.
-   * @throws {InvalidSessionError} For every value that does not open or has expired.
-   */
-  openSync(value: string, cookieName: string, now: number = Date.now() / 1000): OpenedRecord {
-    const { bytes, found } = this.#parse(value);
-    const xaes = found.key.xaes;
-    if (!xaes.openSync) throw new Error("Cannot open synchronously: the backend is asynchronous");
-    let plaintext: Uint8Array;
-    try {
-      plaintext = xaes.openSync(
-        bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
-        bytes.subarray(PREFIX_LENGTH),
-        aadFor(bytes, cookieName),
+  let issuedAt = readUint32(plaintext, 1 + SESSION_ID_LENGTH);
+  const expiresAt = readUint32(plaintext, 5 + SESSION_ID_LENGTH);
+  const idleExpiresAt = readUint32(plaintext, 9 + SESSION_ID_LENGTH);
+  // No flags byte: sealed before it existed, when every cookie was persistent. Bits this
+  // version does not know are ignored, like header bytes it does not know.
+  const flags = headerLength > HEADER_LENGTH_V1 ? plaintext[1 + HEADER_LENGTH_V1]! : 0;
+  let sealedAt: number | undefined;
+  let subject: string | undefined;
+  if (headerLength >= HEADER_LENGTH) {
+    // Sealed before these existed: the issue time counts as the start of its second (which a
+    // cut-off at that second refuses), the sealing time and the subject as unknown.
+    issuedAt += Math.min(
+      999,
+      (plaintext[1 + HEADER_LENGTH_FLAGS]! << 8) | plaintext[2 + HEADER_LENGTH_FLAGS]!,
+    ) / 1000;
+    sealedAt = readUint32(plaintext, 3 + HEADER_LENGTH_FLAGS);
+    const subjectLength = plaintext[7 + HEADER_LENGTH_FLAGS]!;
+    if (HEADER_LENGTH + subjectLength > headerLength) {
+      throw new InvalidSessionError("malformed", { cause: new Error("subject past the header") });
+    }
+    if (subjectLength > 0) {
+      subject = decoder.decode(
+        plaintext.subarray(1 + HEADER_LENGTH, 1 + HEADER_LENGTH + subjectLength),
       );
-    } catch (error) {
-      throw forged(error);
     }
-    return this.#decode(plaintext, found.index, now);
   }
-
-  /**
-   * Opens a value.
-   *
-   * @param value The cookie value.
-   * @param cookieName The cookie name it was read from.
-   * @param now Current Unix time in seconds.
-   * @returns The record.
-   * @throws {InvalidSessionError} For every value that does not open or has expired.
-   */
-  async open(
-    value: string,
-    cookieName: string,
-    now: number = Date.now() / 1000,
-  ): Promise<OpenedRecord> {
-    const { bytes, found } = this.#parse(value);
-    let plaintext: Uint8Array;
-    try {
-      plaintext = await found.key.xaes.open(
-        bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
-        bytes.subarray(PREFIX_LENGTH),
-        aadFor(bytes, cookieName),
-      );
-    } catch (error) {
-      throw forged(error);
-    }
-    return this.#decode(plaintext, found.index, now);
+  assertUnexpired({ expiresAt, idleExpiresAt }, now);
+  const body = utf8Decode(plaintext.subarray(1 + headerLength));
+  const decoded = decodeBody(body);
+  if (!decoded) {
+    throw new InvalidSessionError("malformed", {
+      cause: new Error("the sealed JSON is not a data object or [data, flash]"),
+    });
   }
+  const { data, flash } = decoded;
+  return {
+    id: plaintext.slice(1, 1 + SESSION_ID_LENGTH),
+    issuedAt,
+    expiresAt,
+    idleExpiresAt,
+    data,
+    flash,
+    persistent: (flags & FLAG_BROWSER_SESSION) === 0,
+    sealedAt,
+    subject,
+    keyIndex,
+    body,
+  };
 }
 
 /**
@@ -401,12 +331,171 @@ function forged(error: unknown): unknown {
     : error;
 }
 
+function throwForged(error: unknown): never {
+  throw forged(error);
+}
+
+/**
+ * Seals and opens session records under a keyring. Create one per configuration with
+ * {@linkcode createSealer}; it keeps the derived keys.
+ *
+ * Each answer comes the way the backend works: over `node:crypto` ({@linkcode Sealer.sync}) a
+ * value at once, and errors thrown; over Web Crypto a promise, and errors as its rejection.
+ *
+ * @example Sealing and opening at once over node:crypto
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSealer } from "./seal.ts";
+ *
+ * const sealer = await createSealer({
+ *   secrets: ["a secret of at least thirty-two bytes!"],
+ *   backend: "node",
+ * });
+ * const now = Math.floor(Date.now() / 1000);
+ * const record = { id: new Uint8Array(16), issuedAt: now, expiresAt: now + 60, idleExpiresAt: 0, data: { name: "Ada" } };
+ * assert.equal(sealer.sync, true);
+ * const value = sealer.seal(record, "session");
+ * assert.ok(typeof value === "string"); // not a promise
+ * const opened = sealer.open(value, "session");
+ * assert.ok(!(opened instanceof Promise));
+ * assert.equal(opened.data.name, "Ada");
+ * assert.throws(() => sealer.open("not a sealed value", "session"));
+ * ```
+ *
+ * @example Promises over Web Crypto
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSealer } from "./seal.ts";
+ *
+ * const sealer = await createSealer({
+ *   secrets: ["a secret of at least thirty-two bytes!"],
+ *   backend: "webcrypto",
+ * });
+ * const now = Math.floor(Date.now() / 1000);
+ * const record = { id: new Uint8Array(16), issuedAt: now, expiresAt: now + 60, idleExpiresAt: 0, data: { name: "Ada" } };
+ * assert.equal(sealer.sync, false);
+ * const sealing = sealer.seal(record, "session");
+ * assert.ok(sealing instanceof Promise);
+ * assert.equal((await sealer.open(await sealing, "session")).data.name, "Ada");
+ * const refused = sealer.open("not a sealed value", "session");
+ * assert.ok(refused instanceof Promise); // a rejection, never a throw
+ * await assert.rejects(refused);
+ * ```
+ */
+export class Sealer {
+  readonly #ring: Keyring;
+  /** The authenticated data by key id and cookie name: a few names per app, so kept. */
+  readonly #aad = new Map<number, Map<string, Uint8Array>>();
+
+  /**
+   * Internal: use {@linkcode createSealer}, which derives the keyring.
+   *
+   * @param ring Derived keys, newest first.
+   */
+  constructor(ring: Keyring) {
+    this.#ring = ring;
+  }
+
+  /**
+   * True when {@linkcode Sealer.seal} and {@linkcode Sealer.open} answer at once (the
+   * `node:crypto` backend). An `auto` sealer started on Web Crypto (Deno 2.9+) turns true when
+   * it moves to `node:crypto`, shortly after its first message.
+   */
+  get sync(): boolean {
+    return this.#ring.sync;
+  }
+
+  /** The authenticated data: version, key id and cookie name. */
+  #aadFor(key: SealKey, cookieName: string): Uint8Array {
+    let byName = this.#aad.get(key.idNumber);
+    if (!byName) this.#aad.set(key.idNumber, byName = new Map());
+    let aad = byName.get(cookieName);
+    if (!aad) {
+      const name = encoder.encode(cookieName);
+      aad = new Uint8Array(1 + KEY_ID_LENGTH + name.length);
+      aad[0] = SEAL_VERSION;
+      aad.set(key.id, 1);
+      aad.set(name, 1 + KEY_ID_LENGTH);
+      // Names come from the configuration, but a caller of ./seal could pass any.
+      if (byName.size > 64) byName.clear();
+      byName.set(cookieName, aad);
+    }
+    return aad;
+  }
+
+  /**
+   * Seals a record under the first secret, with a fresh random nonce.
+   *
+   * @param record The record.
+   * @param cookieName The cookie name the value is for; it will not open under another.
+   * @param body The JSON text of data and flash, if already computed.
+   * @returns The cookie value: at once over `node:crypto`, else a promise of it.
+   * @throws {TypeError} When the data is not JSON-serializable (a rejection over Web Crypto).
+   * @throws {RangeError} When the id is not 16 bytes or a time is outside 0 to 2^32 - 1 (a
+   * rejection over Web Crypto).
+   */
+  seal(record: SessionRecord, cookieName: string, body?: string): string | Promise<string> {
+    try {
+      const plaintext = plaintextOf(record, body ?? encodeBody(record.data, record.flash));
+      const key = this.#ring.sealingKey();
+      const aad = this.#aadFor(key, cookieName);
+      return andThen(
+        key.xaes.seal(plaintext, aad, 1 + KEY_ID_LENGTH),
+        (sealed) => cookieValue(sealed, aad),
+      );
+    } catch (error) {
+      return fail(this.#ring.sync, error);
+    }
+  }
+
+  /**
+   * Opens a value.
+   *
+   * @param value The cookie value.
+   * @param cookieName The cookie name it was read from.
+   * @param now Current Unix time in seconds.
+   * @default {Date.now() / 1000}
+   * @returns The record: at once over `node:crypto`, else a promise of it.
+   * @throws {InvalidSessionError} For every value that does not open or has expired (a
+   * rejection over Web Crypto).
+   */
+  open(
+    value: string,
+    cookieName: string,
+    now: number = Date.now() / 1000,
+  ): OpenedRecord | Promise<OpenedRecord> {
+    try {
+      const bytes = parse(value);
+      const idNumber = readUint32(bytes, 1);
+      const found = this.#ring.find(idNumber);
+      if (!found) {
+        throw new InvalidSessionError("unknown-key", {
+          cause: new Error(`no configured secret has key id ${idNumber.toString(16)}`),
+        });
+      }
+      const { key, index } = found;
+      return andThen(
+        key.xaes.open(
+          bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
+          bytes.subarray(PREFIX_LENGTH),
+          this.#aadFor(key, cookieName),
+        ),
+        (plaintext) => decode(plaintext, index, now),
+        throwForged,
+      );
+    } catch (error) {
+      return fail(this.#ring.sync, forged(error));
+    }
+  }
+}
+
 /**
  * Derives the keys of a configuration and returns a {@linkcode Sealer}. Call once at set-up.
  *
  * @param options Secrets and backend.
  * @returns The sealer.
  * @throws {SessionConfigError} When a secret is missing or shorter than 32 bytes.
+ * @throws {Error} When `backend` is `node` and `node:crypto` is not available.
  *
  * @example Sealing a record for the cookie "session" and opening it again
  * ```ts

@@ -25,14 +25,16 @@
  */
 export interface SessionRevocation {
   /**
-   * Tells whether a session that opened and has not expired was revoked since.
+   * Tells whether a session that opened and has not expired was revoked since: its id, or every
+   * session issued up to a cut-off (all of them, or its subject's).
    *
    * @param id The session id (16 bytes).
-   * @param issuedAt When it was issued, Unix seconds.
+   * @param issuedAt When it was issued, Unix seconds to the millisecond.
+   * @param subject Whom it belongs to, if anyone.
    * @returns True when it must be refused.
    * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the list cannot be read.
    */
-  isRevoked(id: Uint8Array, issuedAt: number): Promise<boolean>;
+  isRevoked(id: Uint8Array, issuedAt: number, subject?: string): Promise<boolean>;
   /**
    * Revokes one session until it would have expired anyway.
    *
@@ -41,6 +43,17 @@ export interface SessionRevocation {
    * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the list cannot be written.
    */
   revoke(id: Uint8Array, expiresAt: number): Promise<void>;
+  /**
+   * Refuses every session of one subject issued up to `before` (to the millisecond): "sign out
+   * everywhere". Sessions of other subjects, and the subject's later ones, are untouched. A
+   * later call with an earlier instant does not move it back. Optional: without it,
+   * `Session.signOutEverywhere()` throws a `SessionConfigError` when called.
+   *
+   * @param subject The subject.
+   * @param before The cut-off.
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the list cannot be written.
+   */
+  revokeSubject?(subject: string, before?: Date): Promise<void>;
 }
 
 /** Session data as stored server-side. */
@@ -112,4 +125,13 @@ export interface SessionStore {
    * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the store fails.
    */
   delete(id: Uint8Array): Promise<void>;
+  /**
+   * Throws when a session body of this many UTF-8 bytes is larger than the store accepts.
+   * Optional: when given, a change that would outgrow the store throws where it is made
+   * (`set()`), so the handler can answer, instead of at the save.
+   *
+   * @param bodyBytes UTF-8 bytes of the JSON body.
+   * @throws {SessionTooLargeError} When it is too large.
+   */
+  assertFits?(bodyBytes: number): void;
 }

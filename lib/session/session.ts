@@ -8,8 +8,11 @@
 
 import { hex } from "./bytes.ts";
 import { encodeBody } from "./body.ts";
+import { SessionConfigError, SessionError } from "./errors.ts";
+import { assertJsonValue, stringBound } from "./json_value.ts";
 import {
   MAX_SEALED_TIME,
+  MAX_SUBJECT_BYTES,
   type OpenedRecord,
   SESSION_ID_LENGTH,
   type SessionRecord,
@@ -18,7 +21,7 @@ import {
 /** Session data: a JSON object. */
 export type SessionData = Record<string, unknown>;
 
-/** Timing settings of a session, in seconds. */
+/** The settings of a session: its timing, in seconds, and what the middleware offers it. */
 export interface SessionTiming {
   /** Absolute lifetime from issue. */
   maxAge: number;
@@ -32,12 +35,34 @@ export interface SessionTiming {
    * @default {true}
    */
   persistent?: boolean;
+  /**
+   * Whether a revocation list that keeps per-subject cut-offs is configured, so that
+   * {@linkcode Session.signOutEverywhere} can work.
+   * @default {false}
+   */
+  subjectRevocation?: boolean;
+}
+
+/**
+ * Checks that a session body of this many UTF-8 bytes, with a subject of this many, still fits
+ * where the session is kept; called on every change.
+ *
+ * @throws {SessionTooLargeError} When it does not.
+ */
+export type SessionFits = (bodyBytes: number, subjectBytes: number) => void;
+
+/** Ending every session of a subject, asked for by {@linkcode Session.signOutEverywhere}. */
+export interface SignOut {
+  /** The subject. */
+  subject: string;
+  /** Sessions of it issued up to this instant end, Unix seconds with a fraction. */
+  before: number;
 }
 
 /** What the end of a request must do with the cookie. */
 export type SessionDecision =
   | { action: "none" }
-  | { action: "delete"; record?: undefined }
+  | { action: "delete"; record?: undefined; signOut?: SignOut | undefined }
   | {
     action: "write";
     record: SessionRecord;
@@ -57,6 +82,16 @@ export const DECIDE: unique symbol = Symbol("decide");
 export const TOUCHED: unique symbol = Symbol("touched");
 /** Internal: the record as loaded, for server-side layers. Not part of the public API. */
 export const LOADED: unique symbol = Symbol("loaded");
+/** Internal: the response is committed; later changes are refused. Not part of the public API. */
+export const COMMITTED: unique symbol = Symbol("committed");
+
+/** A flash message with its category, as {@linkcode Session.consumeFlashes} lists them. */
+export interface FlashMessage<T = unknown> {
+  /** The category it was flashed under. */
+  category: string;
+  /** The message. */
+  message: T;
+}
 
 /**
  * Seconds by which instances' clocks may differ: an idle deadline that far beyond the current
@@ -93,10 +128,18 @@ export class Session<Data extends SessionData = SessionData> {
   readonly #load: SessionLoader;
   readonly #timing: SessionTiming;
   readonly #clock: () => number;
+  readonly #fits: SessionFits | undefined;
   #loaded = false;
   #opened: OpenedRecord | undefined;
   #data: SessionData = {};
-  #flash: SessionData = {};
+  /** Pending flash messages by category, oldest first; categories in the order first flashed. */
+  #flash: Record<string, unknown[]> = {};
+  #committed = false;
+  /**
+   * An upper bound of the session body's UTF-8 bytes, raised by each change: while it fits,
+   * a change needs no measuring; past the limit, the body is measured exactly.
+   */
+  #bound = 2;
   #id: Uint8Array | undefined;
   #issuedAt = 0;
   #expiresAt = 0;
@@ -104,6 +147,8 @@ export class Session<Data extends SessionData = SessionData> {
   #renewed = false;
   /** The handler's choice of persistence; undefined until it makes one. */
   #persistent: boolean | undefined;
+  #subject: string | undefined;
+  #signOut: SignOut | undefined;
 
   /**
    * Internal: the middleware creates one per request.
@@ -111,11 +156,18 @@ export class Session<Data extends SessionData = SessionData> {
    * @param load Opens the request's cookie; called at most once, on first use.
    * @param timing Lifetime settings.
    * @param clock Current time in milliseconds.
+   * @param fits Checks each change still fits where the session is kept.
    */
-  constructor(load: SessionLoader, timing: SessionTiming, clock: () => number) {
+  constructor(
+    load: SessionLoader,
+    timing: SessionTiming,
+    clock: () => number,
+    fits?: SessionFits,
+  ) {
     this.#load = load;
     this.#timing = timing;
     this.#clock = clock;
+    this.#fits = fits;
   }
 
   #now(): number {
@@ -132,16 +184,56 @@ export class Session<Data extends SessionData = SessionData> {
       this.#issuedAt = opened.issuedAt;
       this.#expiresAt = opened.expiresAt;
       this.#data = opened.data;
-      this.#flash = opened.flash ?? {};
+      this.#flash = flashQueues(opened.flash);
+      this.#subject = opened.subject;
+      // Every UTF-16 unit is at most three bytes of UTF-8.
+      this.#bound = 3 * opened.body.length;
     }
   }
 
+  /** Refuses a change once the response is committed: it could no longer be saved. */
+  #change(): void {
+    if (this.#committed) {
+      throw new SessionError(
+        "ERR_SESSION_COMMITTED",
+        "Cannot change the session: the response was already committed, so the change would be lost; change it in the handler, or in middleware registered after session()",
+      );
+    }
+    this.#ensure();
+  }
+
   #start(): void {
-    const now = this.#now();
+    const now = this.#clock() / 1000;
     this.#id = newId();
+    // To the millisecond: a cut-off at this very second must tell it from sessions before it.
     this.#issuedAt = now;
     // A lifetime past what the cookie can hold ends at the last time it can: never wraps round.
-    this.#expiresAt = Math.min(now + this.#timing.maxAge, MAX_SEALED_TIME);
+    this.#expiresAt = Math.min(Math.floor(now) + this.#timing.maxAge, MAX_SEALED_TIME);
+  }
+
+  /**
+   * Checks the session still fits where it is kept after a change, and undoes the change if
+   * not, so that the handler can answer and the stored session stays as it was.
+   */
+  #checkFits(grew: number, undo: () => void): void {
+    // Flash values add the brackets of `[data, flash]`.
+    this.#bound += grew + 4;
+    const fits = this.#fits;
+    if (!fits) return;
+    const subject = this.#subject === undefined ? 0 : utf8Length(this.#subject);
+    try {
+      fits(this.#bound, subject);
+      return;
+    } catch {
+      // The bound is too rough to tell: measure the body itself.
+    }
+    this.#bound = utf8Length(encodeBody(this.#data, this.#flash));
+    try {
+      fits(this.#bound, subject);
+    } catch (error) {
+      undo();
+      throw error;
+    }
   }
 
   /**
@@ -156,23 +248,30 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   /**
-   * Stores a value. It must be JSON-serializable.
+   * Stores a value: plain data that JSON carries unchanged (strings, finite numbers, booleans,
+   * null, and arrays and plain objects of them).
    *
    * @param key The key.
    * @param value The value; `undefined` deletes the key.
+   * @throws {TypeError} When the value is not such data (a `Date`, a `Map`, bytes, a `bigint`,
+   * `NaN`, a cycle…), naming where in it; nothing is stored.
+   * @throws {SessionTooLargeError} When the session would no longer fit in its cookies (or its
+   * store); nothing is stored, and the response keeps the session the browser has.
+   * @throws {SessionError} With code `ERR_SESSION_COMMITTED` after the response was committed.
    */
   set<K extends keyof Data & string>(key: K, value: Data[K]): void {
-    this.#ensure();
-    if (value === undefined) delete this.#data[key];
-    else if (key === "__proto__") {
-      // Plain assignment would replace the prototype on runtimes with the __proto__ setter.
-      Object.defineProperty(this.#data, key, {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else this.#data[key] = value;
+    this.#change();
+    if (value === undefined) {
+      delete this.#data[key];
+      return;
+    }
+    const grew = assertJsonValue(value, key) + stringBound(key) + 2;
+    const had = Object.hasOwn(this.#data, key);
+    const before = this.#data[key];
+    // Plain assignment would replace the prototype on runtimes with the __proto__ setter.
+    if (key === "__proto__") defineOwn(this.#data, key, value);
+    else this.#data[key] = value;
+    this.#checkFits(grew, () => had ? defineOwn(this.#data, key, before) : delete this.#data[key]);
   }
 
   /**
@@ -193,17 +292,21 @@ export class Session<Data extends SessionData = SessionData> {
    * @returns True when it was set.
    */
   delete(key: keyof Data & string): boolean {
-    this.#ensure();
+    this.#change();
     const had = Object.hasOwn(this.#data, key);
     delete this.#data[key];
     return had;
   }
 
-  /** Removes every key (flash values too). The cookie is deleted at the end of the request. */
+  /**
+   * Removes every key, the flash messages and the subject. The cookie is deleted at the end of
+   * the request.
+   */
   clear(): void {
-    this.#ensure();
+    this.#change();
     this.#data = {};
     this.#flash = {};
+    this.#subject = undefined;
   }
 
   /** A shallow copy of the data. */
@@ -267,6 +370,7 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   set persistent(value: boolean) {
+    if (this.#committed) this.#change();
     if (typeof value !== "boolean") {
       throw new TypeError(
         `Cannot set session.persistent: expected true or false, received ${
@@ -284,12 +388,100 @@ export class Session<Data extends SessionData = SessionData> {
    * default persistence).
    */
   destroy(): void {
-    this.#ensure();
+    this.#change();
     this.#destroyed = true;
     this.#data = {};
     this.#flash = {};
     this.#id = undefined;
     this.#persistent = undefined;
+    this.#subject = undefined;
+  }
+
+  /**
+   * Whom the session belongs to: a user id, set at login, sealed inside the cookie (never
+   * readable in it), kept by every later write, rotation and {@linkcode regenerate}, cleared by
+   * {@linkcode destroy}. `undefined` for an anonymous session. Setting a different subject
+   * regenerates the session id (see {@linkcode setSubject} to choose otherwise).
+   *
+   * @throws {TypeError} When set to anything but a non-empty string of at most 200 bytes of
+   * UTF-8, or undefined.
+   *
+   * @example Logging in, as user 42
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Session } from "./session.ts";
+   *
+   * const session = new Session(() => undefined, { maxAge: 3600, idleTimeout: undefined, idleRefreshAfter: 0.5 }, Date.now);
+   * const before = session.id;
+   * session.subject = "user-42";
+   * assert.equal(session.subject, "user-42");
+   * assert.notEqual(session.id, before); // a new id at login: a planted one is worthless
+   * ```
+   */
+  get subject(): string | undefined {
+    this.#ensure();
+    return this.#subject;
+  }
+
+  set subject(subject: string | undefined) {
+    this.setSubject(subject);
+  }
+
+  /**
+   * Sets whom the session belongs to, as {@linkcode subject} does.
+   *
+   * @param subject The subject (a user id), or undefined for none.
+   * @param options `regenerate: false` keeps the session id (for a change that is no login).
+   * @default {{ regenerate: true }}
+   * @throws {TypeError} When the subject is not a non-empty string of at most 200 bytes of UTF-8.
+   * @throws {SessionError} With code `ERR_SESSION_COMMITTED` after the response was committed.
+   */
+  setSubject(subject: string | undefined, options: { regenerate?: boolean } = {}): void {
+    this.#change();
+    if (
+      subject !== undefined &&
+      (typeof subject !== "string" || subject === "" || utf8Length(subject) > MAX_SUBJECT_BYTES)
+    ) {
+      throw new TypeError(
+        `Cannot set session.subject: expected a non-empty string of at most ${MAX_SUBJECT_BYTES} bytes (a user id) or undefined, received ${
+          typeof subject === "string" ? `${utf8Length(subject)} bytes` : typeof subject
+        }`,
+      );
+    }
+    if (subject === this.#subject) return;
+    const before = this.#subject;
+    this.#subject = subject;
+    this.#checkFits(0, () => (this.#subject = before));
+    if (options.regenerate !== false) this.regenerate();
+  }
+
+  /**
+   * Ends every session of this session's subject, on every instance (within the revocation
+   * list's cache time), this one included: "sign out everywhere", after a password change or
+   * a lost device. Sessions of the subject issued from now on are not affected. Done when the
+   * response is committed, through the revocation list; this session is destroyed.
+   *
+   * @throws {SessionConfigError} When no revocation list with per-subject cut-offs is
+   * configured (`revocation: kvRevocation(kv)` or `redisRevocation(client)`).
+   * @throws {TypeError} When the session has no subject.
+   * @throws {SessionError} With code `ERR_SESSION_COMMITTED` after the response was committed.
+   */
+  signOutEverywhere(): void {
+    if (!this.#timing.subjectRevocation) {
+      throw new SessionConfigError(
+        "revocation",
+        "signOutEverywhere() needs a revocation list that every instance shares (kvRevocation(kv) from ./kv, or redisRevocation(client) from ./redis); without one, other sessions cannot be reached",
+      );
+    }
+    this.#change();
+    const subject = this.#subject;
+    if (subject === undefined) {
+      throw new TypeError(
+        "Cannot sign out everywhere: the session has no subject; set session.subject when the user logs in",
+      );
+    }
+    this.#signOut = { subject, before: this.#clock() / 1000 };
+    this.destroy();
   }
 
   /**
@@ -297,34 +489,97 @@ export class Session<Data extends SessionData = SessionData> {
    * when privileges change, at login above all, so that an id planted before is worthless.
    */
   regenerate(): void {
-    this.#ensure();
+    this.#change();
     this.#start();
     this.#renewed = true;
   }
 
   /**
-   * Stores a value for a later request, to be read once with {@linkcode consumeFlash}.
+   * Flashes a message for a later request: it waits in the session, under its category, until
+   * read once with {@linkcode consumeFlash} or {@linkcode consumeFlashes}. Each call adds one
+   * (as Flask's `flash(message, category)`): two flashes of one category are both kept, in
+   * order.
    *
-   * @param key The key.
-   * @param value A JSON-serializable value.
+   * @param category The category, e.g. `"notice"` or `"error"`.
+   * @param message The message: plain data, as for {@linkcode set}.
+   * @throws {TypeError} When the message is not plain data.
+   * @throws {SessionError} With code `ERR_SESSION_COMMITTED` after the response was committed.
+   *
+   * @example Two notices, read on the next request
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Session } from "./session.ts";
+   *
+   * const timing = { maxAge: 3600, idleTimeout: undefined, idleRefreshAfter: 0.5 };
+   * const session = new Session(() => undefined, timing, Date.now);
+   * session.flash("notice", "Saved");
+   * session.flash("notice", "Mail sent");
+   * session.flash("error", "The printer is out of paper");
+   * assert.equal(session.consumeFlash("notice"), "Saved");
+   * assert.deepEqual(session.consumeFlashes(), [
+   *   { category: "notice", message: "Mail sent" },
+   *   { category: "error", message: "The printer is out of paper" },
+   * ]);
+   * assert.deepEqual(session.consumeFlashes(), []);
+   * ```
    */
-  flash(key: string, value: unknown): void {
-    this.#ensure();
-    this.#flash[key] = value;
+  flash(category: string, message: unknown): void {
+    this.#change();
+    const grew = assertJsonValue(message, `flash ${category}`) + stringBound(category) + 4;
+    const queue = Object.hasOwn(this.#flash, category) ? this.#flash[category]! : [];
+    if (queue.length === 0) defineOwn(this.#flash, category, queue);
+    queue.push(message);
+    this.#checkFits(grew, () => {
+      queue.pop();
+      if (queue.length === 0) delete this.#flash[category];
+    });
   }
 
   /**
-   * Reads a flash value and removes it.
+   * Reads the oldest pending flash message of a category, and removes it.
    *
-   * @param key The key.
-   * @returns The value, or undefined.
+   * @param category The category.
+   * @returns The message, or undefined when none is pending.
+   * @throws {SessionError} With code `ERR_SESSION_COMMITTED` after the response was committed.
    */
-  consumeFlash<T = unknown>(key: string): T | undefined {
-    this.#ensure();
-    if (!Object.hasOwn(this.#flash, key)) return undefined;
-    const value = this.#flash[key] as T;
-    delete this.#flash[key];
-    return value;
+  consumeFlash<T = unknown>(category: string): T | undefined {
+    this.#change();
+    if (!Object.hasOwn(this.#flash, category)) return undefined;
+    const queue = this.#flash[category]!;
+    const message = queue.shift() as T;
+    if (queue.length === 0) delete this.#flash[category];
+    return message;
+  }
+
+  /**
+   * Reads every pending flash message, with its category, and removes them (Flask's
+   * `get_flashed_messages(with_categories=True)`); or only those of one category.
+   *
+   * @param category Only this category; every category when left out.
+   * @returns The messages: by category, in the order each category was first flashed, and in
+   * the order flashed within it.
+   * @throws {SessionError} With code `ERR_SESSION_COMMITTED` after the response was committed.
+   */
+  consumeFlashes<T = unknown>(category?: string): FlashMessage<T>[] {
+    this.#change();
+    const categories = category === undefined
+      ? Object.keys(this.#flash)
+      : Object.hasOwn(this.#flash, category)
+      ? [category]
+      : [];
+    const messages: FlashMessage<T>[] = [];
+    for (const name of categories) {
+      for (const message of this.#flash[name]!) {
+        messages.push({ category: name, message: message as T });
+      }
+      delete this.#flash[name];
+    }
+    return messages;
+  }
+
+  /** Internal: from now on, changes are refused (the response is committed). */
+  [COMMITTED](): void {
+    this.#committed = true;
   }
 
   /** Internal: true when a handler used the session. */
@@ -347,11 +602,12 @@ export class Session<Data extends SessionData = SessionData> {
    */
   [DECIDE](invalidCookie: boolean): SessionDecision {
     if (!this.#loaded) return { action: "none" };
-    const empty = Object.keys(this.#data).length === 0 && Object.keys(this.#flash).length === 0;
+    const empty = Object.keys(this.#data).length === 0 &&
+      Object.keys(this.#flash).length === 0 && this.#subject === undefined;
     if (empty) {
       // Nothing to keep: delete what the browser holds (a cleared, destroyed or junk cookie).
       return this.#opened || this.#destroyed || invalidCookie
-        ? { action: "delete" }
+        ? { action: "delete", signOut: this.#signOut }
         : { action: "none" };
     }
     const body = encodeBody(this.#data, this.#flash);
@@ -361,7 +617,7 @@ export class Session<Data extends SessionData = SessionData> {
     const dataChanged = !opened || body !== opened.body;
     const persistent = this.persistent;
     let cookieDue = !opened || this.#renewed || opened.keyIndex > 0 ||
-      persistent !== opened.persistent;
+      persistent !== opened.persistent || this.#subject !== opened.subject;
     if (!cookieDue && opened) {
       if (idleTimeout === undefined) {
         // The idle timeout was turned off: drop a deadline sealed under the earlier setting.
@@ -398,7 +654,42 @@ export class Session<Data extends SessionData = SessionData> {
         data: this.#data,
         flash: this.#flash,
         persistent,
+        sealedAt: now,
+        subject: this.#subject,
       },
     };
   }
+}
+
+/**
+ * Flash messages as sealed (category → messages) as queues of their own. A value that is not a
+ * list was sealed before categories could hold several messages: it is the one message.
+ */
+function flashQueues(flash: Record<string, unknown> | undefined): Record<string, unknown[]> {
+  const queues: Record<string, unknown[]> = {};
+  if (!flash) return queues;
+  for (const [category, messages] of Object.entries(flash)) {
+    defineOwn(queues, category, Array.isArray(messages) ? [...messages] : [messages]);
+  }
+  return queues;
+}
+
+/** Sets an own property, even one named `__proto__`. */
+function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
+/** Bytes of a string as UTF-8, without encoding it. */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) bytes += code >= 0x800 && (code < 0xd800 || code > 0xdfff) ? 2 : 1;
+  }
+  return bytes;
 }

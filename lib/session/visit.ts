@@ -1,0 +1,80 @@
+/**
+ * One request's visit: the session cookie it carried, what became of it, and what the
+ * `onInvalid` hook is owed. Made by `sealed_cookie.ts`, read by every mode and layer.
+ *
+ * @module
+ */
+
+import type { Context } from "hono";
+import type { RequestCookies } from "./cookie.ts";
+import { type InvalidReason, InvalidSessionError } from "./errors.ts";
+import type { Settings, Target } from "./options.ts";
+import type { OpenedRecord, Sealer } from "./seal.ts";
+
+/** One request's session cookie and its fate. */
+export class Visit {
+  /** The request carried a session cookie that did not open. */
+  invalid = false;
+  /**
+   * A cookie that another instance of the fleet may still open (sealed under a key this one
+   * lacks, or within a longer maxAge) is left alone unless the handler writes a new session.
+   */
+  keepCookie = false;
+  /**
+   * Failing open with the store down: the session whose data could not be loaded. The cookie is
+   * good (it opened, and may well be fine once the store is back), so it is kept as it is,
+   * whatever the handler changes; only `destroy()` deletes it.
+   */
+  unloaded: OpenedRecord | undefined = undefined;
+  /**
+   * The hook hears of a refused cookie only when the handler uses the session, however early
+   * the cookie had to be opened: an untouched session reports nothing.
+   */
+  #pending: InvalidReason | undefined = undefined;
+
+  /**
+   * @param c The request's context.
+   * @param sealer The sealer, ready.
+   * @param target The sealed cookie's name and attributes for this request.
+   * @param found The sealed cookies the request carries.
+   * @param value The sealed value to open; undefined when there is none to open.
+   * @param foreignValue The foreign session cookie's value, when one is configured.
+   * @param onInvalid The hook.
+   */
+  constructor(
+    readonly c: Context,
+    readonly sealer: Sealer,
+    readonly target: Target,
+    readonly found: RequestCookies,
+    readonly value: string | undefined,
+    readonly foreignValue: string | undefined,
+    readonly onInvalid: Settings["onInvalid"],
+  ) {}
+
+  /**
+   * Records why the request's cookie was refused.
+   *
+   * @param error Why: an {@linkcode InvalidSessionError}, anything else counts as malformed.
+   * @param keep Leave the cookie in the browser (another instance may open it).
+   * @returns Nothing, so that a caller can `return visit.reject(…)` as "no record".
+   */
+  reject(error: unknown, keep = false): undefined {
+    this.invalid = true;
+    const reason = error instanceof InvalidSessionError ? error.reason : "malformed";
+    this.#pending = reason;
+    this.keepCookie = keep || reason === "unknown-key";
+    return undefined;
+  }
+
+  /** Tells the hook why the cookie was refused, once. */
+  report(): void {
+    if (this.#pending === undefined) return;
+    const reason = this.#pending;
+    this.#pending = undefined;
+    try {
+      this.onInvalid?.(reason, this.c);
+    } catch (hookError) {
+      console.error("session: onInvalid hook failed", hookError);
+    }
+  }
+}

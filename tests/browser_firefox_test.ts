@@ -1,0 +1,149 @@
+/**
+ * The greeting service in Firefox: Debian's `firefox-esr`, headless, driven by Puppeteer over
+ * WebDriver BiDi (Playwright drives only its own patched Firefox build), runs the flow of
+ * `_browser_flow.ts` that `browser_test.ts` runs in Chromium.
+ *
+ * Firefox starts on a fresh profile in a temporary folder, which Puppeteer deletes when it
+ * stops the browser, with the environment and preferences below keeping it off the network but
+ * for the service on 127.0.0.1.
+ *
+ * Over BiDi, Firefox reports a Content-Security-Policy violation as a JavaScript error log
+ * entry ("Content-Security-Policy: The page’s settings blocked …"), which Puppeteer hands on as
+ * a `pageerror`: the watch of `_browser_flow.ts` reads it there, and its last step shows it
+ * does. Firefox does not log 4xx answers to the console, as Chromium does.
+ *
+ * The look (the focus ring, contrast in both colour schemes, wrapping on a phone) is checked in
+ * Chromium alone: Puppeteer emulates `prefers-color-scheme` only over CDP, which Firefox does
+ * not speak ("UnsupportedOperation: CDP support is required for this feature").
+ */
+
+import puppeteer, { type ElementHandle, type Page } from "puppeteer-core";
+import { startServer } from "./_server.ts";
+import {
+  type BrowserPage,
+  checkTheCsp,
+  greetAndLogOut,
+  refuseAnInvalidName,
+  watchConsole,
+} from "./_browser_flow.ts";
+
+const FIREFOX = Deno.env.get("FIREFOX_PATH") ?? "/usr/bin/firefox-esr";
+const hasFirefox = await Deno.stat(FIREFOX).then((info) => info.isFile, () => false);
+if (!hasFirefox) {
+  console.warn(
+    `%cSKIPPING Firefox tests: no Firefox at ${FIREFOX} (apt-get install firefox-esr, or set FIREFOX_PATH)`,
+    "color: yellow; font-weight: bold",
+  );
+}
+
+const SECRET = "browser test secret: thirty-two bytes or more";
+
+// Firefox's own switch for test runs: it refuses connections to public addresses and lets Remote
+// Settings honour the dummy server of Puppeteer's test profile, so it fetches nothing.
+const OFFLINE_ENV = { MOZ_DISABLE_NONLOCAL_CONNECTIONS: "1" };
+
+// On top of Puppeteer's defaults for a test profile (no app or add-on updates, no Normandy, no
+// Safe Browsing, no health report, Remote Settings on a dummy server): the other services that
+// would reach beyond this machine, off.
+const OFFLINE_PREFS: Record<string, unknown> = {
+  "network.proxy.type": 0, // direct: no system or environment proxy
+  "network.trr.mode": 5, // no DNS over HTTPS
+  "network.connectivity-service.enabled": false,
+  "network.captive-portal-service.enabled": false,
+  "browser.region.update.enabled": false,
+  "browser.region.network.url": "",
+  "datareporting.usage.uploadEnabled": false,
+  "toolkit.telemetry.server": "",
+  "toolkit.coverage.endpoint.base": "",
+  "app.shield.optoutstudies.enabled": false,
+  "extensions.blocklist.enabled": false,
+  "extensions.systemAddon.update.enabled": false,
+  "identity.fxaccounts.enabled": false,
+};
+
+Deno.test({
+  name: "A visitor greets, reads the session data and logs out in Firefox",
+  ignore: !hasFirefox,
+  async fn(t) {
+    await using server = await startServer({ env: { SESSION_SECRET: SECRET } });
+    const browser = await puppeteer.launch({
+      browser: "firefox",
+      executablePath: FIREFOX,
+      headless: true,
+      extraPrefsFirefox: OFFLINE_PREFS,
+      env: { ...Deno.env.toObject(), ...OFFLINE_ENV },
+    });
+    try {
+      const page = firefoxPage(await browser.newPage());
+      const watch = watchConsole(page);
+      await greetAndLogOut(t, page, server.url, watch);
+      await refuseAnInvalidName(t, page, server.url, watch);
+      await checkTheCsp(t, page, watch);
+    } finally {
+      await browser.close();
+    }
+  },
+});
+
+/** A Puppeteer page as the shared flow drives it. */
+function firefoxPage(page: Page): BrowserPage {
+  // The element of this role and accessible name, from Firefox's accessibility tree (Puppeteer's
+  // ARIA selector, answered by BiDi `locateNodes`). One query, no polling: the flow only looks
+  // for elements on a document that has loaded.
+  const find = async (role: string, name: string) => {
+    const selector = `::-p-aria([role=${JSON.stringify(role)}][name=${JSON.stringify(name)}])`;
+    const element = await page.$(selector);
+    if (!element) throw new Error(`No ${role} named "${name}" on ${page.url()}`);
+    return element;
+  };
+  // Evaluated in the page as a string: Deno's type check knows no DOM.
+  const first = (selector: string, expression: string) =>
+    page.evaluate(`(() => {
+      const element = document.querySelector(${JSON.stringify(selector)});
+      if (!element) throw new Error(${JSON.stringify(`No element matches "${selector}"`)});
+      return ${expression};
+    })()`);
+  const isChecked = async (box: ElementHandle) =>
+    await box.evaluate((element) => (element as unknown as { checked: boolean }).checked);
+  return {
+    async goto(url) {
+      const response = await page.goto(url);
+      return response!.status();
+    },
+    url: () => page.url(),
+    title: () => page.title(),
+    text: async (selector) => String(await first(selector, "element.textContent")),
+    attribute: async (selector, name) =>
+      await first(selector, `element.getAttribute(${JSON.stringify(name)})`) as string | null,
+    evaluate: async <T>(expression: string) => await page.evaluate(expression) as T,
+    async fill(label, value) {
+      using field = await find("textbox", label);
+      await field.evaluate((element) => (element as unknown as { value: string }).value = "");
+      await field.type(value);
+    },
+    async isChecked(label) {
+      using box = await find("checkbox", label);
+      return await isChecked(box);
+    },
+    async check(label) {
+      using box = await find("checkbox", label);
+      if (!await isChecked(box)) await box.click();
+    },
+    async click(role, name) {
+      using target = await find(role, name);
+      const [response] = await Promise.all([page.waitForNavigation(), target.click()]);
+      return response!.status();
+    },
+    async cookies() {
+      const cookies = await page.browserContext().cookies();
+      return cookies.map(({ name, session, expires }) => ({
+        name,
+        expires: session ? undefined : expires,
+      }));
+    },
+    onMessage(listener) {
+      page.on("console", (message) => listener({ type: message.type(), text: message.text() }));
+      page.on("pageerror", (error) => listener({ type: "pageerror", text: String(error) }));
+    },
+  };
+}
