@@ -10,7 +10,13 @@
  */
 
 import { Hono } from "hono";
-import { session, SessionConfigError, type SessionData, type SessionEnv } from "@sealed/sessions";
+import {
+  session,
+  SessionConfigError,
+  type SessionData,
+  type SessionEnv,
+  SessionTooLargeError,
+} from "@sealed/sessions";
 import { createSealer, InvalidSessionError } from "@sealed/sessions/seal";
 import { xaes256gcm, xaes256gcmWebCrypto } from "@sealed/sessions/xaes";
 import { sealFlaskCookie, unsealFlaskCookie } from "@sealed/sessions/flask";
@@ -20,7 +26,7 @@ import { CookieJar } from "../_cookie_jar.ts";
 export const SECRET = "runtime matrix secret, the current one (32+ bytes)";
 /** The secret the rotation check starts from. */
 export const OLD_SECRET = "runtime matrix secret, the retired one (32+ bytes)";
-/** A value too large for one cookie, the same on every runtime. */
+/** A value too large for one cookie and for the default budget, the same on every runtime. */
 export const BIG = Array.from({ length: 9000 }, (_, i) => "abcdefghij"[(i * 7) % 10]).join("");
 
 /** One named check and how it went. */
@@ -65,13 +71,24 @@ function equal(actual: unknown, expected: unknown, what: string): void {
 
 type Env = SessionEnv<SessionData>;
 
-/** The app under test: set, read, flash, destroy and regenerate. */
-export function makeApp(secrets: string[]): Hono<Env> {
+/** Cookie budget of the app under test: room for {@link BIG}, over the default. */
+const BUDGET = 16384;
+
+/**
+ * The app under test: set, read, flash, destroy and regenerate, with a cookie budget of
+ * `maxCookieBytes` bytes (`null`: the library's default).
+ */
+export function makeApp(secrets: string[], maxCookieBytes: number | null = BUDGET): Hono<Env> {
   const app = new Hono<Env>();
-  app.use(session({ secrets }));
+  app.use(session({ secrets, maxCookieBytes: maxCookieBytes ?? undefined }));
   app.post("/set", async (c) => {
     const values = await c.req.json<Record<string, unknown>>();
-    for (const [key, value] of Object.entries(values)) c.get("session").set(key, value);
+    try {
+      for (const [key, value] of Object.entries(values)) c.get("session").set(key, value);
+    } catch (error) {
+      if (!(error instanceof SessionTooLargeError)) throw error;
+      return c.json({ code: error.code, size: error.size, limit: error.limit }, 413);
+    }
     return c.text("ok");
   });
   app.get("/get", (c) => {
@@ -99,7 +116,7 @@ async function send(
   app: Hono<Env>,
   jar: CookieJar,
   path: string,
-  init: { method?: string; json?: unknown; cookie?: string } = {},
+  init: { method?: string; json?: unknown; cookie?: string; status?: number } = {},
 ): Promise<Response> {
   const headers = new Headers();
   const cookie = init.cookie ?? jar.header;
@@ -115,7 +132,8 @@ async function send(
     body,
   });
   const res = await app.request(request);
-  check(res.status === 200, `${path} answered ${res.status}`);
+  const status = init.status ?? 200;
+  check(res.status === status, `${path} answered ${res.status}, expected ${status}`);
   if (init.cookie === undefined) jar.store(res);
   return res;
 }
@@ -171,6 +189,18 @@ const checks: Record<string, () => Promise<void>> = {
     equal((await read(app, jar)).data.big === BIG, true, "the joined value");
     await send(app, jar, "/set", { json: { big: "small now" } });
     equal(jar.names, ["session"], "chunks left after the session shrank");
+  },
+  async "a session over the default budget is refused and the previous cookie stays"() {
+    const app = makeApp([SECRET], null);
+    const jar = new CookieJar();
+    await send(app, jar, "/set", { json: { name: "Ada" } });
+    const before = jar.header;
+    const refused = await send(app, jar, "/set", { json: { big: BIG }, status: 413 });
+    const body = await refused.json();
+    equal(body.code, "ERR_SESSION_TOO_LARGE", "code");
+    check(body.size > body.limit && body.limit === 6144, `size ${body.size}, limit ${body.limit}`);
+    equal(jar.header, before, "cookie after the refusal");
+    equal((await read(app, jar)).data, { name: "Ada" }, "data after the refusal");
   },
   async "a flash value is read once, on the next request"() {
     const app = makeApp([SECRET]);
