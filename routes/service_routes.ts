@@ -14,13 +14,13 @@ import { describeErrors, type Greeting, validateGreeting } from "./greeting.ts";
 import { privateAnswer } from "./headers.ts";
 import { sendMessage } from "./messages.ts";
 import { acceptsHtmlExplicitly, preferredFormat } from "./negotiate.ts";
-import { sessionDataPage } from "./page_shell.ts";
 import {
   describeExpiry,
   fullName,
   GreetingPage,
   HomePage,
   sessionDataLine,
+  SessionDataPage,
   type SessionLifetime,
   STYLESHEET,
   STYLESHEET_PATH,
@@ -123,7 +123,7 @@ export function serviceRoutes(
       return c.json(json);
     }
     if (format === "text") return c.text(sessionDataLine(data), 200);
-    return c.html(sessionDataPage(data));
+    return c.html(SessionDataPage({ greeting: data }));
   });
 
   routes.post("/logout", sessions, privateAnswer, (c) => {
