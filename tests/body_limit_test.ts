@@ -146,7 +146,7 @@ Deno.test("The real server counts a chunked body as it arrives, whatever the hea
   });
 
   // Deno before 2.9 frames such a request by a Content-Length that comes first; the body read
-  // then fails and the answer is a 500 (left open: see the service's notes on Deno 2.5).
+  // then fails and the answer is a 500 (docs/service.md, "Slow request bodies").
   const framesByFirstHeader = Number(Deno.version.deno.split(".")[1]) < 9 &&
     Deno.version.deno.startsWith("2.");
   for (const order of ["after", "before"] as const) {
