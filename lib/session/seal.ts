@@ -474,15 +474,14 @@ export class Sealer {
         });
       }
       const { key, index } = found;
-      return andThen(
-        key.xaes.open(
-          bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
-          bytes.subarray(PREFIX_LENGTH),
-          this.#aadFor(key, cookieName),
-        ),
-        (plaintext) => decode(plaintext, index, now),
-        throwForged,
+      const plaintext = key.xaes.open(
+        bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
+        bytes.subarray(PREFIX_LENGTH),
+        this.#aadFor(key, cookieName),
       );
+      return plaintext instanceof Promise
+        ? plaintext.then((opened) => decode(opened, index, now), throwForged)
+        : decode(plaintext, index, now);
     } catch (error) {
       return fail(this.#ring.sync, forged(error));
     }
