@@ -15,7 +15,7 @@
  */
 
 import { decodeBody } from "./body.ts";
-import { fail } from "./maybe_promise.ts";
+import { andThen, fail } from "./maybe_promise.ts";
 import { assertUnexpired, type OpenedRecord, type Sealer } from "./seal.ts";
 
 /** What a hit needs: the record without its parsed data, and the cookie name it opened under. */
@@ -107,11 +107,8 @@ export class OpenCache {
     } catch (error) {
       return fail(sealer.sync, error);
     }
-    if (hit) return hit;
-    const opened = sealer.open(value, name, now);
-    return opened instanceof Promise
-      ? opened.then((record) => this.#admit(value, name, record))
-      : this.#admit(value, name, opened);
+    return hit ??
+      andThen(sealer.open(value, name, now), (record) => this.#admit(value, name, record));
   }
 
   #hit(value: string, name: string, now: number): OpenedRecord | undefined {

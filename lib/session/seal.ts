@@ -474,14 +474,15 @@ export class Sealer {
         });
       }
       const { key, index } = found;
-      const plaintext = key.xaes.open(
-        bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
-        bytes.subarray(PREFIX_LENGTH),
-        this.#aadFor(key, cookieName),
+      return andThen(
+        key.xaes.open(
+          bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
+          bytes.subarray(PREFIX_LENGTH),
+          this.#aadFor(key, cookieName),
+        ),
+        (plaintext) => decode(plaintext, index, now),
+        throwForged,
       );
-      return plaintext instanceof Promise
-        ? plaintext.then((opened) => decode(opened, index, now), throwForged)
-        : decode(plaintext, index, now);
     } catch (error) {
       return fail(this.#ring.sync, forged(error));
     }
