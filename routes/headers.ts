@@ -33,12 +33,16 @@ export const securityHeaders: MiddlewareHandler = secureHeaders({
 
 /**
  * The headers {@linkcode securityHeaders} sets, as `[name, value]` pairs, for the responses
- * made outside the app (the `503` of a draining instance). Read from the middleware itself at
- * start-up, so the two never differ.
+ * made outside the app (the `503` of a draining instance). Read from the middleware itself, so
+ * the two never differ, on first use rather than at start-up, which it would slow.
+ *
+ * @returns The pairs, names in lowercase.
  */
-export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = await headersSetBy(
-  securityHeaders,
-);
+export function securityHeaderList(): Promise<ReadonlyArray<readonly [string, string]>> {
+  return headerList ??= headersSetBy(securityHeaders);
+}
+
+let headerList: Promise<ReadonlyArray<readonly [string, string]>> | undefined;
 
 /**
  * Headers of responses that show session data or depend on `Accept`: never stored by a

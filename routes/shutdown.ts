@@ -9,7 +9,7 @@
  * @module
  */
 
-import { SECURITY_HEADERS } from "./headers.ts";
+import { securityHeaderList } from "./headers.ts";
 
 /** A `fetch`-style request handler, as `Deno.serve` takes. */
 export type FetchHandler = (
@@ -43,7 +43,6 @@ export interface Drainable {
 }
 
 const DRAINING_HEADERS: ReadonlyArray<readonly [string, string]> = [
-  ...SECURITY_HEADERS,
   ["Content-Type", "text/plain; charset=utf-8"],
   ["Cache-Control", "no-store"],
   // The instance is going away: the client should retry, on a connection to another one.
@@ -51,13 +50,11 @@ const DRAINING_HEADERS: ReadonlyArray<readonly [string, string]> = [
   ["Connection", "close"],
 ];
 
-function drainingResponse(request: Request): Response {
+async function drainingResponse(request: Request): Promise<Response> {
   // A request body nobody will read must not hold the connection open.
   request.body?.cancel().catch(() => {});
-  return new Response("Shutting down: retry on another instance.\n", {
-    status: 503,
-    headers: DRAINING_HEADERS as [string, string][],
-  });
+  const headers = [...await securityHeaderList(), ...DRAINING_HEADERS] as [string, string][];
+  return new Response("Shutting down: retry on another instance.\n", { status: 503, headers });
 }
 
 /**

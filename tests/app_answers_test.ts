@@ -7,7 +7,8 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { SECURITY_HEADERS } from "../routes/headers.ts";
+import { securityHeaderList } from "../routes/headers.ts";
+import { drainable } from "../routes/shutdown.ts";
 import { cookieOf } from "./_cookie_jar.ts";
 import { adaCookie, app, BROWSER_ACCEPT, form, postGreeting, postJson } from "./_app.ts";
 
@@ -16,6 +17,8 @@ const FORMATS = {
   text: { accept: "text/plain", type: "text/plain; charset=UTF-8" },
   html: { accept: BROWSER_ACCEPT, type: "text/html; charset=UTF-8" },
 } as const;
+
+const SECURITY_HEADERS = await securityHeaderList();
 
 /** The headers every answer with session data carries, for a content type. */
 function expectedHeaders(type: string): [string, string][] {
@@ -55,6 +58,16 @@ Deno.test("every response carries the twelve security headers, the drain's 503 t
     await res.body?.cancel();
     assert.deepEqual([...res.headers].filter(([name]) => names.has(name)), SECURITY_HEADER_VALUES);
   }
+  const service = drainable(app.fetch);
+  await service.drain(1000);
+  const info = {} as Deno.ServeHandlerInfo<Deno.NetAddr>;
+  const refused = await service.fetch(new Request("http://localhost/healthz"), info);
+  await refused.body?.cancel();
+  assert.equal(refused.status, 503);
+  assert.deepEqual(
+    [...refused.headers].filter(([name]) => names.has(name)),
+    SECURITY_HEADER_VALUES,
+  );
 });
 
 function headersBut(res: Response, left: string): [string, string][] {
