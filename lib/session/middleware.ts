@@ -101,7 +101,8 @@ export function session<Data extends SessionData = SessionData>(
 
     current[COMMITTED]();
     if (!current[TOUCHED]) return;
-    if (!varies(c.res.headers, "cookie")) appendHeaders(c, "Vary", ["Cookie"]);
+    const vary = c.res.headers.get("vary");
+    if (vary === null || !VARIES_ON_COOKIE.test(vary)) appendHeaders(c, "Vary", ["Cookie"]);
     const decision = current[DECIDE](visit.invalid && !visit.keepCookie);
     const loaded = current[LOADED] ?? visit.unloaded;
     const headers = decision.action === "none"
@@ -132,15 +133,8 @@ function stack(settings: Settings, cookies: SealedCookies): Mode {
   return mode;
 }
 
-/** Whether a response's `Vary` already names `header` (or is `*`). */
-function varies(headers: Headers, header: string): boolean {
-  const vary = headers.get("vary");
-  if (vary === null) return false;
-  return vary.split(",").some((name) => {
-    const token = name.trim().toLowerCase();
-    return token === header || token === "*";
-  });
-}
+/** A `Vary` value that already names `Cookie` (or is `*`). */
+const VARIES_ON_COOKIE = /(?:^|,)[ \t]*(?:cookie|\*)[ \t]*(?:,|$)/i;
 
 /**
  * Appends headers to the response. Straight onto its headers where they are mutable: Hono's

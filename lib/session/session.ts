@@ -136,6 +136,11 @@ export class Session<Data extends SessionData = SessionData> {
   #flash: Record<string, unknown[]> = {};
   #committed = false;
   /**
+   * The data or flash may differ from what was opened: a change was made, or a stored object
+   * was handed out (it may be changed in place). Until then the opened body still holds.
+   */
+  #dirty = false;
+  /**
    * An upper bound of the session body's UTF-8 bytes, raised by each change: while it fits,
    * a change needs no measuring; past the limit, the body is measured exactly.
    */
@@ -200,6 +205,7 @@ export class Session<Data extends SessionData = SessionData> {
       );
     }
     this.#ensure();
+    this.#dirty = true;
   }
 
   #start(): void {
@@ -244,7 +250,10 @@ export class Session<Data extends SessionData = SessionData> {
    */
   get<K extends keyof Data & string>(key: K): Data[K] | undefined {
     this.#ensure();
-    return Object.hasOwn(this.#data, key) ? this.#data[key] as Data[K] : undefined;
+    if (!Object.hasOwn(this.#data, key)) return undefined;
+    const value = this.#data[key];
+    if (typeof value === "object" && value !== null) this.#dirty = true;
+    return value as Data[K];
   }
 
   /**
@@ -312,6 +321,10 @@ export class Session<Data extends SessionData = SessionData> {
   /** A shallow copy of the data. */
   get data(): Readonly<Partial<Data>> {
     this.#ensure();
+    for (const key in this.#data) {
+      const value = this.#data[key];
+      if (typeof value === "object" && value !== null) this.#dirty = true;
+    }
     return { ...this.#data } as Partial<Data>;
   }
 
@@ -610,10 +623,11 @@ export class Session<Data extends SessionData = SessionData> {
         ? { action: "delete", signOut: this.#signOut }
         : { action: "none" };
     }
-    const body = encodeBody(this.#data, this.#flash);
+    const opened = this.#destroyed ? undefined : this.#opened;
+    // Untouched data is not serialised again to be compared: the opened body still holds.
+    const body = opened && !this.#dirty ? opened.body : encodeBody(this.#data, this.#flash);
     const now = this.#now();
     const { idleTimeout, idleRefreshAfter } = this.#timing;
-    const opened = this.#destroyed ? undefined : this.#opened;
     const dataChanged = !opened || body !== opened.body;
     const persistent = this.persistent;
     let cookieDue = !opened || this.#renewed || opened.keyIndex > 0 ||
