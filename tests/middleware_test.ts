@@ -109,6 +109,11 @@ function harness(options: Partial<SessionOptions> = {}): Harness {
     cart.items.push(await c.req.text());
     return c.text("added");
   });
+  app.post("/cart-via-data", async (c) => {
+    const cart = c.get("session").data.cart as { items: string[] };
+    cart.items.push(await c.req.text());
+    return c.text("added");
+  });
   app.post("/destroy", (c) => {
     c.get("session").destroy();
     return c.text("destroyed");
@@ -207,6 +212,12 @@ Deno.test("session() writes a nested object changed in place, without set()", as
   assert.equal(sessionCookies(res).length, 1);
   assert.deepEqual(await json(await send(app, "/data", { jar })), {
     cart: { items: ["apple", "pear"] },
+  });
+  // The same through `data`, whose copy is shallow.
+  const again = await send(app, "/cart-via-data", { body: "plum", jar });
+  assert.equal(sessionCookies(again).length, 1);
+  assert.deepEqual(await json(await send(app, "/data", { jar })), {
+    cart: { items: ["apple", "pear", "plum"] },
   });
 });
 
