@@ -199,7 +199,7 @@ async function readLimited(
     return undefined;
   }
   const deadline = deadlines.join(timeoutMs);
-  const late = deadline.late;
+  const late = deadline.passed;
   try {
     if (declared !== null && lengthEnforced) {
       // Announced and within the limit, on a server that frames the body by Content-Length:
@@ -214,55 +214,50 @@ async function readLimited(
     if (request.body === null) return new Uint8Array(0);
     return await readCounted(request.body.getReader(), limit, late);
   } finally {
-    deadline.leave();
+    deadlines.leave(deadline);
   }
 }
 
-/** A body read's share of a deadline. */
+/** The deadline of the body reads that began within one tick, shared by all of them. */
 interface Deadline {
   /** Resolves once the deadline has passed. */
-  readonly late: Promise<typeof TIMED_OUT>;
-  /** Ends the read's wait on it. */
-  readonly leave: () => void;
+  readonly passed: Promise<typeof TIMED_OUT>;
+  /** Reads still waiting on it; its timer goes when the last one ends. */
+  readers: number;
+  timer: ReturnType<typeof setTimeout>;
 }
 
 /**
- * Deadlines shared by the body reads that begin within the same tick (a tenth of the timeout),
- * each at most a tick late: one timer per tick, however many requests, rather than one per
- * request (creating and clearing a timer costs more than the rest of reading a small body).
+ * Deadlines shared by the body reads that begin within the same tick (a tenth of the timeout):
+ * one timer for them all rather than one per request, each deadline at most a tick late.
  */
 class Deadlines {
-  /** The reads waiting on each deadline, by its time in milliseconds. */
-  readonly #open = new Map<number, Set<() => void>>();
+  readonly #open = new Map<string, Deadline>();
 
   join(timeoutMs: number): Deadline {
     const tick = Math.max(1, Math.ceil(timeoutMs / 10));
     const at = Math.ceil((Date.now() + timeoutMs) / tick) * tick;
-    let waiting = this.#open.get(at);
-    if (!waiting) {
-      const reads = waiting = new Set();
-      this.#open.set(at, reads);
-      const timer: unknown = setTimeout(() => {
-        this.#open.delete(at);
-        for (const expire of reads) expire();
-      }, at - Date.now());
-      // Left to run out once no read waits on it: it must not keep a process alive meanwhile.
-      unref(timer);
+    const key = `${timeoutMs}:${at}`;
+    let deadline = this.#open.get(key);
+    if (!deadline) {
+      let timer!: ReturnType<typeof setTimeout>;
+      const passed = new Promise<typeof TIMED_OUT>((resolve) => {
+        timer = setTimeout(() => {
+          this.#open.delete(key);
+          resolve(TIMED_OUT);
+        }, at - Date.now());
+      });
+      deadline = { passed, readers: 0, timer };
+      this.#open.set(key, deadline);
     }
-    let expire!: () => void;
-    const late = new Promise<typeof TIMED_OUT>((resolve) => (expire = () => resolve(TIMED_OUT)));
-    const reads = waiting;
-    reads.add(expire);
-    return { late, leave: () => reads.delete(expire) };
+    deadline.readers++;
+    return deadline;
   }
-}
 
-/** Lets a timer run without keeping the process alive: on Deno, and on Node and Bun. */
-function unref(timer: unknown): void {
-  if (typeof timer === "object" && timer !== null && "unref" in timer) {
-    (timer as { unref(): void }).unref();
-  } else {
-    (globalThis as { Deno?: { unrefTimer?(id: unknown): void } }).Deno?.unrefTimer?.(timer);
+  leave(deadline: Deadline): void {
+    if (--deadline.readers > 0) return;
+    clearTimeout(deadline.timer);
+    for (const [key, open] of this.#open) if (open === deadline) this.#open.delete(key);
   }
 }
 
