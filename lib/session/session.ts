@@ -208,6 +208,12 @@ export class Session<Data extends SessionData = SessionData> {
     this.#dirty = true;
   }
 
+  /** A stored value given to the handler: an object may be changed in place from then on. */
+  #handOut(value: unknown): unknown {
+    if (typeof value === "object" && value !== null) this.#dirty = true;
+    return value;
+  }
+
   #start(): void {
     const now = this.#clock() / 1000;
     this.#id = newId();
@@ -251,9 +257,7 @@ export class Session<Data extends SessionData = SessionData> {
   get<K extends keyof Data & string>(key: K): Data[K] | undefined {
     this.#ensure();
     if (!Object.hasOwn(this.#data, key)) return undefined;
-    const value = this.#data[key];
-    if (typeof value === "object" && value !== null) this.#dirty = true;
-    return value as Data[K];
+    return this.#handOut(this.#data[key]) as Data[K];
   }
 
   /**
@@ -321,10 +325,7 @@ export class Session<Data extends SessionData = SessionData> {
   /** A shallow copy of the data. */
   get data(): Readonly<Partial<Data>> {
     this.#ensure();
-    for (const key in this.#data) {
-      const value = this.#data[key];
-      if (typeof value === "object" && value !== null) this.#dirty = true;
-    }
+    for (const key in this.#data) this.#handOut(this.#data[key]);
     return { ...this.#data } as Partial<Data>;
   }
 
