@@ -56,7 +56,8 @@ export interface ReadFieldsOptions {
    */
   limit?: number;
   /**
-   * Longest time the whole body may take to arrive, in milliseconds.
+   * Longest time the whole body may take to arrive, in milliseconds. A slower body is refused
+   * within a second after it.
    *
    * @default {BODY_TIMEOUT_MS}
    */
@@ -198,8 +199,7 @@ async function readLimited(
     await discardBody(request);
     return undefined;
   }
-  const deadline = deadlines.join(timeoutMs);
-  const late = deadline.passed;
+  const deadline = joinDeadline(timeoutMs);
   try {
     if (declared !== null && lengthEnforced) {
       // Announced and within the limit, on a server that frames the body by Content-Length:
@@ -207,61 +207,49 @@ async function readLimited(
       // that getter builds a ReadableStream over the body, and reading through it costs more
       // time and memory than the rest of a small request.
       // The race handles a later rejection of the read, once the deadline has won.
-      const bytes = await Promise.race([request.arrayBuffer(), late]);
+      const bytes = await Promise.race([request.arrayBuffer(), deadline.late]);
       if (bytes === TIMED_OUT) return TIMED_OUT;
       return bytes.byteLength > limit ? undefined : new Uint8Array(bytes);
     }
     if (request.body === null) return new Uint8Array(0);
-    return await readCounted(request.body.getReader(), limit, late);
+    return await readCounted(request.body.getReader(), limit, deadline.late);
   } finally {
-    deadlines.leave(deadline);
+    waiting.delete(deadline);
   }
 }
 
-/** The deadline of the body reads that began within one tick, shared by all of them. */
+/** A body read waiting for its deadline. */
 interface Deadline {
-  /** Resolves once the deadline has passed. */
-  readonly passed: Promise<typeof TIMED_OUT>;
-  /** Reads still waiting on it; its timer goes when the last one ends. */
-  readers: number;
-  timer: ReturnType<typeof setTimeout>;
+  /** When it passes, in milliseconds since the epoch. */
+  readonly at: number;
+  /** Resolves once it has passed. */
+  readonly late: Promise<typeof TIMED_OUT>;
+  readonly expire: () => void;
 }
 
-/**
- * Deadlines shared by the body reads that begin within the same tick (a tenth of the timeout):
- * one timer for them all rather than one per request, each deadline at most a tick late.
- */
-class Deadlines {
-  readonly #open = new Map<string, Deadline>();
+/** How often the deadlines are checked, in milliseconds: each passes at most this late. */
+const DEADLINE_CHECK_MS = 1000;
 
-  join(timeoutMs: number): Deadline {
-    const tick = Math.max(1, Math.ceil(timeoutMs / 10));
-    const at = Math.ceil((Date.now() + timeoutMs) / tick) * tick;
-    const key = `${timeoutMs}:${at}`;
-    let deadline = this.#open.get(key);
-    if (!deadline) {
-      let timer!: ReturnType<typeof setTimeout>;
-      const passed = new Promise<typeof TIMED_OUT>((resolve) => {
-        timer = setTimeout(() => {
-          this.#open.delete(key);
-          resolve(TIMED_OUT);
-        }, at - Date.now());
-      });
-      deadline = { passed, readers: 0, timer };
-      this.#open.set(key, deadline);
-    }
-    deadline.readers++;
-    return deadline;
+// The body reads in flight, checked by one process-wide clock: a timer created and cleared per
+// request costs more than the rest of reading a small body. The clock runs from import, before
+// any request, and never keeps the process alive.
+const waiting = new Set<Deadline>();
+Deno.unrefTimer(setInterval(() => {
+  const now = Date.now();
+  for (const deadline of waiting) {
+    if (deadline.at > now) continue;
+    waiting.delete(deadline);
+    deadline.expire();
   }
+}, DEADLINE_CHECK_MS));
 
-  leave(deadline: Deadline): void {
-    if (--deadline.readers > 0) return;
-    clearTimeout(deadline.timer);
-    for (const [key, open] of this.#open) if (open === deadline) this.#open.delete(key);
-  }
+function joinDeadline(timeoutMs: number): Deadline {
+  let expire!: () => void;
+  const late = new Promise<typeof TIMED_OUT>((resolve) => (expire = () => resolve(TIMED_OUT)));
+  const deadline = { at: Date.now() + timeoutMs, late, expire };
+  waiting.add(deadline);
+  return deadline;
 }
-
-const deadlines = new Deadlines();
 
 // Counts while streaming, whatever Content-Length claimed: it may be absent (chunked), or a
 // runtime or proxy in front may pass on a body longer than it announced. Never trust it.
