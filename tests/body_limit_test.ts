@@ -222,3 +222,28 @@ Deno.test("The real server answers 408 to an announced body that trickles past B
     conn.close();
   }
 });
+
+Deno.test("The body timeout's clock never keeps a process alive: a script that posted a form ends", async () => {
+  const script = `
+    const { createApp } = await import("./routes/app.tsx");
+    const app = createApp({ secrets: [${JSON.stringify(SECRET)}] });
+    const res = await app.request("/greeting", {
+      method: "POST",
+      headers: { accept: "text/plain" },
+      body: new URLSearchParams({ name: "Ada", lastname: "Lovelace" }),
+    });
+    console.log(await res.text());
+  `;
+  // A clock that held the event loop open would keep the script running until the signal.
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", script],
+    cwd: decodeURIComponent(new URL("../", import.meta.url).pathname),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  assert.equal(output.signal, null, "the script was still running after 30 s");
+  assert.ok(output.success, new TextDecoder().decode(output.stderr));
+  assert.equal(new TextDecoder().decode(output.stdout).trim(), "Hello Ada Lovelace");
+});
