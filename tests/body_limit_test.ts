@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { createApp } from "../routes/app.tsx";
 import { MAX_BODY_BYTES, MAX_DISCARD_BYTES, readFields } from "../routes/body.ts";
-import { startServer } from "./_server.ts";
+import { childEnv, ROOT, startServer } from "./_server.ts";
 
 const SECRET = "body limit test secret, at least 32 bytes";
 const CHUNK = 16 * 1024;
@@ -82,15 +82,15 @@ const UNENDING_MAX = 256 * 1024 * 1024;
 
 /**
  * Sends POST /greeting on a raw connection with a chunked body that never ends (bounded at
- * `max` bytes, never the terminating chunk), and returns the status line of the answer, or
- * "no answer": a server that waited for the end of the body would never answer. The bound is
- * far above what the kernel's socket buffers can take in without the server reading (loopback
- * buffers grow to tens of MiB), so a client that got to send all of it was read to the end.
+ * {@linkcode UNENDING_MAX} bytes, never the terminating chunk), and returns the status line of
+ * the answer, or "no answer": a server that waited for the end of the body would never answer.
+ * The bound is far above what the kernel's socket buffers can take in without the server
+ * reading (loopback buffers grow to tens of MiB), so a client that got to send all of it was
+ * read to the end.
  */
 async function postUnendingChunked(
   url: string,
   headers: { before?: string[]; after?: string[] },
-  max = UNENDING_MAX,
 ): Promise<{ statusLine: string; sent: number }> {
   const port = Number(new URL(url).port);
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -123,7 +123,7 @@ async function postUnendingChunked(
   let sent = 0;
   const writing = (async () => {
     await conn.write(encoder.encode(head));
-    while (!answered && sent < max) {
+    while (!answered && sent < UNENDING_MAX) {
       await conn.write(chunk);
       sent += CHUNK;
     }
@@ -237,7 +237,9 @@ Deno.test("The body timeout's clock never keeps a process alive: a script that p
   // A clock that held the event loop open would keep the script running until the signal.
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["eval", "--ext=ts", script],
-    cwd: decodeURIComponent(new URL("../", import.meta.url).pathname),
+    cwd: ROOT,
+    clearEnv: true,
+    env: childEnv(),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
