@@ -8,6 +8,8 @@
  * @module
  */
 
+import { unrefDelay } from "../lib/session/unref_delay.ts";
+
 /** Largest body accepted, in bytes: 16 KiB, far above two 100-character names. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -234,14 +236,17 @@ const DEADLINE_CHECK_MS = 1000;
 // request costs more than the rest of reading a small body. The clock runs from import, before
 // any request, and never keeps the process alive.
 const waiting = new Set<Deadline>();
-Deno.unrefTimer(setInterval(() => {
-  const now = Date.now();
-  for (const deadline of waiting) {
-    if (deadline.at > now) continue;
-    waiting.delete(deadline);
-    deadline.expire();
+void (async () => {
+  for (;;) {
+    await unrefDelay(DEADLINE_CHECK_MS);
+    const now = Date.now();
+    for (const deadline of waiting) {
+      if (deadline.at > now) continue;
+      waiting.delete(deadline);
+      deadline.expire();
+    }
   }
-}, DEADLINE_CHECK_MS));
+})();
 
 function joinDeadline(timeoutMs: number): Deadline {
   let expire!: () => void;

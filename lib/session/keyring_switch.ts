@@ -10,6 +10,7 @@
  */
 
 import type { Keyring, SealKey } from "./keys.ts";
+import { unrefDelay } from "./unref_delay.ts";
 
 /**
  * How long after a keyring's first message the switch happens: long enough for the first
@@ -79,9 +80,8 @@ class SwitchingKeyring implements Keyring {
   #schedule(): void {
     const loadNode = this.#pending!;
     this.#pending = undefined;
-    const timer: unknown = setTimeout(() => this.#switch(loadNode), SWITCH_DELAY_MS);
-    // Never what keeps a process (or a test) alive. Only Deno 2.9+ needs the switch.
-    (globalThis as { Deno?: { unrefTimer?(id: unknown): void } }).Deno?.unrefTimer?.(timer);
+    // Never what keeps a process (or a test) alive.
+    void unrefDelay(SWITCH_DELAY_MS).then(() => this.#switch(loadNode));
   }
 
   #switch(loadNode: () => Keyring | undefined): void {
