@@ -2,8 +2,8 @@
  * `deno task build:npm`: writes the npm package to `dist/npm/`, ready for `npm pack`. The
  * TypeScript compiler (pinned below, run through `npx`) turns `lib/` into ES modules and `.d.ts`
  * files, rewriting `./x.ts` imports to `./x.js`; the package's `exports` map mirrors
- * `deno.json`'s, `hono` is a peer dependency, and it carries the README, the licence and the
- * documents of `docs/` that `deno.json` `publish.include` lists, as the JSR package does.
+ * `deno.json`'s, `hono` is a peer dependency, and it carries what `deno.json` `publish` lists
+ * besides the code (the README, the licence, the documents), as the JSR package does.
  *
  * @module
  */
@@ -19,13 +19,31 @@ interface DenoJson {
   version: string;
   exports: Record<string, string>;
   imports: Record<string, string>;
-  publish?: { include?: string[] };
+  publish?: { include?: string[]; exclude?: string[] };
 }
 
-/** The documents published with the package: README, licence, and the docs JSR publishes. */
-function documents(deno: DenoJson): string[] {
-  const docs = (deno.publish?.include ?? []).filter((path) => /^docs\/[^/]+\.md$/.test(path));
-  return ["README.md", "LICENSE", ...docs];
+/**
+ * The files the package carries besides the code: what `deno.json` `publish` lists outside
+ * `lib/` and `deno.json` itself, folders walked, exclusions left out.
+ */
+async function documents(deno: DenoJson): Promise<string[]> {
+  const excluded = new Set(deno.publish?.exclude ?? []);
+  const files: string[] = [];
+  for (const entry of deno.publish?.include ?? []) {
+    if (entry === "lib/" || entry === "deno.json") continue;
+    files.push(...(entry.endsWith("/") ? await filesUnder(entry) : [entry]));
+  }
+  return files.filter((file) => !excluded.has(file));
+}
+
+async function filesUnder(folder: string): Promise<string[]> {
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(new URL(folder, ROOT))) {
+    const path = `${folder}${entry.name}`;
+    if (entry.isDirectory) files.push(...await filesUnder(`${path}/`));
+    else files.push(path);
+  }
+  return files.sort();
 }
 
 /** `./lib/seal.ts` → `./esm/seal`, the same path without `lib/` and `.ts`. */
@@ -110,6 +128,7 @@ export async function buildNpm(): Promise<URL> {
   await rewriteDeclarations(new URL("esm/", OUT));
   await verify(new URL("esm/", OUT));
 
+  const docs = await documents(deno);
   const exports: Record<string, { types: string; default: string }> = {};
   for (const [entry, source] of Object.entries(deno.exports)) {
     const path = built(source);
@@ -124,14 +143,14 @@ export async function buildNpm(): Promise<URL> {
     type: "module",
     sideEffects: false,
     exports,
-    files: ["esm/", ...documents(deno)],
+    files: ["esm/", ...docs],
     engines: { node: ">=20.16" },
     peerDependencies: { hono: honoRange(deno.imports) },
     keywords: ["hono", "session", "cookie", "xaes-256-gcm", "encryption", "deno", "workers"],
   };
   await Deno.writeTextFile(new URL("package.json", OUT), JSON.stringify(pkg, null, 2) + "\n");
-  await Deno.mkdir(new URL("docs/", OUT), { recursive: true });
-  for (const file of documents(deno)) {
+  for (const file of docs) {
+    await Deno.mkdir(new URL(".", new URL(file, OUT)), { recursive: true });
     await Deno.copyFile(new URL(file, ROOT), new URL(file, OUT));
   }
   return OUT;
