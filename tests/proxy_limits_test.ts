@@ -12,17 +12,9 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { session, type SessionEnv, SessionTooLargeError } from "../lib/mod.ts";
+import { PROXIES, startProxy } from "./_proxy.ts";
 import { ROOT } from "./_server.ts";
 
-const NGINX = "/usr/sbin/nginx";
-const HAPROXY = "/usr/sbin/haproxy";
-const has = (path: string) => {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-};
 const SECRET = "proxy limits test secret, 32 bytes or more";
 /** A larger budget, and the proxy settings docs/library.md gives for it. */
 const LARGER_BUDGET = 14_336;
@@ -30,15 +22,6 @@ const NGINX_LARGER = "large_client_header_buffers 4 16k;";
 const HAPROXY_LARGER = "tune.bufsize 32768";
 /** The site's other cookies: 1 KiB of them, as the default budget leaves room for. */
 const OTHER_COOKIES = `site=${"o".repeat(1019)}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
 /** An app on a free port whose `POST /fill` stores the largest note the session accepts. */
 function startApp(maxCookieBytes?: number) {
   const app = new Hono<SessionEnv<{ note: string }>>();
@@ -67,49 +50,6 @@ function startApp(maxCookieBytes?: number) {
   app.get("/note", (c) => c.json(c.get("session").get("note")?.length ?? 0));
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
   return { server, port: server.addr.port };
-}
-
-/** Runs a proxy in front of `backend` with `config` (its text); stops it when done. */
-async function startProxy(kind: "nginx" | "haproxy", config: (listen: number) => string) {
-  const port = freePort();
-  const dir = await Deno.makeTempDir();
-  const file = `${dir}/proxy.conf`;
-  await Deno.writeTextFile(file, config(port));
-  const args = kind === "nginx"
-    ? ["-p", dir, "-c", file, "-g", "daemon off; master_process off;"]
-    : ["-db", "-f", file];
-  const child = new Deno.Command(kind === "nginx" ? NGINX : HAPROXY, {
-    args,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // Already gone.
-    }
-    await child.status;
-    await stderr;
-    await Deno.remove(dir, { recursive: true });
-  };
-  for (let i = 0;; i++) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
-      await res.body?.cancel();
-      if (res.ok) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (i > 100) {
-      await stop();
-      throw new Error(`${kind} did not start:\n${await stderr}`);
-    }
-    await sleep(50);
-  }
-  return { port, stop };
 }
 
 const nginxConfig = (backend: number, extra = "") => (listen: number) => `
@@ -162,7 +102,7 @@ async function readThrough(port: number, cookie: string): Promise<string> {
 Deno.test({
   name:
     "the default budget's largest session, with 1 KiB of other cookies, passes nginx and haproxy with stock limits",
-  ignore: !has(NGINX) || !has(HAPROXY),
+  ignore: !PROXIES.nginx || !PROXIES.haproxy,
   async fn(t) {
     const app = startApp();
     try {
@@ -194,7 +134,7 @@ Deno.test({
 Deno.test({
   name:
     "a larger budget needs the proxy settings docs/library.md gives: stock limits refuse it, those pass it",
-  ignore: !has(NGINX) || !has(HAPROXY),
+  ignore: !PROXIES.nginx || !PROXIES.haproxy,
   async fn(t) {
     const app = startApp(LARGER_BUDGET);
     try {

@@ -1,79 +1,108 @@
 /**
- * The production set-up of the README, on real processes: haproxy with `deploy/haproxy.cfg`
- * (that very file) in front of three instances of `main.ts`, all on 127.0.0.1. It checks what
- * the README claims: slow-header clients are cut by the proxy (and are not by `Deno.serve`
- * alone), and an instance stopped with SIGTERM costs no request.
+ * The production set-ups of the docs, on real processes, all on 127.0.0.1: haproxy with
+ * `deploy/haproxy.cfg` (that very file) in front of three instances of `main.ts`, and nginx with
+ * the configuration block of docs/service.md (as written, but for its addresses) in front of
+ * two. Each checks what the docs claim: a client whose headers are slow is cut by the proxy (and
+ * is not by `Deno.serve` alone), and an instance stopped with SIGTERM costs no request.
  *
- * Needs haproxy (`apt-get install haproxy`, as `.ci/run` does); skipped, visibly, without it.
+ * Needs haproxy and nginx (`.ci/run` installs both); each test is skipped, visibly, without.
  */
 
 import assert from "node:assert/strict";
 import { CookieJar } from "./_cookie_jar.ts";
+import { PROXIES, type ProxyKind, type RunningProxy, startProxy } from "./_proxy.ts";
 import { ROOT, type RunningServer, startServer } from "./_server.ts";
 
-const HAPROXY = ["/usr/sbin/haproxy", "/usr/bin/haproxy", "/usr/local/sbin/haproxy"].find(
-  (path) => {
-    try {
-      return Deno.statSync(path).isFile;
-    } catch {
-      return false;
-    }
-  },
-);
-const SKIP = HAPROXY ? "" : " (skipped: haproxy is not installed)";
 const SECRET = "proxy-test-secret-of-at-least-32-bytes!!";
-/** `timeout http-request` in deploy/haproxy.cfg, in milliseconds. */
+/** `timeout http-request` in deploy/haproxy.cfg, `client_header_timeout` in the nginx block. */
 const HEADER_TIMEOUT_MS = 5_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+/** A proxy and its configuration from the docs, in front of instances of `main.ts`. */
+interface SetUp {
+  name: string;
+  kind: ProxyKind;
+  instances: number;
+  start(servers: readonly RunningServer[]): Promise<RunningProxy>;
+  /** How the proxy ends a request whose headers never finish, as {@linkcode fate} says it. */
+  cutsSlowHeaders: RegExp;
 }
 
-/** haproxy with deploy/haproxy.cfg on a free loopback port, in front of `servers`. */
-async function startHaproxy(servers: readonly RunningServer[]) {
-  const port = freePort();
-  const env: Record<string, string> = { LISTEN: `127.0.0.1:${port}` };
-  servers.forEach((server, i) => (env[`APP${i + 1}`] = new URL(server.url).host));
-  const child = new Deno.Command(HAPROXY!, {
-    args: ["-db", "-f", `${ROOT}deploy/haproxy.cfg`],
-    clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // Already gone.
-    }
-    await child.status;
-    await stderr;
-  };
-  // Ready once it accepts connections and a request goes through.
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0;; i++) {
-    try {
-      const res = await fetch(`${url}/healthz`);
-      await res.body?.cancel();
-      if (res.ok) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (i > 100) {
-      await stop();
-      throw new Error(`haproxy did not start:\n${await stderr}`);
-    }
-    await sleep(50);
+const host = (server: RunningServer) => new URL(server.url).host;
+
+const SET_UPS: readonly SetUp[] = [
+  {
+    name: "haproxy (deploy/haproxy.cfg)",
+    kind: "haproxy",
+    instances: 3,
+    // The file as it is: haproxy reads the addresses from the environment.
+    start: (servers) =>
+      startProxy(
+        "haproxy",
+        () => Deno.readTextFileSync(`${ROOT}deploy/haproxy.cfg`),
+        (port) => ({
+          LISTEN: `127.0.0.1:${port}`,
+          ...Object.fromEntries(servers.map((server, i) => [`APP${i + 1}`, host(server)])),
+        }),
+      ),
+    cutsSlowHeaders: /^HTTP\/1\.[01] 408 /,
+  },
+  {
+    name: "nginx (the block of docs/service.md)",
+    kind: "nginx",
+    instances: 2,
+    start: (servers) => startProxy("nginx", (port) => nginxFromDocs(servers, port)),
+    // nginx closes such a connection without an answer (it logs the 408).
+    cutsSlowHeaders: /^closed$/,
+  },
+];
+
+/**
+ * The nginx block of docs/service.md, its upstream addresses those of `servers` and its TLS
+ * listener a plain one on `port`, in the little a whole nginx configuration adds around it.
+ */
+function nginxFromDocs(servers: readonly RunningServer[], port: number): string {
+  const blocks = [
+    ...Deno.readTextFileSync(`${ROOT}docs/service.md`)
+      .matchAll(/^```nginx\n([\s\S]*?)^```$/gm),
+  ];
+  assert.equal(blocks.length, 1, "docs/service.md shows one nginx configuration");
+  let block = blocks[0]![1]!;
+  const upstreams = block.match(/server 10\.0\.0\.\d+:8000;/g) ?? [];
+  assert.equal(upstreams.length, servers.length, "one upstream server per instance");
+  block = block.replace(
+    /server 10\.0\.0\.(\d+):8000;/g,
+    (_, n) => `server ${host(servers[n - 1]!)};`,
+  );
+  assert.match(block, /listen 443 ssl;/);
+  block = block.replace("listen 443 ssl;", `listen 127.0.0.1:${port};`);
+  return `error_log stderr error;\npid nginx.pid;\nevents {}\nhttp {\naccess_log off;\n${block}}\n`;
+}
+
+/** Sends a `POST /greeting` straight to `port` with only half its body; returns the rest. */
+async function startSlowPost(port: number): Promise<{ conn: Deno.Conn; rest: string }> {
+  const body = new URLSearchParams({ name: "Ada", lastname: "Lovelace" }).toString();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const head = `POST /greeting HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/plain\r\n` +
+    `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`;
+  const half = Math.floor(body.length / 2);
+  await conn.write(new TextEncoder().encode(head + body.slice(0, half)));
+  return { conn, rest: body.slice(half) };
+}
+
+/** Reads a whole HTTP/1.1 response from a raw connection (one with a Content-Length). */
+async function readResponse(conn: Deno.Conn): Promise<string> {
+  const buffer = new Uint8Array(16_384);
+  let text = "";
+  for (;;) {
+    const n = await conn.read(buffer).catch(() => null);
+    if (n === null) return text;
+    text += new TextDecoder().decode(buffer.subarray(0, n));
+    const end = text.indexOf("\r\n\r\n");
+    const length = /\r\ncontent-length:\s*(\d+)/i.exec(text);
+    if (end >= 0 && length && text.length >= end + 4 + Number(length[1])) return text;
   }
-  return { url, port, stop };
 }
 
 /** Opens a connection, sends the start of a request's headers, and never finishes them. */
@@ -103,72 +132,97 @@ async function fate(conn: Deno.Conn, ms: number): Promise<string> {
   }
 }
 
-Deno.test({
-  name:
-    `haproxy (deploy/haproxy.cfg) cuts a client whose headers are slow; Deno.serve alone does not${SKIP}`,
-  ignore: !HAPROXY,
-  async fn() {
-    const server = await startServer({ env: { SESSION_SECRET: SECRET } });
-    const servers = [server, server, server];
-    const proxy = await startHaproxy(servers);
-    try {
-      const [proxied, direct] = await Promise.all([
-        slowHeaders(proxy.port).then((conn) => fate(conn, HEADER_TIMEOUT_MS + 1_500)),
-        slowHeaders(Number(new URL(server.url).port)).then((conn) =>
-          fate(conn, HEADER_TIMEOUT_MS + 1_500)
-        ),
-      ]);
-      assert.match(proxied, /^HTTP\/1\.[01] 408 /, "haproxy answers 408 Request Timeout");
-      assert.equal(direct, "open", "Deno.serve still holds the connection");
-    } finally {
-      await proxy.stop();
-      await server.stop();
-    }
-  },
-});
+for (const setUp of SET_UPS) {
+  const skip = PROXIES[setUp.kind] ? "" : ` (skipped: ${setUp.kind} is not installed)`;
 
-Deno.test({
-  name:
-    `haproxy (deploy/haproxy.cfg) sends requests around an instance stopped with SIGTERM${SKIP}`,
-  ignore: !HAPROXY,
-  async fn() {
-    const servers: RunningServer[] = [];
-    let proxy: Awaited<ReturnType<typeof startHaproxy>> | undefined;
-    try {
-      for (let i = 0; i < 3; i++) {
-        servers.push(await startServer({ env: { SESSION_SECRET: SECRET } }));
+  Deno.test({
+    name: `${setUp.name} cuts a client whose headers are slow; Deno.serve alone does not${skip}`,
+    ignore: !PROXIES[setUp.kind],
+    async fn() {
+      const server = await startServer({ env: { SESSION_SECRET: SECRET } });
+      const proxy = await setUp.start(Array(setUp.instances).fill(server));
+      try {
+        const [proxied, direct] = await Promise.all([
+          slowHeaders(proxy.port).then((conn) => fate(conn, HEADER_TIMEOUT_MS + 1_500)),
+          slowHeaders(Number(new URL(server.url).port)).then((conn) =>
+            fate(conn, HEADER_TIMEOUT_MS + 1_500)
+          ),
+        ]);
+        assert.match(proxied, setUp.cutsSlowHeaders, "the proxy ends the request");
+        assert.equal(direct, "open", "Deno.serve still holds the connection");
+      } finally {
+        await proxy.stop();
+        await server.stop();
       }
-      proxy = await startHaproxy(servers);
-      const jar = new CookieJar();
-      const login = await jar.fetch(`${proxy.url}/greeting`, {
-        method: "POST",
-        headers: { accept: "text/plain" },
-        body: new URLSearchParams({ name: "Ada", lastname: "Lovelace" }),
-      });
-      assert.equal(await login.text(), "Hello Ada Lovelace");
+    },
+  });
 
-      let answered = 0;
-      const statuses = new Map<string, number>();
-      const url = proxy.url;
-      const reads = Array.from({ length: 4 }, async () => {
-        for (let i = 0; i < 100; i++) {
-          const res = await fetch(`${url}/session-data`, {
-            headers: { accept: "application/json", cookie: jar.header },
-          });
-          const body = await res.json().catch(() => null) as { name?: string } | null;
-          const key = `${res.status} ${body?.name ?? "-"}`;
+  Deno.test({
+    name: `${setUp.name} sends requests around an instance stopped with SIGTERM${skip}`,
+    ignore: !PROXIES[setUp.kind],
+    async fn() {
+      const servers: RunningServer[] = [];
+      let proxy: RunningProxy | undefined;
+      try {
+        for (let i = 0; i < setUp.instances; i++) {
+          servers.push(await startServer({ env: { SESSION_SECRET: SECRET } }));
+        }
+        proxy = await setUp.start(servers);
+        const jar = new CookieJar();
+        const login = await jar.fetch(`${proxy.url}/greeting`, {
+          method: "POST",
+          headers: { accept: "text/plain" },
+          body: new URLSearchParams({ name: "Ada", lastname: "Lovelace" }),
+        });
+        assert.equal(await login.text(), "Hello Ada Lovelace");
+
+        let answered = 0;
+        const statuses = new Map<string, number>();
+        const url = proxy.url;
+        const count = (key: string) => {
           statuses.set(key, (statuses.get(key) ?? 0) + 1);
           answered++;
-        }
-      });
-      while (answered < 100) await sleep(5);
-      Deno.kill(servers[1]!.pid, "SIGTERM");
-      assert.equal((await servers[1]!.exited).code, 0);
-      await Promise.all(reads);
-      assert.deepEqual(Object.fromEntries(statuses), { "200 Ada": 400 });
-    } finally {
-      await proxy?.stop();
-      await Promise.all(servers.map((server) => server.stop()));
-    }
-  },
-});
+        };
+        // Three visitors reading, one posting: a refused POST must be sent elsewhere too.
+        const reads = Array.from({ length: 3 }, async () => {
+          for (let i = 0; i < 100; i++) {
+            const res = await fetch(`${url}/session-data`, {
+              headers: { accept: "application/json", cookie: jar.header },
+            });
+            const body = await res.json().catch(() => null) as { name?: string } | null;
+            count(`${res.status} ${body?.name ?? "-"}`);
+          }
+        });
+        reads.push((async () => {
+          for (let i = 0; i < 100; i++) {
+            const res = await fetch(`${url}/greeting`, {
+              method: "POST",
+              headers: { accept: "text/plain", cookie: jar.header },
+              body: new URLSearchParams({ name: "Ada", lastname: "Lovelace" }),
+            });
+            count(`${res.status} ${await res.text()}`);
+          }
+        })());
+        while (answered < 100) await sleep(5);
+        // An upload still arriving holds the stopped instance in its drain, where it answers
+        // 503 to whatever the proxy sends it meanwhile: the proxy must send that elsewhere.
+        const upload = await startSlowPost(Number(new URL(servers[1]!.url).port));
+        await sleep(50);
+        Deno.kill(servers[1]!.pid, "SIGTERM");
+        while (answered < 300) await sleep(5);
+        await upload.conn.write(new TextEncoder().encode(upload.rest));
+        assert.match(await readResponse(upload.conn), /^HTTP\/1\.1 200 [\s\S]*Hello Ada Lovelace$/);
+        upload.conn.close();
+        assert.equal((await servers[1]!.exited).code, 0);
+        await Promise.all(reads);
+        assert.deepEqual(Object.fromEntries(statuses), {
+          "200 Ada": 300,
+          "200 Hello Ada Lovelace": 100,
+        });
+      } finally {
+        await proxy?.stop();
+        await Promise.all(servers.map((server) => server.stop()));
+      }
+    },
+  });
+}

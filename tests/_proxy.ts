@@ -1,0 +1,98 @@
+/**
+ * Real reverse proxies for the tests: nginx or haproxy run with a configuration given as text,
+ * listening on a free port of 127.0.0.1, ready once a request to `/healthz` goes through.
+ */
+
+/** Where Debian puts each proxy (`.ci/run` installs both); undefined where it is missing. */
+export const PROXIES: Readonly<Record<ProxyKind, string | undefined>> = {
+  nginx: installed(["/usr/sbin/nginx", "/usr/bin/nginx"]),
+  haproxy: installed(["/usr/sbin/haproxy", "/usr/bin/haproxy", "/usr/local/sbin/haproxy"]),
+};
+
+export type ProxyKind = "nginx" | "haproxy";
+
+export interface RunningProxy {
+  /** `http://127.0.0.1:PORT`, no trailing slash. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops the proxy and removes its folder. */
+  stop(): Promise<void>;
+}
+
+function installed(paths: readonly string[]): string | undefined {
+  return paths.find((path) => {
+    try {
+      return Deno.statSync(path).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** A port of 127.0.0.1 that was free a moment ago. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs a proxy with `config(port)` as its configuration file, in a folder of its own (nginx's
+ * prefix: its pid and temporary files go there), with only `env(port)` and `PATH` in its
+ * environment.
+ *
+ * @throws {Error} When the proxy is not installed, or `/healthz` does not pass through it within
+ * about five seconds (its error output in the message).
+ */
+export async function startProxy(
+  kind: ProxyKind,
+  config: (port: number) => string,
+  env: (port: number) => Record<string, string> = () => ({}),
+): Promise<RunningProxy> {
+  const binary = PROXIES[kind];
+  if (!binary) throw new Error(`${kind} is not installed`);
+  const port = freePort();
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/proxy.conf`;
+  await Deno.writeTextFile(file, config(port));
+  const child = new Deno.Command(binary, {
+    args: kind === "nginx"
+      ? ["-p", dir, "-c", file, "-g", "daemon off; master_process off;"]
+      : ["-db", "-f", file],
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env(port) },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // Already gone.
+    }
+    await child.status;
+    await stderr;
+    await Deno.remove(dir, { recursive: true });
+  };
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0;; i++) {
+    try {
+      const res = await fetch(`${url}/healthz`);
+      await res.body?.cancel();
+      if (res.ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (i > 100) {
+      await stop();
+      throw new Error(`${kind} did not start:\n${await stderr}`);
+    }
+    await sleep(50);
+  }
+  return { url, port, stop };
+}
