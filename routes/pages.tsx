@@ -25,7 +25,7 @@ export const STYLESHEET_PATH = "/style.css";
  */
 export const STYLESHEET =
   `/* Colours are chosen for WCAG AA in both schemes: text at least 4.5:1 on its background,
-   borders and the focus ring at least 3:1 (tests/browser_test.ts measures them). */
+   borders and the focus ring at least 3:1 (tests/_browser_flow.ts measures them). */
 :root {
   color-scheme: light dark;
   --page: #eef1f5; --card: #ffffff; --text: #1b1f24; --muted: #4a5361;

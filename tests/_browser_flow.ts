@@ -6,7 +6,9 @@
  * Each browser test wraps its automation library in a {@linkcode BrowserPage} (Playwright for
  * Chromium in `browser_test.ts`, Puppeteer over WebDriver BiDi for Firefox in
  * `browser_firefox_test.ts`) and runs these steps on it, in this order:
- * {@linkcode greetAndLogOut}, {@linkcode refuseAnInvalidName}, then {@linkcode checkTheCsp}.
+ * {@linkcode greetAndLogOut}, {@linkcode refuseAnInvalidName}, the look
+ * ({@linkcode checkTheFocusRing}, {@linkcode checkTheContrast} in each colour scheme,
+ * {@linkcode checkTheWrapping}), then {@linkcode checkTheCsp}.
  *
  * @module
  */
@@ -57,6 +59,12 @@ export interface BrowserPage {
    * any redirect) has loaded; resolves with that document's HTTP status.
    */
   click(role: "button" | "link", name: string): Promise<number>;
+  /** Gives the focus to the first element matching the CSS `selector`. */
+  focus(selector: string): Promise<void>;
+  /** Moves the mouse over the first element matching the CSS `selector`. */
+  hover(selector: string): Promise<void>;
+  /** Resizes the page's viewport, in CSS pixels. */
+  setViewport(width: number, height: number): Promise<void>;
   /** The cookies of the page's origin. */
   cookies(): Promise<BrowserCookie[]>;
   /** Calls `listener` with every console message and uncaught error of the page. */
@@ -225,6 +233,193 @@ export async function refuseAnInvalidName(
   await t.step("focus is on the first invalid field, with no script", async () => {
     assert.equal(await page.evaluate<string>("document.activeElement.id"), "name");
   });
+}
+
+/**
+ * Checks the focus ring of the refused form {@linkcode refuseAnInvalidName} leaves: the
+ * focused invalid field shows one, unlike its unfocused look.
+ *
+ * @param t The test context; the check is a step.
+ * @param page The page, on the refused form, the first name focused.
+ */
+export async function checkTheFocusRing(t: Deno.TestContext, page: BrowserPage): Promise<void> {
+  await t.step(
+    "the focused invalid field shows a focus ring unlike its unfocused look",
+    async () => {
+      const focused = await computed(page, "#name", ["outlineStyle", "outlineWidth"]);
+      assert.notEqual(focused.outlineStyle, "none");
+      assert.ok(parseFloat(focused.outlineWidth!) >= 2, `outline ${focused.outlineWidth}`);
+      await page.focus("#lastname");
+      const unfocused = await computed(page, "#name", ["outlineStyle"]);
+      assert.equal(unfocused.outlineStyle, "none", "without focus, no ring");
+      assert.equal(await page.attribute("#name", "aria-invalid"), "true");
+    },
+  );
+}
+
+/**
+ * Measures the key colour pairs of the refused form and of the welcome-back page, in each state
+ * (rest, hover, focus, invalid), against WCAG AA: 4.5:1 for text, 3:1 for borders and focus
+ * rings against what they sit on. Leaves no session.
+ *
+ * @param t The test context; the check is a step.
+ * @param page The page, its browser already in `scheme`.
+ * @param url The service's base URL, without a trailing slash.
+ * @param scheme The colour scheme the browser prefers: checked, then measured.
+ */
+export async function checkTheContrast(
+  t: Deno.TestContext,
+  page: BrowserPage,
+  url: string,
+  scheme: "light" | "dark",
+): Promise<void> {
+  await t.step(`every state meets WCAG AA contrast in ${scheme} mode`, async () => {
+    await page.goto(`${url}/`);
+    assert.equal(
+      await page.evaluate<boolean>("matchMedia('(prefers-color-scheme: dark)').matches"),
+      scheme === "dark",
+      `the browser prefers the ${scheme} scheme`,
+    );
+    assert.deepEqual(await contrastFailures(page, url), []);
+  });
+}
+
+/**
+ * Greets with a 100-character name without spaces on a 390 px wide viewport and checks that no
+ * page then scrolls sideways; logs out at the end.
+ *
+ * @param t The test context; the check is a step.
+ * @param page The page, with no session.
+ * @param url The service's base URL, without a trailing slash.
+ */
+export async function checkTheWrapping(
+  t: Deno.TestContext,
+  page: BrowserPage,
+  url: string,
+): Promise<void> {
+  await t.step("a 100-character name without spaces wraps on a 390 px phone", async () => {
+    await page.setViewport(390, 844);
+    const long = "W".repeat(100);
+    await page.goto(`${url}/`);
+    await page.fill("First name", long);
+    await page.fill("Last name", long);
+    assert.equal(await page.click("button", "Greet me"), 200);
+    assert.equal(await page.text("h1"), `Hello ${long} ${long}`);
+    await assertNoHorizontalOverflow(page, "the greeting page");
+    await page.goto(`${url}/`);
+    assert.match(await page.text("h1"), /^Welcome back, W{100}/);
+    await assertNoHorizontalOverflow(page, "the welcome-back page");
+    await page.goto(`${url}/session-data`);
+    await assertNoHorizontalOverflow(page, "the session data page");
+    await page.goto(`${url}/`);
+    assert.equal(await page.click("button", "Log out"), 200);
+  });
+}
+
+// Computed style properties of the first element matching `selector`.
+async function computed(
+  page: BrowserPage,
+  selector: string,
+  properties: readonly string[],
+): Promise<Record<string, string>> {
+  return await page.evaluate<Record<string, string>>(`(() => {
+    const style = getComputedStyle(document.querySelector(${JSON.stringify(selector)}));
+    return Object.fromEntries(${JSON.stringify(properties)}.map((p) => [p, style[p]]));
+  })()`);
+}
+
+async function assertNoHorizontalOverflow(page: BrowserPage, what: string): Promise<void> {
+  const { scrollWidth, clientWidth } = await page.evaluate<
+    { scrollWidth: number; clientWidth: number }
+  >(
+    "({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth })",
+  );
+  assert.ok(scrollWidth <= clientWidth, `${what} is ${scrollWidth} px wide in ${clientWidth} px`);
+}
+
+// sRGB relative luminance and contrast ratio, as WCAG 2 defines them.
+function luminance(color: string): number {
+  const match = color.match(
+    /^rgba?\((\d+(?:\.\d+)?), (\d+(?:\.\d+)?), (\d+(?:\.\d+)?)(?:, ([\d.]+))?\)$/,
+  );
+  assert.ok(match, `an opaque rgb() colour, received ${color}`);
+  assert.ok(match[4] === undefined || match[4] === "1", `an opaque colour, received ${color}`);
+  const [r, g, b] = [match[1], match[2], match[3]].map((part) => {
+    const c = Number(part) / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  }) as [number, number, number];
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+function contrast(a: string, b: string): number {
+  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x) as [number, number];
+  return (light + 0.05) / (dark + 0.05);
+}
+
+// The colour pairs below AA, as "what: fg on bg is r:1 < min:1".
+async function contrastFailures(page: BrowserPage, url: string): Promise<string[]> {
+  const failures: string[] = [];
+  const check = (what: string, fg: string, bg: string, min: number) => {
+    const ratio = contrast(fg, bg);
+    if (ratio < min) failures.push(`${what}: ${fg} on ${bg} is ${ratio.toFixed(2)}:1 < ${min}:1`);
+  };
+  const style = async (selector: string) =>
+    await computed(page, selector, [
+      "color",
+      "backgroundColor",
+      "borderTopColor",
+      "outlineColor",
+      "outlineStyle",
+    ]);
+
+  // The form refused: a blank first name and a valid last name.
+  await page.goto(`${url}/`);
+  await page.fill("First name", " ");
+  await page.fill("Last name", "Lovelace");
+  assert.equal(await page.click("button", "Greet me"), 400);
+  const card = (await style("main")).backgroundColor!;
+  check(
+    "page background behind the card",
+    (await style("h1")).color!,
+    (await style("html")).backgroundColor!,
+    4.5,
+  );
+  check("heading", (await style("h1")).color!, card, 4.5);
+  check("label", (await style("label")).color!, card, 4.5);
+  const summary = await style(".summary");
+  check("summary text", (await style(".summary p")).color!, summary.backgroundColor!, 4.5);
+  check("summary link", (await style(".summary a")).color!, summary.backgroundColor!, 4.5);
+  check("field error message", (await style(".error")).color!, card, 4.5);
+  const invalidFocused = await style("#name");
+  check("invalid field border", invalidFocused.borderTopColor!, card, 3);
+  check("focus ring on the invalid field", invalidFocused.outlineColor!, card, 3);
+  assert.notEqual(invalidFocused.outlineStyle, "none", "the invalid field has focus here");
+  const valid = await style("#lastname");
+  check("input text", valid.color!, valid.backgroundColor!, 4.5);
+  check("input border", valid.borderTopColor!, card, 3);
+  await page.focus("#lastname");
+  check("focus ring on a valid field", (await style("#lastname")).outlineColor!, card, 3);
+  const button = await style("button[type=submit]");
+  check("button text", button.color!, button.backgroundColor!, 4.5);
+  check("button edge", button.backgroundColor!, card, 3);
+  await page.hover("button[type=submit]");
+  const hovered = await style("button[type=submit]");
+  check("button text on hover", hovered.color!, hovered.backgroundColor!, 4.5);
+
+  // The welcome-back page: links and the secondary (log out) button.
+  await page.fill("First name", "Ada");
+  assert.equal(await page.click("button", "Greet me"), 200);
+  await page.goto(`${url}/`);
+  check("link", (await style("a")).color!, card, 4.5);
+  const logout = await style(".visitor button");
+  check("secondary button text", logout.color!, card, 4.5);
+  check("secondary button border", logout.borderTopColor!, card, 3);
+  await page.hover(".visitor button");
+  const logoutHover = await style(".visitor button");
+  check("secondary button text on hover", logoutHover.color!, logoutHover.backgroundColor!, 4.5);
+  await page.hover("h1");
+  assert.equal(await page.click("button", "Log out"), 200);
+  return failures;
 }
 
 /**

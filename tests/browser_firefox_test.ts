@@ -12,16 +12,20 @@
  * a `pageerror`: the watch of `_browser_flow.ts` reads it there, and its last step shows it
  * does. Firefox does not log 4xx answers to the console, as Chromium does.
  *
- * The look (the focus ring, contrast in both colour schemes, wrapping on a phone) is checked in
- * Chromium alone: Puppeteer emulates `prefers-color-scheme` only over CDP, which Firefox does
- * not speak ("UnsupportedOperation: CDP support is required for this feature").
+ * The look (the focus ring, contrast, wrapping on a phone) is checked as in Chromium. Puppeteer
+ * emulates `prefers-color-scheme` only over CDP, which Firefox does not speak, so each colour
+ * scheme is a browser of its own, started with Firefox's preference for the scheme web content
+ * sees.
  */
 
 import puppeteer, { type ElementHandle, type Page } from "puppeteer-core";
 import { startServer } from "./_server.ts";
 import {
   type BrowserPage,
+  checkTheContrast,
   checkTheCsp,
+  checkTheFocusRing,
+  checkTheWrapping,
   greetAndLogOut,
   refuseAnInvalidName,
   watchConsole,
@@ -61,26 +65,48 @@ const OFFLINE_PREFS: Record<string, unknown> = {
   "identity.fxaccounts.enabled": false,
 };
 
+/** `layout.css.prefers-color-scheme.content-override`: the scheme pages see. */
+const SCHEMES = { dark: 0, light: 1 } as const;
+
+function launch(scheme: keyof typeof SCHEMES) {
+  return puppeteer.launch({
+    browser: "firefox",
+    executablePath: FIREFOX,
+    headless: true,
+    extraPrefsFirefox: {
+      ...OFFLINE_PREFS,
+      "layout.css.prefers-color-scheme.content-override": SCHEMES[scheme],
+    },
+    env: { ...Deno.env.toObject(), ...OFFLINE_ENV },
+  });
+}
+
 Deno.test({
   name: "A visitor greets, reads the session data and logs out in Firefox",
   ignore: !hasFirefox,
   async fn(t) {
     await using server = await startServer({ env: { SESSION_SECRET: SECRET } });
-    const browser = await puppeteer.launch({
-      browser: "firefox",
-      executablePath: FIREFOX,
-      headless: true,
-      extraPrefsFirefox: OFFLINE_PREFS,
-      env: { ...Deno.env.toObject(), ...OFFLINE_ENV },
-    });
+    const browser = await launch("light");
     try {
       const page = firefoxPage(await browser.newPage());
       const watch = watchConsole(page);
       await greetAndLogOut(t, page, server.url, watch);
       await refuseAnInvalidName(t, page, server.url, watch);
+      await checkTheFocusRing(t, page);
+      await checkTheContrast(t, page, server.url, "light");
+      await checkTheWrapping(t, page, server.url);
       await checkTheCsp(t, page, watch);
     } finally {
       await browser.close();
+    }
+    const dark = await launch("dark");
+    try {
+      const page = firefoxPage(await dark.newPage());
+      const watch = watchConsole(page);
+      await checkTheContrast(t, page, server.url, "dark");
+      await checkTheCsp(t, page, watch);
+    } finally {
+      await dark.close();
     }
   },
 });
@@ -134,6 +160,9 @@ function firefoxPage(page: Page): BrowserPage {
       const [response] = await Promise.all([page.waitForNavigation(), target.click()]);
       return response!.status();
     },
+    focus: (selector) => page.focus(selector),
+    hover: (selector) => page.hover(selector),
+    setViewport: (width, height) => page.setViewport({ width, height }),
     async cookies() {
       const cookies = await page.browserContext().cookies();
       return cookies.map(({ name, session, expires }) => ({
