@@ -1,6 +1,6 @@
 /**
- * Test helpers: run `main.ts` as a real server in a subprocess, and a tiny cookie jar to
- * drive it with `fetch` the way a browser would.
+ * Test helpers for real processes: run `main.ts` as a server in a subprocess, run a script in
+ * a fresh `deno eval`, and talk to a server over a raw connection (an upload still arriving).
  *
  * @module
  */
@@ -207,4 +207,77 @@ export async function runMain(options: MainOptions = {}): Promise<MainOutcome> {
     stdout: decoder.decode(output.stdout),
     stderr: decoder.decode(output.stderr),
   };
+}
+
+/**
+ * Runs TypeScript in a fresh `deno eval` at the repository root, with {@linkcode childEnv}. A
+ * script still running after `timeoutMs` is killed: one that never ends fails its test rather
+ * than holding the suite.
+ *
+ * @param code The script.
+ * @param timeoutMs How long it may run.
+ * @returns What it printed on stdout.
+ * @throws {Error} When it was killed, or did not exit with 0 (its stderr in the message).
+ */
+export async function evalFresh(code: string, timeoutMs = 30_000): Promise<string> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", code],
+    cwd: ROOT,
+    clearEnv: true,
+    env: childEnv(),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(timeoutMs),
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  if (output.signal !== null) {
+    throw new Error(`the script was still running after ${timeoutMs} ms:\n${stderr}`);
+  }
+  if (!output.success) throw new Error(`the script failed:\n${stderr}`);
+  return new TextDecoder().decode(output.stdout);
+}
+
+/**
+ * Sends a URL-encoded `POST /greeting` to `port` on a raw connection with only half its body,
+ * as an upload still arriving.
+ *
+ * @param port The server's port on 127.0.0.1.
+ * @returns The connection, and the rest of the body to write on it.
+ */
+export async function startSlowPost(port: number): Promise<{ conn: Deno.Conn; rest: string }> {
+  const body = new URLSearchParams({ name: "Ada", lastname: "Lovelace" }).toString();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const head = [
+    "POST /greeting HTTP/1.1",
+    `Host: 127.0.0.1:${port}`,
+    "Accept: text/plain",
+    "Content-Type: application/x-www-form-urlencoded",
+    `Content-Length: ${body.length}`,
+    "",
+    "",
+  ].join("\r\n");
+  const half = Math.floor(body.length / 2);
+  await conn.write(new TextEncoder().encode(head + body.slice(0, half)));
+  return { conn, rest: body.slice(half) };
+}
+
+/**
+ * Reads a whole HTTP/1.1 response from a raw connection: up to its `Content-Length`, or until
+ * the server closes the connection.
+ *
+ * @param conn The connection.
+ * @returns The response as text, head and body.
+ */
+export async function readResponse(conn: Deno.Conn): Promise<string> {
+  const buffer = new Uint8Array(16_384);
+  let text = "";
+  for (;;) {
+    const n = await conn.read(buffer).catch(() => null);
+    if (n === null) return text;
+    text += new TextDecoder().decode(buffer.subarray(0, n));
+    const end = text.indexOf("\r\n\r\n");
+    const length = /\r\ncontent-length:\s*(\d+)/i.exec(text);
+    if (end >= 0 && length && text.length >= end + 4 + Number(length[1])) return text;
+  }
 }

@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { evalFresh } from "./_server.ts";
 
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname);
 
@@ -22,11 +23,6 @@ async function denoOutput(args: string[]): Promise<string> {
   const stderr = new TextDecoder().decode(output.stderr);
   assert.ok(output.success, `deno ${args[0]} failed: ${stderr}`);
   return new TextDecoder().decode(output.stdout);
-}
-
-/** Runs TypeScript in a fresh `deno eval` at the project root; returns its stdout. */
-async function evalFresh(code: string): Promise<string> {
-  return await denoOutput(["eval", "--ext=ts", code]);
 }
 
 /** The modules `main.ts` loads before it runs, following static imports only. */

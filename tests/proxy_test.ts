@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { CookieJar } from "./_cookie_jar.ts";
 import { PROXIES, type ProxyKind, type RunningProxy, startProxy } from "./_proxy.ts";
-import { ROOT, type RunningServer, startServer } from "./_server.ts";
+import { readResponse, ROOT, type RunningServer, startServer, startSlowPost } from "./_server.ts";
 
 const SECRET = "proxy-test-secret-of-at-least-32-bytes!!";
 /** `timeout http-request` in deploy/haproxy.cfg, `client_header_timeout` in the nginx block. */
@@ -78,31 +78,6 @@ function nginxFromDocs(servers: readonly RunningServer[], port: number): string 
   assert.match(block, /listen 443 ssl;/);
   block = block.replace("listen 443 ssl;", `listen 127.0.0.1:${port};`);
   return `error_log stderr error;\npid nginx.pid;\nevents {}\nhttp {\naccess_log off;\n${block}}\n`;
-}
-
-/** Sends a `POST /greeting` straight to `port` with only half its body; returns the rest. */
-async function startSlowPost(port: number): Promise<{ conn: Deno.Conn; rest: string }> {
-  const body = new URLSearchParams({ name: "Ada", lastname: "Lovelace" }).toString();
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const head = `POST /greeting HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/plain\r\n` +
-    `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`;
-  const half = Math.floor(body.length / 2);
-  await conn.write(new TextEncoder().encode(head + body.slice(0, half)));
-  return { conn, rest: body.slice(half) };
-}
-
-/** Reads a whole HTTP/1.1 response from a raw connection (one with a Content-Length). */
-async function readResponse(conn: Deno.Conn): Promise<string> {
-  const buffer = new Uint8Array(16_384);
-  let text = "";
-  for (;;) {
-    const n = await conn.read(buffer).catch(() => null);
-    if (n === null) return text;
-    text += new TextDecoder().decode(buffer.subarray(0, n));
-    const end = text.indexOf("\r\n\r\n");
-    const length = /\r\ncontent-length:\s*(\d+)/i.exec(text);
-    if (end >= 0 && length && text.length >= end + 4 + Number(length[1])) return text;
-  }
 }
 
 /** Opens a connection, sends the start of a request's headers, and never finishes them. */

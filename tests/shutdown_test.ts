@@ -5,7 +5,13 @@
  */
 
 import assert from "node:assert/strict";
-import { runMain, type RunningServer, startServer } from "./_server.ts";
+import {
+  readResponse,
+  runMain,
+  type RunningServer,
+  startServer,
+  startSlowPost,
+} from "./_server.ts";
 
 const SECRET = "shutdown-test-secret-of-at-least-32-bytes";
 const encoder = new TextEncoder();
@@ -15,38 +21,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function portOf(server: RunningServer): number {
   return Number(new URL(server.url).port);
-}
-
-/** Reads a whole HTTP/1.1 response from a raw connection, until the server closes it. */
-async function readResponse(conn: Deno.Conn): Promise<string> {
-  const buffer = new Uint8Array(16_384);
-  let text = "";
-  for (;;) {
-    const n = await conn.read(buffer).catch(() => null);
-    if (n === null) return text;
-    text += decoder.decode(buffer.subarray(0, n));
-    const end = text.indexOf("\r\n\r\n");
-    const length = /\r\ncontent-length:\s*(\d+)/i.exec(text);
-    if (end >= 0 && length && text.length >= end + 4 + Number(length[1])) return text;
-  }
-}
-
-/** Sends a POST /greeting whose body is only half sent; returns the connection and the rest. */
-async function startSlowPost(port: number): Promise<{ conn: Deno.Conn; rest: string }> {
-  const body = new URLSearchParams({ name: "Ada", lastname: "Lovelace" }).toString();
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const head = [
-    "POST /greeting HTTP/1.1",
-    `Host: 127.0.0.1:${port}`,
-    "Accept: text/plain",
-    "Content-Type: application/x-www-form-urlencoded",
-    `Content-Length: ${body.length}`,
-    "",
-    "",
-  ].join("\r\n");
-  const half = Math.floor(body.length / 2);
-  await conn.write(encoder.encode(head + body.slice(0, half)));
-  return { conn, rest: body.slice(half) };
 }
 
 /** A GET on a new connection made now: its status, or "refused" when no connection is made. */

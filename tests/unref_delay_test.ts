@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { unrefDelay } from "../lib/session/unref_delay.ts";
-import { childEnv, ROOT } from "./_server.ts";
+import { evalFresh } from "./_server.ts";
 
 Deno.test("unrefDelay resolves once the time asked for has passed", async () => {
   const start = performance.now();
@@ -18,19 +18,8 @@ Deno.test("unrefDelay never keeps a process alive: a script waiting on nothing e
     unrefDelay(20_000).then(() => console.log("resolved"));
     globalThis.addEventListener("unload", () => console.log(Date.now() - start));
   `;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--ext=ts", script],
-    cwd: ROOT,
-    clearEnv: true,
-    env: childEnv(),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(30_000),
-  }).output();
-  assert.equal(output.signal, null, "the script was still running after 30 s");
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  const lines = new TextDecoder().decode(output.stdout).trim().split("\n");
+  const out = await evalFresh(script);
+  const lines = out.trim().split("\n");
   assert.equal(lines.length, 1, `expected only the exit time, got ${lines}`);
   assert.ok(Number(lines[0]) < 20_000, `ended after ${lines[0]} ms`);
 });
