@@ -3,6 +3,8 @@
  * listening on a free port of 127.0.0.1, ready once a request to `/healthz` goes through.
  */
 
+import { freePort } from "./_server.ts";
+
 /** Where Debian puts each proxy (`.ci/run` installs both); undefined where it is missing. */
 export const PROXIES: Readonly<Record<ProxyKind, string | undefined>> = {
   nginx: installed(["/usr/sbin/nginx", "/usr/bin/nginx"]),
@@ -27,14 +29,6 @@ function installed(paths: readonly string[]): string | undefined {
       return false;
     }
   });
-}
-
-/** A port of 127.0.0.1 that was free a moment ago. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

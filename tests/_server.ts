@@ -1,12 +1,20 @@
 /**
- * Test helpers for real processes: run `main.ts` as a server in a subprocess, run a script in
- * a fresh `deno eval`, and talk to a server over a raw connection (an upload still arriving).
+ * Test helpers for real processes: a free port, `main.ts` run as a server in a subprocess, a
+ * script in a fresh `deno eval`, and a raw connection to a server (an upload still arriving).
  *
  * @module
  */
 
 /** The repository root, where `main.ts` and `deno.json` are. */
 export const ROOT: string = new URL("..", import.meta.url).pathname;
+
+/** A port of 127.0.0.1 that no one listens on right now (the system picks it). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
 
 /** Permissions `deno task start` grants, give or take `.data` writes the service never does. */
 const RUN_FLAGS = ["run", "--allow-net", "--allow-env", "--allow-read"];

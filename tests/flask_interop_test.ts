@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { CookieJar } from "./_cookie_jar.ts";
-import { ROOT, startServer } from "./_server.ts";
+import { freePort, ROOT, startServer } from "./_server.ts";
 
 const SECRET = "flask interop test secret, 32 bytes or more";
 const FLASK_KEY = "tutorial-secret-key";
@@ -43,13 +43,6 @@ const skipped = ignore
   ? " (SKIPPED: needs Flask: apt-get install python3-flask; .ci/run installs it)"
   : "";
 if (ignore) console.warn(`Flask interop tests${skipped}`);
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 /** Starts the Flask app on a free 127.0.0.1 port; stop it with the returned function. */
 async function startFlask(python: string): Promise<{ url: string; stop: () => Promise<void> }> {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { freePort } from "./_server.ts";
+
 /** Where Debian installs the server; `.ci/run` installs the `redis-server` package. */
 export const REDIS_SERVER = "/usr/bin/redis-server";
 
@@ -46,14 +48,6 @@ export interface StartRedisOptions {
   password?: string;
   /** Serve TLS only, with this certificate (PEM files); clients are not asked for one. */
   tls?: { certFile: string; keyFile: string; caFile: string };
-}
-
-/** A port no one listens on right now (the system picks it). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 async function waitForPort(

@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { loadConfig } from "../routes/config.ts";
 import { CookieJar } from "./_cookie_jar.ts";
-import { runMain, startServer } from "./_server.ts";
-import { freePort, HAS_REDIS, startRedis } from "./redis_server.ts";
+import { freePort, runMain, startServer } from "./_server.ts";
+import { HAS_REDIS, startRedis } from "./redis_server.ts";
 
 const SECRET = "redis service test secret, 32 bytes or more";
 const JSON_ACCEPT = { accept: "application/json" };
