@@ -2,8 +2,8 @@
  * `deno task build:npm`: writes the npm package to `dist/npm/`, ready for `npm pack`. The
  * TypeScript compiler (pinned below, run through `npx`) turns `lib/` into ES modules and `.d.ts`
  * files, rewriting `./x.ts` imports to `./x.js`; the package's `exports` map mirrors
- * `deno.json`'s, `hono` is a peer dependency, and it carries what `deno.json` `publish` lists
- * besides the code (the README, the licence, the documents), as the JSR package does.
+ * `deno.json`'s, `hono` is a peer dependency, and it carries the JSR package's other files (the
+ * README, the licence, the documents), as `deno publish --dry-run` lists them.
  *
  * @module
  */
@@ -19,31 +19,37 @@ interface DenoJson {
   version: string;
   exports: Record<string, string>;
   imports: Record<string, string>;
-  publish?: { include?: string[]; exclude?: string[] };
 }
 
 /**
- * The files the package carries besides the code: what `deno.json` `publish` lists outside
- * `lib/` and `deno.json` itself, folders walked, exclusions left out.
+ * The files of the JSR package, as `deno publish --dry-run` lists them (what `deno.json`
+ * `publish` selects), relative to the repository root.
+ *
+ * @param deno The `deno` to run.
+ * @returns The paths, sorted.
+ * @throws {Error} When the dry run fails or lists nothing.
  */
-async function documents(deno: DenoJson): Promise<string[]> {
-  const excluded = new Set(deno.publish?.exclude ?? []);
-  const files: string[] = [];
-  for (const entry of deno.publish?.include ?? []) {
-    if (entry === "lib/" || entry === "deno.json") continue;
-    files.push(...(entry.endsWith("/") ? await filesUnder(entry) : [entry]));
-  }
-  return files.filter((file) => !excluded.has(file));
+export async function publishedFiles(deno = "deno"): Promise<string[]> {
+  const root = decodeURIComponent(ROOT.pathname);
+  const output = await new Deno.Command(deno, {
+    args: ["publish", "--dry-run", "--allow-dirty"],
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+  const prefix = `file://${root}`;
+  const files = [...text.matchAll(/file:\/\/\S+/g)].map((match) => match[0].slice(prefix.length));
+  if (!output.success || files.length === 0) throw new Error(`deno publish --dry-run:\n${text}`);
+  return files.sort();
 }
 
-async function filesUnder(folder: string): Promise<string[]> {
-  const files: string[] = [];
-  for await (const entry of Deno.readDir(new URL(folder, ROOT))) {
-    const path = `${folder}${entry.name}`;
-    if (entry.isDirectory) files.push(...await filesUnder(`${path}/`));
-    else files.push(path);
-  }
-  return files.sort();
+/** The files the npm package carries besides the code: the JSR package's, but for `lib/`. */
+async function documents(): Promise<string[]> {
+  return (await publishedFiles()).filter((path) =>
+    !path.startsWith("lib/") && path !== "deno.json"
+  );
 }
 
 /** `./lib/seal.ts` → `./esm/seal`, the same path without `lib/` and `.ts`. */
@@ -128,7 +134,7 @@ export async function buildNpm(): Promise<URL> {
   await rewriteDeclarations(new URL("esm/", OUT));
   await verify(new URL("esm/", OUT));
 
-  const docs = await documents(deno);
+  const docs = await documents();
   const exports: Record<string, { types: string; default: string }> = {};
   for (const [entry, source] of Object.entries(deno.exports)) {
     const path = built(source);

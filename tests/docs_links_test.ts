@@ -5,6 +5,7 @@
  * package carries too.
  */
 import assert from "node:assert/strict";
+import { publishedFiles } from "../scripts/build_npm.ts";
 import { ROOT } from "./_server.ts";
 
 /** The Markdown files checked, relative to the repository root. */
@@ -87,23 +88,6 @@ function exists(path: string): boolean {
   }
 }
 
-/** The files the package publishes, from `deno publish --dry-run`, relative to the root. */
-async function publishedFiles(): Promise<Set<string>> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["publish", "--dry-run", "--allow-dirty"],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
-  assert.ok(output.success, text);
-  const prefix = `file://${ROOT}`;
-  const files = [...text.matchAll(/file:\/\/\S+/g)].map((match) => match[0].slice(prefix.length));
-  assert.ok(files.length > 0, `no files in:\n${text}`);
-  return new Set(files);
-}
-
 for (const file of DOCUMENTS) {
   Deno.test(`${file}: every relative link leads to a file of the repository, and to a heading of it`, () => {
     const broken: string[] = [];
@@ -120,7 +104,7 @@ for (const file of DOCUMENTS) {
 }
 
 Deno.test("the documents the package publishes link only to files it publishes too", async () => {
-  const published = await publishedFiles();
+  const published = new Set(await publishedFiles(Deno.execPath()));
   const documents = [...published].filter((path) => path.endsWith(".md"));
   assert.ok(documents.includes("README.md"), "the package's page, README.md, is published");
   const outside: string[] = [];
