@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Context, Hono, type MiddlewareHandler, type Next } from "hono";
+import { type Context, type Env, Hono, type MiddlewareHandler } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 
 /**
@@ -55,21 +55,43 @@ export const PRIVATE_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Sets {@linkcode PRIVATE_HEADERS} on the answer of the routes showing session data; put it
- * after the session middleware in a route's chain, so that the session's `Cookie` follows
+ * Wraps a route's handler so that its answer carries {@linkcode PRIVATE_HEADERS}. Put it last in
+ * the route's chain, after the session middleware, so that the session's `Cookie` follows
  * `Accept` in `Vary`.
  *
- * Set once the handler has answered rather than passed to `c.json()` and the like: Deno prepares
- * the native form of a response built with more headers than its content type at once, work
- * that the session cookie and the security headers added afterwards throw away.
+ * A wrapper rather than a middleware: every middleware adds an asynchronous step to each request.
+ * The headers are set on the answer the handler made rather than passed to `c.json()` and the
+ * like: Deno prepares the native form of a response built with more headers than its content type
+ * at once, work that the session cookie and the security headers added afterwards throw away.
  *
- * @param c The request's context.
- * @param next The route's handler.
+ * @param handler The route's handler.
+ * @returns The same handler, its answers private.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Hono } from "hono";
+ * import { privately } from "./headers.ts";
+ *
+ * const app = new Hono().get("/", privately((c) => c.text("Ada")));
+ * const res = await app.request("/");
+ * assert.equal(res.headers.get("cache-control"), "no-store");
+ * assert.equal(res.headers.get("vary"), "Accept");
+ * ```
  */
-export async function privateAnswer(c: Context, next: Next): Promise<void> {
-  await next();
-  const headers = c.res.headers;
+export function privately<E extends Env>(
+  handler: (c: Context<E>) => Response | Promise<Response>,
+): (c: Context<E>) => Response | Promise<Response> {
+  return (c) => {
+    const answer = handler(c);
+    return answer instanceof Promise ? answer.then(setPrivate) : setPrivate(answer);
+  };
+}
+
+function setPrivate(response: Response): Response {
+  const headers = response.headers;
   for (const name in PRIVATE_HEADERS) headers.set(name, PRIVATE_HEADERS[name]!);
+  return response;
 }
 
 async function headersSetBy(middleware: MiddlewareHandler): Promise<[string, string][]> {

@@ -30,5 +30,5 @@ export function sendMessage(
   const format = preferredFormat(c.req.header("accept"));
   if (format === "json") return c.json({ error: messages.join(" ") }, status, PRIVATE_HEADERS);
   if (format === "text") return c.text(messages.join("\n"), status, PRIVATE_HEADERS);
-  return c.html(MessagePage({ title, messages }), status, PRIVATE_HEADERS);
+  return c.html(String(MessagePage({ title, messages })), status, PRIVATE_HEADERS);
 }

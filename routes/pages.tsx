@@ -6,7 +6,9 @@
  * with the `precompile` transform every element is then a ready-made string, and no Hono JSX
  * node is ever rendered. Rendering one sets up Hono's render context, whose first use probes
  * `node:async_hooks`; on Deno 2.9+ that loads Node's built-ins, which makes the first request
- * much slower (see bench/README.md, cold start).
+ * much slower (see bench/README.md, cold start). Routes hand a page to `c.html()` as
+ * `String(page)`: given an object, `c.html()` first awaits the callbacks an async component
+ * would leave, which these pages never have.
  *
  * @module
  */

@@ -11,7 +11,7 @@ import type { Session, SessionEnv } from "../lib/mod.ts";
 import { readFields } from "./body.ts";
 import { methodNotAllowed } from "./errors.ts";
 import { describeErrors, type Greeting, validateGreeting } from "./greeting.ts";
-import { privateAnswer } from "./headers.ts";
+import { privately } from "./headers.ts";
 import { sendMessage } from "./messages.ts";
 import { acceptsHtmlExplicitly, preferredFormat } from "./negotiate.ts";
 import {
@@ -57,12 +57,13 @@ export function serviceRoutes(
   // Browsers ask for it on their own; an empty answer keeps a 404 out of their consoles.
   routes.get("/favicon.ico", (c) => c.body(null, 204, FAVICON_HEADERS));
 
-  routes.get("/", sessions, privateAnswer, (c) => {
+  const home = privately<AppEnv>((c) => {
     const current = c.get("session");
-    return c.html(HomePage({ greeting: current.data, lifetime: lifetimeOf(current) }));
+    return c.html(String(HomePage({ greeting: current.data, lifetime: lifetimeOf(current) })));
   });
+  routes.get("/", sessions, home);
 
-  routes.post("/greeting", sessions, privateAnswer, async (c) => {
+  const greet = privately<AppEnv>(async (c) => {
     const body = await readFields(c.req.raw, {
       lengthEnforced: servedByDeno(c.env),
       timeoutMs: options.bodyTimeoutMs,
@@ -88,7 +89,7 @@ export function serviceRoutes(
       }
       if (format === "text") return c.text(messages.join("\n"), 400);
       // The session is not even read: a junk cookie must not be cleared by a refused post.
-      return c.html(HomePage({ values: body.fields, errors: result.errors }), 400);
+      return c.html(String(HomePage({ values: body.fields, errors: result.errors })), 400);
     }
 
     const { greeting } = result;
@@ -111,11 +112,12 @@ export function serviceRoutes(
     if (format === "json") return c.json({ greeting: text });
     // With a status, Hono names the type itself (`text/plain; charset=UTF-8`), as elsewhere.
     if (format === "text") return c.text(text, 200);
-    return c.html(GreetingPage({ greeting, lifetime: lifetimeOf(current) }));
+    return c.html(String(GreetingPage({ greeting, lifetime: lifetimeOf(current) })));
   });
+  routes.post("/greeting", sessions, greet);
   routes.all("/greeting", methodNotAllowed("POST"));
 
-  routes.get("/session-data", sessions, privateAnswer, (c) => {
+  const showData = privately<AppEnv>((c) => {
     const data = c.get("session").data;
     const format = preferredFormat(c.req.header("accept"));
     if (format === "json") {
@@ -123,15 +125,17 @@ export function serviceRoutes(
       return c.json(json);
     }
     if (format === "text") return c.text(sessionDataLine(data), 200);
-    return c.html(SessionDataPage({ greeting: data }));
+    return c.html(String(SessionDataPage({ greeting: data })));
   });
+  routes.get("/session-data", sessions, showData);
 
-  routes.post("/logout", sessions, privateAnswer, (c) => {
+  const logOut = privately<AppEnv>((c) => {
     c.get("session").destroy();
     // Browsers navigating (they name text/html) go back to the form; API clients get no body.
     if (acceptsHtmlExplicitly(c.req.header("accept"))) return c.redirect("/", 303);
     return c.body(null, 204);
   });
+  routes.post("/logout", sessions, logOut);
   routes.all("/logout", methodNotAllowed("POST"));
 
   return routes;
