@@ -55,9 +55,9 @@ export const PRIVATE_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Wraps a route's handler so that its answer carries {@linkcode PRIVATE_HEADERS}. Put it last in
- * the route's chain, after the session middleware, so that the session's `Cookie` follows
- * `Accept` in `Vary`.
+ * Wraps a route's handler so that its answer carries {@linkcode PRIVATE_HEADERS}. The headers are
+ * set as the handler returns, before the session middleware ahead of it in the chain adds `Cookie`
+ * to `Vary`, so `Cookie` follows `Accept`.
  *
  * A wrapper rather than a middleware: every middleware adds an asynchronous step to each request.
  * The headers are set on the answer the handler made rather than passed to `c.json()` and the
