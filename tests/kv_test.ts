@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { Hono } from "hono";
 import { cookieOf } from "./_cookie_jar.ts";
 import { session, type SessionEnv, SessionError, type SessionOptions } from "../lib/mod.ts";
@@ -6,6 +7,7 @@ import { kvRevocation, kvStore } from "../lib/kv/mod.ts";
 
 const SECRET = "kv-test-secret-kv-test-secret-kv-test-secret";
 type Data = { name: string; blob: string; count: number };
+const newId = () => crypto.getRandomValues(new Uint8Array(16));
 
 /** An app whose routes exercise the session; `clock` drives time in seconds. */
 function makeApp(options: Partial<SessionOptions>) {
@@ -80,7 +82,7 @@ Deno.test("kvRevocation caches answers for at most cacheMs, then sees another in
     let now = Date.now();
     const writer = kvRevocation(kv);
     const reader = kvRevocation(kv, { cacheMs: 1000, now: () => now });
-    const id = crypto.getRandomValues(new Uint8Array(16));
+    const id = newId();
     const issued = Math.floor(now / 1000);
     assert.equal(await reader.isRevoked(id, issued), false);
     await writer.revoke(id, issued + 3600);
@@ -203,7 +205,7 @@ Deno.test("kvStore refuses data over the 64 KiB KV limit with a typed error and 
     assert.equal(res.status, 413);
     assert.equal(await res.text(), "ERR_SESSION_TOO_LARGE");
     assert.equal(await (await app.request("/", { headers: { cookie } })).text(), "Ada");
-    const id = crypto.getRandomValues(new Uint8Array(16));
+    const id = newId();
     await assert.rejects(
       store.save(id, "x".repeat(70_000), Date.now() / 1000 + 60),
       (e: unknown) => e instanceof SessionError && e.code === "ERR_SESSION_TOO_LARGE",
@@ -307,5 +309,53 @@ Deno.test("kvRevocation.revokeAllBefore(instant) refuses sessions issued up to t
     assert.equal(await (await app.request("/", { headers: { cookie: after } })).text(), "After");
   } finally {
     kv.close();
+  }
+});
+
+/** Each key of a local Deno KV file with the Unix time (ms) it expires at, -1 for never. */
+function expiriesIn(path: string): Map<string, number> {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    const rows = db.prepare("SELECT k, expiration_ms FROM kv").all();
+    // Keys are stored in KV's tuple encoding: the parts' bytes between type tags.
+    const text = (k: Uint8Array) =>
+      Array.from(k, (b) => b < 0x20 ? "/" : String.fromCharCode(b)).join("")
+        .replace(/\/+/g, "/").replace(/^\/|\/$/g, "");
+    return new Map(rows.map((row) => [text(row.k as Uint8Array), Number(row.expiration_ms)]));
+  } finally {
+    db.close();
+  }
+}
+
+Deno.test("kvRevocation keeps one entry per subject, expiring maxAge after the cut-off, and each id a minute past its expiry", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".sqlite" });
+  const kv = await Deno.openKv(path);
+  try {
+    const here = kvRevocation(kv, { cacheMs: 0, maxAge: 3600 });
+    const before = new Date();
+    await here.revokeSubject("user-42", before);
+    await here.revokeSubject("user-42", new Date(before.getTime() - 5000));
+    const stored = await kv.get(["sealed-sessions", "revoked", "subject", "user-42"]);
+    assert.equal(stored.value, before.getTime() / 1000, "an earlier instant does not move it back");
+    const id = newId();
+    const expiresAt = Math.floor(Date.now() / 1000) + 120;
+    await here.revoke(id, expiresAt);
+
+    const expiries = expiriesIn(path);
+    assert.equal(expiries.size, 2, [...expiries.keys()].join(", "));
+    const subjectLeft = expiries.get("sealed-sessions/revoked/subject/user-42")! - Date.now();
+    assert.ok(subjectLeft > 3_590_000 && subjectLeft <= 3_660_000, `${subjectLeft} ms left`);
+    const idKey = [...expiries.keys()].find((key) => key.includes("/id/"))!;
+    const idLeft = expiries.get(idKey)! - expiresAt * 1000;
+    assert.ok(idLeft > 55_000 && idLeft <= 61_000, `kept ${idLeft} ms past expiry`);
+
+    const issued = before.getTime() / 1000;
+    assert.equal(await here.isRevoked(id, issued + 1), true, "the id itself");
+    assert.equal(await here.isRevoked(newId(), issued, "user-42"), true, "issued at the cut-off");
+    assert.equal(await here.isRevoked(newId(), issued + 0.001, "user-42"), false, "just after");
+    assert.equal(await here.isRevoked(newId(), issued - 10, "user-7"), false, "another subject");
+  } finally {
+    kv.close();
+    await Deno.remove(path);
   }
 });
