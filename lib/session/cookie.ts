@@ -283,7 +283,7 @@ export function readSessionCookies(
   if (!header || !header.includes(name)) {
     return { value: undefined, names, stale: [], oversized: false };
   }
-  const theirs = foreign ?? (() => false);
+  const theirs = foreign ?? claimsNothing;
   let single: string | undefined;
   let chunks: Map<number, string> | undefined;
   const prefix = name + ".";
@@ -324,6 +324,9 @@ export function readSessionCookies(
   const oversized = value !== undefined && value.length > maxBytes;
   return { value: value === "" || oversized ? undefined : value, names, stale, oversized };
 }
+
+/** No foreign session configured: no value is another framework's. */
+const claimsNothing = (): boolean => false;
 
 /**
  * Serialises one `Set-Cookie` header value.

@@ -83,17 +83,9 @@ export function session<Data extends SessionData = SessionData>(
     const visit = cookies.find(c, cookies.sealer ?? await cookies.ready);
     // Lazily where the cookie opens synchronously and nothing else is to check.
     const loading = mode.load(visit);
-    const load = typeof loading === "function" ? loading : await loading;
-    const current = new Session<Data>(
-      () => {
-        const record = load();
-        visit.report();
-        return record;
-      },
-      timing,
-      settings.now,
-      mode.fits && ((bodyBytes, subjectBytes) => mode.fits!(visit, bodyBytes, subjectBytes)),
-    );
+    visit.loader = typeof loading === "function" ? loading : await loading;
+    visit.sizeCheck = mode.fits;
+    const current = new Session<Data>(visit, timing, settings.now);
     c.set("session", current);
     const migrated = migration && await migration.load(visit, current);
 

@@ -8,13 +8,19 @@
 
 import { sameBytes } from "./bytes.ts";
 import type { OpenedRecord, SessionRecord } from "./seal.ts";
-import type { SessionDecision, SessionLoader } from "./session.ts";
+import type { SessionDecision } from "./session.ts";
 import type { Visit } from "./visit.ts";
 
 /** What the end of a request writes: `Extract<SessionDecision, { action: "write" }>`. */
 export type WriteDecision = Extract<SessionDecision, { action: "write" }>;
 /** What the end of a request deletes (and whom it signs out everywhere). */
 export type DeleteDecision = Extract<SessionDecision, { action: "delete" }>;
+
+/**
+ * Opens a request's session, once, when the handler first uses it: the record, or undefined
+ * when there is none or it was refused.
+ */
+export type Loader = (visit: Visit) => OpenedRecord | undefined;
 
 /**
  * One way of keeping sessions: how a request's session is loaded, and how the end of the
@@ -25,7 +31,7 @@ export interface Mode {
    * Loads the request's session. A loader returned synchronously opens the cookie lazily, when
    * the handler first uses the session; asynchronous checks load it before the handler.
    */
-  load(visit: Visit): SessionLoader | Promise<SessionLoader>;
+  load(visit: Visit): Loader | Promise<Loader>;
   /**
    * Throws `SessionTooLargeError` when a session of this size would not fit where the mode
    * keeps it; checked at each change. Absent: nothing to check before the commit.
@@ -48,7 +54,7 @@ export interface Mode {
 }
 
 /** The loader of a request with no session to load. */
-export const NOTHING: SessionLoader = () => undefined;
+export const NOTHING: Loader = () => undefined;
 
 /**
  * Loads the request's session now, whatever the mode would do lazily: for layers whose checks
@@ -59,7 +65,8 @@ export const NOTHING: SessionLoader = () => undefined;
  * @returns The opened record, or undefined.
  */
 export async function loadNow(mode: Mode, visit: Visit): Promise<OpenedRecord | undefined> {
-  return (await mode.load(visit))();
+  const load = await mode.load(visit);
+  return load(visit);
 }
 
 /**

@@ -221,10 +221,11 @@ export class SealedCookies {
  * @returns The mode.
  */
 export function cookieMode(cookies: SealedCookies): Mode {
+  const openNow = (visit: Visit) => cookies.open(visit) as OpenedRecord | undefined;
   return {
     load(visit) {
       if (visit.value === undefined) return NOTHING;
-      if (visit.sealer.sync) return () => cookies.open(visit) as OpenedRecord | undefined;
+      if (visit.sealer.sync) return openNow;
       return Promise.resolve(cookies.open(visit)).then((record) => () => record);
     },
     fits: (visit, bodyBytes, subjectBytes) => cookies.fits(visit, bodyBytes, subjectBytes),

@@ -43,13 +43,18 @@ export interface SessionTiming {
   subjectRevocation?: boolean;
 }
 
-/**
- * Checks that a session body of this many UTF-8 bytes, with a subject of this many, still fits
- * where the session is kept; called on every change.
- *
- * @throws {SessionTooLargeError} When it does not.
- */
-export type SessionFits = (bodyBytes: number, subjectBytes: number) => void;
+/** Internal: what a session asks of the request it belongs to (the middleware's visit). */
+export interface SessionSource {
+  /** Opens the request's cookie: called at most once, on first use; undefined when there is none or it is invalid. */
+  open(): OpenedRecord | undefined;
+  /**
+   * Checks that a session body of this many UTF-8 bytes, with a subject of this many, still
+   * fits where the session is kept; called on every change.
+   *
+   * @throws {SessionTooLargeError} When it does not.
+   */
+  fits(bodyBytes: number, subjectBytes: number): void;
+}
 
 /** Ending every session of a subject, asked for by {@linkcode Session.signOutEverywhere}. */
 export interface SignOut {
@@ -72,9 +77,6 @@ export type SessionDecision =
     /** The cookie itself must be re-sealed: new id, older key, or idle deadline to move. */
     cookieDue: boolean;
   };
-
-/** Opens the request's cookie, once; undefined when there is none or it is invalid. */
-export type SessionLoader = () => OpenedRecord | undefined;
 
 /** Internal: decides what to write. Not part of the public API. */
 export const DECIDE: unique symbol = Symbol("decide");
@@ -115,7 +117,10 @@ function newId(): Uint8Array {
  * import assert from "node:assert/strict";
  * import { Session } from "./session.ts";
  *
- * const session = new Session<{ visits: number }>(() => undefined, {
+ * // What the middleware hands a session: here, a request without a session cookie.
+ * const noCookie = { open: () => undefined, fits() {} };
+ *
+ * const session = new Session<{ visits: number }>(noCookie, {
  *   maxAge: 3600,
  *   idleTimeout: undefined,
  *   idleRefreshAfter: 0.5,
@@ -125,10 +130,9 @@ function newId(): Uint8Array {
  * ```
  */
 export class Session<Data extends SessionData = SessionData> {
-  readonly #load: SessionLoader;
+  readonly #source: SessionSource;
   readonly #timing: SessionTiming;
   readonly #clock: () => number;
-  readonly #fits: SessionFits | undefined;
   #loaded = false;
   #opened: OpenedRecord | undefined;
   #data: SessionData = {};
@@ -158,21 +162,14 @@ export class Session<Data extends SessionData = SessionData> {
   /**
    * Internal: the middleware creates one per request.
    *
-   * @param load Opens the request's cookie; called at most once, on first use.
+   * @param source Opens the request's cookie, and checks each change still fits.
    * @param timing Lifetime settings.
    * @param clock Current time in milliseconds.
-   * @param fits Checks each change still fits where the session is kept.
    */
-  constructor(
-    load: SessionLoader,
-    timing: SessionTiming,
-    clock: () => number,
-    fits?: SessionFits,
-  ) {
-    this.#load = load;
+  constructor(source: SessionSource, timing: SessionTiming, clock: () => number) {
+    this.#source = source;
     this.#timing = timing;
     this.#clock = clock;
-    this.#fits = fits;
   }
 
   #now(): number {
@@ -182,7 +179,7 @@ export class Session<Data extends SessionData = SessionData> {
   #ensure(): void {
     if (this.#loaded) return;
     this.#loaded = true;
-    const opened = this.#load();
+    const opened = this.#source.open();
     if (opened) {
       this.#opened = opened;
       this.#id = opened.id;
@@ -230,18 +227,17 @@ export class Session<Data extends SessionData = SessionData> {
   #checkFits(grew: number, undo: () => void): void {
     // Flash values add the brackets of `[data, flash]`.
     this.#bound += grew + 4;
-    const fits = this.#fits;
-    if (!fits) return;
+    const source = this.#source;
     const subject = this.#subject === undefined ? 0 : utf8Length(this.#subject);
     try {
-      fits(this.#bound, subject);
+      source.fits(this.#bound, subject);
       return;
     } catch {
       // The bound is too rough to tell: measure the body itself.
     }
     this.#bound = utf8Length(encodeBody(this.#data, this.#flash));
     try {
-      fits(this.#bound, subject);
+      source.fits(this.#bound, subject);
     } catch (error) {
       undo();
       throw error;
@@ -369,8 +365,10 @@ export class Session<Data extends SessionData = SessionData> {
    * import assert from "node:assert/strict";
    * import { Session } from "./session.ts";
    *
+   * const noCookie = { open: () => undefined, fits() {} }; // a request without a session cookie
+   *
    * const timing = { maxAge: 3600, idleTimeout: undefined, idleRefreshAfter: 0.5 };
-   * const session = new Session(() => undefined, { ...timing, persistent: false }, Date.now);
+   * const session = new Session(noCookie, { ...timing, persistent: false }, Date.now);
    * assert.equal(session.persistent, false);
    * session.persistent = true; // the visitor ticked "Remember me"
    * assert.equal(session.persistent, true);
@@ -425,7 +423,9 @@ export class Session<Data extends SessionData = SessionData> {
    * import assert from "node:assert/strict";
    * import { Session } from "./session.ts";
    *
-   * const session = new Session(() => undefined, { maxAge: 3600, idleTimeout: undefined, idleRefreshAfter: 0.5 }, Date.now);
+   * const noCookie = { open: () => undefined, fits() {} }; // a request without a session cookie
+   *
+   * const session = new Session(noCookie, { maxAge: 3600, idleTimeout: undefined, idleRefreshAfter: 0.5 }, Date.now);
    * const before = session.id;
    * session.subject = "user-42";
    * assert.equal(session.subject, "user-42");
@@ -524,8 +524,10 @@ export class Session<Data extends SessionData = SessionData> {
    * import assert from "node:assert/strict";
    * import { Session } from "./session.ts";
    *
+   * const noCookie = { open: () => undefined, fits() {} }; // a request without a session cookie
+   *
    * const timing = { maxAge: 3600, idleTimeout: undefined, idleRefreshAfter: 0.5 };
-   * const session = new Session(() => undefined, timing, Date.now);
+   * const session = new Session(noCookie, timing, Date.now);
    * session.flash("notice", "Saved");
    * session.flash("notice", "Mail sent");
    * session.flash("error", "The printer is out of paper");

@@ -8,11 +8,17 @@
 import type { Context } from "hono";
 import type { RequestCookies } from "./cookie.ts";
 import { type InvalidReason, InvalidSessionError } from "./errors.ts";
+import { type Loader, type Mode, NOTHING } from "./mode.ts";
 import type { Settings, Target } from "./options.ts";
 import type { OpenedRecord, Sealer } from "./seal.ts";
+import type { SessionSource } from "./session.ts";
 
-/** One request's session cookie and its fate. */
-export class Visit {
+/** One request's session cookie and its fate: the source its {@linkcode Session} reads. */
+export class Visit implements SessionSource {
+  /** How the mode opens this request's session: set by the middleware once the mode loaded. */
+  loader: Loader = NOTHING;
+  /** The mode's size check: set by the middleware with the loader. */
+  sizeCheck: Mode["fits"] = undefined;
   /** The request carried a session cookie that did not open. */
   invalid = false;
   /**
@@ -50,6 +56,28 @@ export class Visit {
     readonly foreignValue: string | undefined,
     readonly onInvalid: Settings["onInvalid"],
   ) {}
+
+  /**
+   * Opens the session, as its mode loads it; then the hook hears of a refused cookie.
+   *
+   * @returns The opened record, or undefined.
+   */
+  open(): OpenedRecord | undefined {
+    const record = this.loader(this);
+    this.report();
+    return record;
+  }
+
+  /**
+   * Checks that a session of this size fits where its mode keeps it.
+   *
+   * @param bodyBytes UTF-8 bytes of the session's JSON body.
+   * @param subjectBytes UTF-8 bytes of its subject.
+   * @throws {SessionTooLargeError} When it does not.
+   */
+  fits(bodyBytes: number, subjectBytes: number): void {
+    this.sizeCheck?.(this, bodyBytes, subjectBytes);
+  }
 
   /**
    * Records why the request's cookie was refused.
