@@ -17,8 +17,8 @@ export type WriteDecision = Extract<SessionDecision, { action: "write" }>;
 export type DeleteDecision = Extract<SessionDecision, { action: "delete" }>;
 
 /**
- * Opens a request's session, once, when the handler first uses it: the record, or undefined
- * when there is none or it was refused.
+ * Opens a request's session: the record, or undefined when there is none or it was refused.
+ * Called when the handler first uses the session, or at once by a layer that checks it first.
  */
 export type Loader = (visit: Visit) => OpenedRecord | undefined;
 

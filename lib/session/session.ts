@@ -45,7 +45,10 @@ export interface SessionTiming {
 
 /** Internal: what a session asks of the request it belongs to (the middleware's visit). */
 export interface SessionSource {
-  /** Opens the request's cookie: called at most once, on first use; undefined when there is none or it is invalid. */
+  /**
+   * Opens the request's cookie: called at most once, on first use; undefined when there is
+   * none or it is invalid.
+   */
   open(): OpenedRecord | undefined;
   /**
    * Checks that a session body of this many UTF-8 bytes, with a subject of this many, still

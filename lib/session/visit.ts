@@ -17,7 +17,7 @@ import type { SessionSource } from "./session.ts";
 export class Visit implements SessionSource {
   /** How the mode opens this request's session: set by the middleware once the mode loaded. */
   loader: Loader = NOTHING;
-  /** The mode's size check: set by the middleware with the loader. */
+  /** The size check of the mode the session is kept in: set by the middleware with the loader. */
   sizeCheck: Mode["fits"] = undefined;
   /** The request carried a session cookie that did not open. */
   invalid = false;
