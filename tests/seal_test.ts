@@ -422,12 +422,49 @@ Deno.test("Sealer.open() reads a value whose header is longer than version 1's",
       assert.equal(await invalidReason(sealer.open(value, "session", NOW + 50)), "expired");
     });
   }
+  await t.step("a start time after the subject is read, to the millisecond", async () => {
+    const started = new Uint8Array(6);
+    new DataView(started.buffer).setUint32(0, NOW - 100);
+    new DataView(started.buffer).setUint16(4, 250);
+    const extraHeader = new Uint8Array([...current, ...started]);
+    const value = await sealByHand(SECRET, { id, ...times, extraHeader, body: "{}" });
+    assert.equal((await sealer.open(value, "session", NOW)).startedAt, NOW - 100 + 0.25);
+  });
+  await t.step("a start time after the issue reads as the issue", async () => {
+    const started = new Uint8Array(6);
+    new DataView(started.buffer).setUint32(0, NOW + 10);
+    const extraHeader = new Uint8Array([...current, ...started]);
+    const value = await sealByHand(SECRET, { id, ...times, extraHeader, body: "{}" });
+    assert.equal((await sealer.open(value, "session", NOW)).startedAt, NOW - 1);
+  });
   await t.step("flash values sealed by hand come back", async () => {
     const value = await sealByHand(SECRET, { body: '[{"a":1},{"notice":"saved"}]' });
     const opened = await sealer.open(value, "session", NOW);
     assert.deepEqual(opened.data, { a: 1 });
     assert.deepEqual(opened.flash, { notice: "saved" });
   });
+});
+
+Deno.test("Sealer keeps a start before the issue time, and writes none otherwise", async () => {
+  const record = {
+    id: new Uint8Array(16).fill(3),
+    issuedAt: NOW + 0.5,
+    expiresAt: NOW + 100,
+    idleExpiresAt: 0,
+    data: { a: 1 },
+  };
+  const plain = await sealer.seal(record, "session", '{"a":1}');
+  assert.equal((await sealer.open(plain, "session", NOW)).startedAt, NOW + 0.5);
+  const regenerated = await sealer.seal(
+    { ...record, startedAt: NOW - 3600.125 },
+    "session",
+    '{"a":1}',
+  );
+  assert.equal((await sealer.open(regenerated, "session", NOW)).startedAt, NOW - 3600.125);
+  // Six bytes more, only when the start is sealed.
+  assert.equal(regenerated.length - plain.length, 8);
+  const same = await sealer.seal({ ...record, startedAt: NOW + 0.5 }, "session", '{"a":1}');
+  assert.equal(same.length, plain.length);
 });
 
 Deno.test("Sealer.open() refuses authentic values that break the layout as malformed", async (t) => {

@@ -41,6 +41,14 @@ function instance(revocation: SessionRevocation, extra: Record<string, unknown> 
     c.get("session").signOutEverywhere();
     return c.text("out");
   });
+  // The most natural handler: sign out, then tell the visitor so on the next page.
+  app.post("/everywhere-with-notice", (c) => {
+    const s = c.get("session");
+    s.signOutEverywhere();
+    s.flash("notice", "You were signed out on every device");
+    return c.text("out");
+  });
+  app.get("/notice", (c) => c.text(c.get("session").consumeFlash<string>("notice") ?? "none"));
   return app;
 }
 
@@ -52,7 +60,7 @@ function copyOf(header: string): CookieJar {
 }
 
 async function visit(app: Hono<SessionEnv<{ name: string }>>, jar: CookieJar, path: string) {
-  const method = path === "/me" || path === "/data" ? "GET" : "POST";
+  const method = ["/me", "/data", "/notice"].includes(path) ? "GET" : "POST";
   const res = await app.request(
     new Request(`http://localhost${path}`, { method, headers: { cookie: jar.header } }),
   );
@@ -65,6 +73,7 @@ async function signOutEverywhere(
   lists: () => Promise<[SessionRevocation, SessionRevocation]>,
   t: Deno.TestContext,
   extra: Record<string, unknown> = {},
+  route: "/everywhere" | "/everywhere-with-notice" = "/everywhere",
 ) {
   const [first, second] = await lists();
   const one = instance(first, extra);
@@ -82,9 +91,18 @@ async function signOutEverywhere(
   const laptopCopy = laptop.header;
   const phoneCopy = phone.header;
 
-  await t.step("A signs out everywhere on instance 1", async () => {
-    assert.equal(await visit(one, laptop, "/everywhere"), "out");
-    assert.deepEqual(laptop.names, [], "the current session ends too");
+  await t.step(`A signs out everywhere on instance 1 (${route})`, async () => {
+    assert.equal(await visit(one, laptop, route), "out");
+    if (route === "/everywhere") {
+      assert.deepEqual(laptop.names, [], "the current session ends too");
+    } else {
+      // A new, anonymous session carries the notice, on either instance.
+      assert.equal(await visit(two, copyOf(laptop.header), "/me"), "nobody");
+      assert.equal(
+        await visit(two, copyOf(laptop.header), "/notice"),
+        "You were signed out on every device",
+      );
+    }
   });
   await t.step(
     "within the cache time both of A's cookies are refused on both instances",
@@ -132,6 +150,13 @@ Deno.test("signOutEverywhere() on one Deno KV file shared by two instances", asy
     await signOutEverywhere(
       () => Promise.resolve([kvRevocation(kvs[next++]!), kvRevocation(kvs[next++]!)]),
       t,
+    );
+    next = 0;
+    await signOutEverywhere(
+      () => Promise.resolve([kvRevocation(kvs[next++]!), kvRevocation(kvs[next++]!)]),
+      t,
+      {},
+      "/everywhere-with-notice",
     );
   } finally {
     for (const kv of opened) kv.close();
@@ -195,10 +220,17 @@ Deno.test({
         if (client.status !== "ready") await new Promise((r) => client.once("ready", r));
         return client;
       };
-      await signOutEverywhere(async () => {
-        const [a, b] = await Promise.all([ready(connect()), ready(connect())]);
-        return [redisRevocation(a), redisRevocation(b)];
-      }, t);
+      for (const route of ["/everywhere", "/everywhere-with-notice"] as const) {
+        await signOutEverywhere(
+          async () => {
+            const [a, b] = await Promise.all([ready(connect()), ready(connect())]);
+            return [redisRevocation(a), redisRevocation(b)];
+          },
+          t,
+          {},
+          route,
+        );
+      }
       const list = redisRevocation(await ready(connect()), { cacheMs: 0 });
       const app = instance(list);
       const jar = new CookieJar();
@@ -231,4 +263,55 @@ Deno.test({
       await redis.stop();
     }
   },
+});
+
+Deno.test("a cookie issued before a sign-out everywhere stays refused after a regenerate() inside the cache window", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    // Instance two caches answers for a minute: it has not heard of the sign-out yet.
+    const one = instance(kvRevocation(kv));
+    const two = instance(kvRevocation(kv, { cacheMs: 60_000 }));
+    two.post("/regenerate", (c) => {
+      c.get("session").regenerate();
+      return c.text("regenerated");
+    });
+    const [laptop, phone] = [new CookieJar(), new CookieJar()];
+    await visit(one, laptop, "/login/ada");
+    await visit(one, phone, "/login/ada");
+    const stolen = copyOf(laptop.header);
+    assert.equal(await visit(two, stolen, "/me"), "ada", "instance two caches it as valid");
+    await sleep(5); // the sign-out comes strictly after the stolen session's start
+    assert.equal(await visit(one, phone, "/everywhere"), "out");
+
+    // Within its cache window, instance two still serves the stolen copy, and regenerates it.
+    assert.equal(await visit(two, stolen, "/regenerate"), "regenerated");
+    assert.notEqual(stolen.header, laptop.header, "a new id was issued");
+    // The new cookie carries the session's start: any instance that reads the list refuses it.
+    for (const fresh of [one, instance(kvRevocation(kv))]) {
+      assert.equal(await visit(fresh, copyOf(stolen.header), "/me"), "nobody");
+    }
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("a login after a sign-out everywhere starts anew, even regenerated afterwards", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const app = instance(kvRevocation(kv));
+    app.post("/regenerate", (c) => {
+      c.get("session").regenerate();
+      return c.text("regenerated");
+    });
+    const laptop = new CookieJar();
+    await visit(app, laptop, "/login/ada");
+    await visit(app, laptop, "/everywhere");
+    await visit(app, laptop, "/login/ada");
+    await visit(app, laptop, "/regenerate");
+    for (const fresh of [app, instance(kvRevocation(kv))]) {
+      assert.equal(await visit(fresh, copyOf(laptop.header), "/me"), "ada");
+    }
+  } finally {
+    kv.close();
+  }
 });

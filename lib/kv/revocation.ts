@@ -68,7 +68,7 @@ function seconds(value: unknown): number {
 /** A {@linkcode SessionRevocation} on Deno KV, with the cut-off operation. */
 export interface KvRevocation extends SessionRevocation {
   /**
-   * Refuses every session issued up to `instant` (to the millisecond), everywhere ("log everyone out", after a
+   * Refuses every session started up to `instant` (to the millisecond), everywhere ("log everyone out", after a
    * leaked secret or a breach). A later call with an earlier instant does not move it back.
    *
    * @param instant The cut-off.
@@ -76,7 +76,7 @@ export interface KvRevocation extends SessionRevocation {
    */
   revokeAllBefore(instant: Date): Promise<void>;
   /**
-   * Refuses every session of `subject` issued up to `before` (to the millisecond), everywhere:
+   * Refuses every session of `subject` started up to `before` (to the millisecond), everywhere:
    * "sign out everywhere". One entry per subject, which expires `maxAge` after the instant.
    *
    * @param subject The subject, as `session.subject` holds it.
@@ -171,9 +171,9 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
   });
 
   return {
-    async isRevoked(id, issuedAt, subject) {
+    async isRevoked(id, startedAt, subject) {
       const key = hex(id);
-      const cached = cache.cached(key, issuedAt, subject);
+      const cached = cache.cached(key, startedAt, subject);
       if (cached !== undefined) return cached;
       const started = cache.begin();
       const keys = [idKey(key), cutoffKey];
@@ -194,7 +194,7 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
           before: seconds(entries[1]!.value),
           subjectBefore: seconds(entries[2]?.value),
         },
-        issuedAt,
+        startedAt,
         subject,
       );
     },

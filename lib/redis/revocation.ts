@@ -68,7 +68,7 @@ export interface RedisRevocationOptions {
 /** A {@linkcode SessionRevocation} on Redis, with the cut-off operation. */
 export interface RedisRevocation extends SessionRevocation {
   /**
-   * Refuses every session issued up to `instant` (to the millisecond), on every instance ("log everyone out").
+   * Refuses every session started up to `instant` (to the millisecond), on every instance ("log everyone out").
    * A later call with an earlier instant does not move it back.
    *
    * @param instant The cut-off.
@@ -76,7 +76,7 @@ export interface RedisRevocation extends SessionRevocation {
    */
   revokeAllBefore(instant: Date): Promise<void>;
   /**
-   * Refuses every session of `subject` issued up to `before` (to the millisecond), on every
+   * Refuses every session of `subject` started up to `before` (to the millisecond), on every
    * instance: "sign out everywhere". One key per subject, which expires `maxAge` after it.
    *
    * @param subject The subject, as `session.subject` holds it.
@@ -174,9 +174,9 @@ export function redisRevocation(
   }
 
   return {
-    async isRevoked(id, issuedAt, subject) {
+    async isRevoked(id, startedAt, subject) {
       const key = hex(id);
-      const cached = cache.cached(key, issuedAt, subject);
+      const cached = cache.cached(key, startedAt, subject);
       if (cached !== undefined) return cached;
       const read = cache.begin();
       // One round trip: the id, everyone's cut-off and the subject's.
@@ -210,7 +210,7 @@ export function redisRevocation(
           before: Number(cutoffValue ?? 0) || 0,
           subjectBefore: Number(subjectValue ?? 0) || 0,
         },
-        issuedAt,
+        startedAt,
         subject,
       );
     },

@@ -133,6 +133,7 @@ function foreignRecord(session: ForeignSessionData, now: number, maxAge: number)
   return {
     id: crypto.getRandomValues(new Uint8Array(SESSION_ID_LENGTH)),
     issuedAt: Math.floor(now),
+    startedAt: Math.floor(now),
     expiresAt: Math.floor(now) + maxAge,
     idleExpiresAt: 0,
     data: session.data,

@@ -10,6 +10,7 @@ import { guardRevocation, guardStore } from "./outage.ts";
 import { migration as foreignMigration, sharedMode } from "./foreign_mode.ts";
 import type { Mode } from "./mode.ts";
 import { normalise, type SessionOptions, type Settings } from "./options.ts";
+import type { SessionRevocation } from "./server_side.ts";
 import { withRevocation } from "./revocation_layer.ts";
 import { cookieMode, SealedCookies } from "./sealed_cookie.ts";
 import { COMMITTED, DECIDE, LOADED, Session, type SessionData, TOUCHED } from "./session.ts";
@@ -62,7 +63,9 @@ export function session<Data extends SessionData = SessionData>(
 ): MiddlewareHandler<SessionEnv<Data>> {
   const settings = normalise(options);
   const cookies = new SealedCookies(settings);
-  const mode = stack(settings, cookies);
+  const revocation = settings.revocation &&
+    guardRevocation(settings.revocation, settings.failOpen);
+  const mode = stack(settings, cookies, revocation);
   const timing = {
     maxAge: settings.maxAge,
     idleTimeout: settings.idleTimeout,
@@ -72,11 +75,7 @@ export function session<Data extends SessionData = SessionData>(
   };
   const { foreign } = settings;
   const migration = foreign?.mode === "migrate"
-    ? foreignMigration(
-      foreign,
-      { now: settings.now, maxAge: settings.maxAge },
-      settings.revocation && guardRevocation(settings.revocation, settings.failOpen),
-    )
+    ? foreignMigration(foreign, { now: settings.now, maxAge: settings.maxAge }, revocation)
     : undefined;
 
   return async function session(c, next) {
@@ -96,6 +95,11 @@ export function session<Data extends SessionData = SessionData>(
     const vary = c.res.headers.get("vary");
     if (vary === null || !VARIES_ON_COOKIE.test(vary)) appendHeaders(c, "Vary", ["Cookie"]);
     const decision = current[DECIDE](visit.invalid && !visit.keepCookie);
+    // Whatever becomes of the cookie, a sign-out everywhere holds. Only decided when the list
+    // keeps per-subject cut-offs (checked at the call).
+    for (const { subject, before } of decision.signOuts ?? []) {
+      await revocation!.revokeSubject!(subject, new Date(before));
+    }
     const loaded = current[LOADED] ?? visit.unloaded;
     const headers = decision.action === "none"
       ? mode.unchanged(visit)
@@ -114,13 +118,17 @@ export function session<Data extends SessionData = SessionData>(
  * wrapped by the revocation list, wrapped by the store, each guarded for outages as
  * `failOpen` says.
  */
-function stack(settings: Settings, cookies: SealedCookies): Mode {
-  const { foreign, revocation, store, failOpen } = settings;
+function stack(
+  settings: Settings,
+  cookies: SealedCookies,
+  revocation: SessionRevocation | undefined,
+): Mode {
+  const { foreign, store, failOpen } = settings;
   if (foreign?.mode === "shared") {
     return sharedMode(foreign, { now: settings.now, maxAge: settings.maxAge });
   }
   let mode = cookieMode(cookies);
-  if (revocation) mode = withRevocation(mode, guardRevocation(revocation, failOpen));
+  if (revocation) mode = withRevocation(mode, revocation);
   if (store) mode = withStore(mode, guardStore(store, failOpen));
   return mode;
 }

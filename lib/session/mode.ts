@@ -36,7 +36,7 @@ export interface Mode {
    * Throws `SessionTooLargeError` when a session of this size would not fit where the mode
    * keeps it; checked at each change. Absent: nothing to check before the commit.
    */
-  fits?(visit: Visit, bodyBytes: number, subjectBytes: number): void;
+  fits?(visit: Visit, bodyBytes: number, headerBytes: number): void;
   /** The `Set-Cookie` headers of a request that leaves the session as it was. */
   unchanged(visit: Visit): string[];
   /** Deletes the session; returns the `Set-Cookie` headers. */

@@ -119,6 +119,7 @@ export class OpenCache {
     return {
       id: hit.id,
       issuedAt: hit.issuedAt,
+      startedAt: hit.startedAt,
       expiresAt: hit.expiresAt,
       idleExpiresAt: hit.idleExpiresAt,
       data,
@@ -144,6 +145,7 @@ export class OpenCache {
     this.#entries.set(value, {
       id: record.id,
       issuedAt: record.issuedAt,
+      startedAt: record.startedAt,
       expiresAt: record.expiresAt,
       idleExpiresAt: record.idleExpiresAt,
       data: {},

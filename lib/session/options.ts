@@ -120,7 +120,7 @@ export interface SessionOptions {
    * throws a `SessionError` with code `ERR_SESSION_STORE_UNAVAILABLE` to `app.onError` (answer
    * 503), so a possibly revoked session is never accepted. `true` (fail open) logs the error
    * and goes on: revocation is not checked, and a store-backed session is empty for the request
-   * but not logged out: its cookie is neither deleted nor replaced (only `destroy()` deletes it),
+   * but not logged out: its cookie is neither deleted nor replaced (only `destroy()` or `clear()` deletes it),
    * and a change the store cannot save is dropped rather than pointing the cookie at nothing.
    * @default {false}
    */

@@ -71,8 +71,8 @@ export function guardRevocation(
 ): SessionRevocation {
   const tolerate = guard(failOpen);
   return {
-    isRevoked: (id, issuedAt, subject) =>
-      tolerate(() => revocation.isRevoked(id, issuedAt, subject), false),
+    isRevoked: (id, startedAt, subject) =>
+      tolerate(() => revocation.isRevoked(id, startedAt, subject), false),
     revoke: (id, expiresAt) => tolerate(() => revocation.revoke(id, expiresAt), undefined),
     revokeSubject: revocation.revokeSubject &&
       ((subject, before) => tolerate(() => revocation.revokeSubject!(subject, before), undefined)),

@@ -48,7 +48,7 @@ export interface RevocationAnswer {
   /** The session id has a revocation record. */
   revoked: boolean;
   /**
-   * The cut-off in Unix seconds, with a fraction (0 for none): sessions issued up to it are
+   * The cut-off in Unix seconds, with a fraction (0 for none): sessions started up to it are
    * refused.
    */
   before: number;
@@ -116,11 +116,11 @@ export class RevocationCache {
    * The cached answer for a session, when it and the cut-offs that apply are all fresh.
    *
    * @param key The session id, as the list keys it.
-   * @param issuedAt When the session was issued, Unix seconds (with a fraction).
+   * @param startedAt When the session started, Unix seconds (with a fraction).
    * @param subject Whom it belongs to, if anyone.
    * @returns True when revoked, false when not, undefined when the shared list must be read.
    */
-  cached(key: string, issuedAt: number, subject?: string): boolean | undefined {
+  cached(key: string, startedAt: number, subject?: string): boolean | undefined {
     const id = this.#fresh(this.#ids.get(key));
     const everyone = this.#fresh(this.#cutoffs.get(EVERYONE));
     if (id === undefined || everyone === undefined) return undefined;
@@ -130,7 +130,7 @@ export class RevocationCache {
       if (own === undefined) return undefined;
       before = Math.max(before, own.value);
     }
-    return id.value || issuedAt <= before;
+    return id.value || startedAt <= before;
   }
 
   #fresh<T>(fact: Fact<T> | undefined): Fact<T> | undefined {
@@ -168,7 +168,7 @@ export class RevocationCache {
    * @param read The read from {@linkcode begin}.
    * @param key The session id, as the list keys it.
    * @param answer What the shared list said.
-   * @param issuedAt When the session was issued, Unix seconds (with a fraction).
+   * @param startedAt When the session started, Unix seconds (with a fraction).
    * @param subject Whom it belongs to, if anyone (then `answer.subjectBefore` is its cut-off).
    * @returns True when the session is revoked.
    */
@@ -176,7 +176,7 @@ export class RevocationCache {
     read: RevocationRead,
     key: string,
     answer: RevocationAnswer,
-    issuedAt: number,
+    startedAt: number,
     subject?: string,
   ): boolean {
     this.abandon(read);
@@ -192,7 +192,7 @@ export class RevocationCache {
         this.#settleCutoff(read, scope(subject), answer.subjectBefore ?? 0),
       );
     }
-    return revoked || issuedAt <= before;
+    return revoked || startedAt <= before;
   }
 
   /** A cut-off as read, raised to what this process knows is newer, and kept. */

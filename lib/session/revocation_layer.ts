@@ -23,7 +23,7 @@ export function withRevocation(inner: Mode, revocation: SessionRevocation): Mode
     async load(visit) {
       const record = await loadNow(inner, visit);
       if (!record) return NOTHING;
-      if (await revocation.isRevoked(record.id, record.issuedAt, record.subject)) {
+      if (await revocation.isRevoked(record.id, record.startedAt, record.subject)) {
         visit.reject(new InvalidSessionError("revoked"));
         return NOTHING;
       }
@@ -32,11 +32,6 @@ export function withRevocation(inner: Mode, revocation: SessionRevocation): Mode
     fits: inner.fits,
     unchanged: (visit) => inner.unchanged(visit),
     async remove(visit, decision, loaded) {
-      const { signOut } = decision;
-      // Checked at set-up: a signOut is only decided when the list can keep one.
-      if (signOut) {
-        await revocation.revokeSubject!(signOut.subject, new Date(signOut.before * 1000));
-      }
       if (loaded) await revocation.revoke(loaded.id, loaded.expiresAt);
       return await inner.remove(visit, decision, loaded);
     },

@@ -6,11 +6,13 @@
  * value     = base64url( version || keyId || nonce || ciphertext || tag )
  * aad       = version || keyId || cookieName
  * plaintext = headerLength || sessionId || issuedAt || expiresAt || idleExpiresAt || flags
- *             || issuedAtMillis || sealedAt || subjectLength || subject || json
+ *             || issuedAtMillis || sealedAt || subjectLength || subject
+ *             || [startedAt || startedAtMillis] || json
  * ```
  *
  * Shorter headers, sealed before their later fields existed, still open: 28 bytes (no `flags`:
- * all clear), 29 (no millisecond, sealing time or subject).
+ * all clear), 29 (no millisecond, sealing time or subject); without the start time, the
+ * session started when it was issued.
  *
  * One {@linkcode Sealer} path serves both backends: over `node:crypto` it answers at once (and
  * throws), over Web Crypto with promises (which reject). The `./seal` entry wraps it for callers
@@ -42,6 +44,11 @@ export const HEADER_LENGTH_FLAGS = HEADER_LENGTH_V1 + 1;
  * time's milliseconds (uint16), the sealing time (uint32) and the subject's length (one byte).
  */
 export const HEADER_LENGTH = HEADER_LENGTH_FLAGS + 2 + 4 + 1;
+/**
+ * Bytes of the optional start time after the subject (uint32 seconds, uint16 milliseconds),
+ * written only when the session started before this id was issued (a `regenerate()`).
+ */
+export const STARTED_AT_LENGTH = 6;
 /** Most UTF-8 bytes in a subject: what the header's length byte leaves room for, rounded down. */
 export const MAX_SUBJECT_BYTES = 200;
 /**
@@ -62,6 +69,12 @@ export interface SessionRecord {
   id: Uint8Array;
   /** When this session id was issued, to the millisecond (a fraction of a second). */
   issuedAt: number;
+  /**
+   * When the session began, to the millisecond: its first issue or its latest login (a new
+   * subject), kept through `regenerate()`. Cut-offs are checked against it.
+   * @default {issuedAt}
+   */
+  startedAt?: number | undefined;
   /** End of the absolute lifetime. */
   expiresAt: number;
   /** Idle deadline; 0 when there is no idle timeout. */
@@ -91,6 +104,8 @@ export interface SessionRecord {
 
 /** A record opened from a cookie. */
 export interface OpenedRecord extends SessionRecord {
+  /** When the session began: the sealed start time, else its issue time. */
+  startedAt: number;
   /** When it was sealed; undefined for a value sealed before the time was recorded. */
   sealedAt: number | undefined;
   /** The sealed persistence; true for a value sealed before it was recorded. */
@@ -190,7 +205,8 @@ function plaintextOf(record: SessionRecord, body: string): Uint8Array {
     );
   }
   const json = utf8(body);
-  const headerLength = HEADER_LENGTH + subject.length;
+  const started = startedBefore(record);
+  const headerLength = HEADER_LENGTH + subject.length + (started ? STARTED_AT_LENGTH : 0);
   const plaintext = new Uint8Array(1 + headerLength + json.length);
   const view = new DataView(plaintext.buffer);
   const issued = Math.floor(record.issuedAt);
@@ -207,8 +223,24 @@ function plaintextOf(record: SessionRecord, body: string): Uint8Array {
   view.setUint32(3 + HEADER_LENGTH_FLAGS, Math.floor(sealedAt));
   plaintext[7 + HEADER_LENGTH_FLAGS] = subject.length;
   plaintext.set(subject, 1 + HEADER_LENGTH);
+  if (started) {
+    const at = 1 + HEADER_LENGTH + subject.length;
+    view.setUint32(at, Math.floor(started / 1000));
+    view.setUint16(at + 4, started % 1000);
+  }
   plaintext.set(json, 1 + headerLength);
   return plaintext;
+}
+
+/**
+ * The start time to seal, in whole milliseconds: only when it lies before the issue time (the
+ * id was regenerated); 0 when the header leaves it out.
+ */
+function startedBefore(record: SessionRecord): number {
+  if (record.startedAt === undefined) return 0;
+  const started = Math.round(record.startedAt * 1000);
+  if (!(started >= 0 && started < Math.round(record.issuedAt * 1000))) return 0;
+  return started;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -218,7 +250,7 @@ const EMPTY = new Uint8Array(0);
  * base64url of the prefix, the plaintext and the tag, so its length follows from theirs.
  *
  * @param bodyBytes UTF-8 bytes of the record's JSON body.
- * @param subjectBytes UTF-8 bytes of its subject.
+ * @param headerBytes Header bytes beyond the fixed fields: the subject's UTF-8, the start time.
  * @returns Characters of the cookie value.
  *
  * @example The length of a sealed greeting
@@ -233,9 +265,9 @@ const EMPTY = new Uint8Array(0);
  * assert.equal(value.length, sealedLength(body.length, 0));
  * ```
  */
-export function sealedLength(bodyBytes: number, subjectBytes: number): number {
+export function sealedLength(bodyBytes: number, headerBytes: number): number {
   return Math.ceil(
-    ((PREFIX_LENGTH + 1 + HEADER_LENGTH + subjectBytes + bodyBytes + TAG_LENGTH) * 4) / 3,
+    ((PREFIX_LENGTH + 1 + HEADER_LENGTH + headerBytes + bodyBytes + TAG_LENGTH) * 4) / 3,
   );
 }
 
@@ -279,6 +311,7 @@ function decode(plaintext: Uint8Array, keyIndex: number, now: number): OpenedRec
   const flags = headerLength > HEADER_LENGTH_V1 ? plaintext[1 + HEADER_LENGTH_V1]! : 0;
   let sealedAt: number | undefined;
   let subject: string | undefined;
+  let startedAt: number | undefined;
   if (headerLength >= HEADER_LENGTH) {
     // Sealed before these existed: the issue time counts as the start of its second (which a
     // cut-off at that second refuses), the sealing time and the subject as unknown.
@@ -296,6 +329,15 @@ function decode(plaintext: Uint8Array, keyIndex: number, now: number): OpenedRec
         plaintext.subarray(1 + HEADER_LENGTH, 1 + HEADER_LENGTH + subjectLength),
       );
     }
+    const at = 1 + HEADER_LENGTH + subjectLength;
+    if (HEADER_LENGTH + subjectLength + STARTED_AT_LENGTH <= headerLength) {
+      // A start later than the issue is not one this format writes: the issue time holds.
+      startedAt = Math.min(
+        issuedAt,
+        readUint32(plaintext, at) + Math.min(999, (plaintext[at + 4]! << 8) | plaintext[at + 5]!) /
+            1000,
+      );
+    }
   }
   assertUnexpired({ expiresAt, idleExpiresAt }, now);
   const body = utf8Decode(plaintext.subarray(1 + headerLength));
@@ -309,6 +351,7 @@ function decode(plaintext: Uint8Array, keyIndex: number, now: number): OpenedRec
   return {
     id: plaintext.slice(1, 1 + SESSION_ID_LENGTH),
     issuedAt,
+    startedAt: startedAt ?? issuedAt,
     expiresAt,
     idleExpiresAt,
     data,

@@ -122,12 +122,12 @@ export class SealedCookies {
    *
    * @param visit The request's visit (its cookie name).
    * @param bodyBytes UTF-8 bytes of the session's JSON body.
-   * @param subjectBytes UTF-8 bytes of its subject.
+   * @param headerBytes Header bytes beyond the fixed fields: the subject's UTF-8, the start time.
    * @throws {SessionTooLargeError} Naming the budget.
    */
-  fits(visit: Visit, bodyBytes: number, subjectBytes: number): void {
+  fits(visit: Visit, bodyBytes: number, headerBytes: number): void {
     const { name, attributes } = visit.target;
-    const length = sealedLength(bodyBytes, subjectBytes);
+    const length = sealedLength(bodyBytes, headerBytes);
     // The longest Max-Age a write can carry, so that what passes here passes at the commit.
     const needed = cookieHeaderBytes(name, length, attributes, this.#settings.maxAge);
     const budget = this.#settings.maxCookieBytes;
@@ -228,7 +228,7 @@ export function cookieMode(cookies: SealedCookies): Mode {
       if (visit.sealer.sync) return openNow;
       return Promise.resolve(cookies.open(visit)).then((record) => () => record);
     },
-    fits: (visit, bodyBytes, subjectBytes) => cookies.fits(visit, bodyBytes, subjectBytes),
+    fits: (visit, bodyBytes, headerBytes) => cookies.fits(visit, bodyBytes, headerBytes),
     unchanged: (visit) => cookies.stale(visit),
     remove: (visit) => Promise.resolve(cookies.deletion(visit)),
     write: (visit, decision) => cookies.seal(visit, decision.record, decision.body),

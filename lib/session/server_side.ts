@@ -26,15 +26,17 @@
 export interface SessionRevocation {
   /**
    * Tells whether a session that opened and has not expired was revoked since: its id, or every
-   * session issued up to a cut-off (all of them, or its subject's).
+   * session started up to a cut-off (all of them, or its subject's).
    *
    * @param id The session id (16 bytes).
-   * @param issuedAt When it was issued, Unix seconds to the millisecond.
+   * @param startedAt When the session started, Unix seconds to the millisecond: when it was
+   *   first issued, or its subject last set (a login); `regenerate()` keeps it. Cut-offs are
+   *   compared with it.
    * @param subject Whom it belongs to, if anyone.
    * @returns True when it must be refused.
    * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the list cannot be read.
    */
-  isRevoked(id: Uint8Array, issuedAt: number, subject?: string): Promise<boolean>;
+  isRevoked(id: Uint8Array, startedAt: number, subject?: string): Promise<boolean>;
   /**
    * Revokes one session until it would have expired anyway.
    *
@@ -44,7 +46,7 @@ export interface SessionRevocation {
    */
   revoke(id: Uint8Array, expiresAt: number): Promise<void>;
   /**
-   * Refuses every session of one subject issued up to `before` (to the millisecond): "sign out
+   * Refuses every session of one subject started up to `before` (to the millisecond): "sign out
    * everywhere". Sessions of other subjects, and the subject's later ones, are untouched. A
    * later call with an earlier instant does not move it back. Optional: without it,
    * `Session.signOutEverywhere()` throws a `SessionConfigError` when called.

@@ -16,6 +16,7 @@ import {
   type OpenedRecord,
   SESSION_ID_LENGTH,
   type SessionRecord,
+  STARTED_AT_LENGTH,
 } from "./seal.ts";
 
 /** Session data: a JSON object. */
@@ -51,26 +52,30 @@ export interface SessionSource {
    */
   open(): OpenedRecord | undefined;
   /**
-   * Checks that a session body of this many UTF-8 bytes, with a subject of this many, still
-   * fits where the session is kept; called on every change.
+   * Checks that a session body of this many UTF-8 bytes, with this many bytes of header beyond
+   * the fixed fields (the subject, the start time), still fits where the session is kept;
+   * called on every change.
    *
    * @throws {SessionTooLargeError} When it does not.
    */
-  fits(bodyBytes: number, subjectBytes: number): void;
+  fits(bodyBytes: number, headerBytes: number): void;
 }
 
 /** Ending every session of a subject, asked for by {@linkcode Session.signOutEverywhere}. */
 export interface SignOut {
   /** The subject. */
   subject: string;
-  /** Sessions of it issued up to this instant end, Unix seconds with a fraction. */
+  /** Sessions of it started up to this instant end: Unix time in whole milliseconds. */
   before: number;
 }
 
-/** What the end of a request must do with the cookie. */
+/**
+ * What the end of a request must do with the cookie, and whom it signs out everywhere: the
+ * sign-outs hold whatever happens to the cookie.
+ */
 export type SessionDecision =
-  | { action: "none" }
-  | { action: "delete"; record?: undefined; signOut?: SignOut | undefined }
+  | { action: "none"; signOuts?: undefined }
+  | { action: "delete"; record?: undefined; signOuts: readonly SignOut[] | undefined }
   | {
     action: "write";
     record: SessionRecord;
@@ -79,6 +84,7 @@ export type SessionDecision =
     dataChanged: boolean;
     /** The cookie itself must be re-sealed: new id, older key, or idle deadline to move. */
     cookieDue: boolean;
+    signOuts: readonly SignOut[] | undefined;
   };
 
 /** Internal: decides what to write. Not part of the public API. */
@@ -154,13 +160,16 @@ export class Session<Data extends SessionData = SessionData> {
   #bound = 2;
   #id: Uint8Array | undefined;
   #issuedAt = 0;
+  /** When the session began (its first issue or latest login); kept by `regenerate()`. */
+  #startedAt = 0;
   #expiresAt = 0;
   #destroyed = false;
   #renewed = false;
   /** The handler's choice of persistence; undefined until it makes one. */
   #persistent: boolean | undefined;
   #subject: string | undefined;
-  #signOut: SignOut | undefined;
+  /** The subjects signed out everywhere by this request. */
+  #signOuts: SignOut[] | undefined;
 
   /**
    * Internal: the middleware creates one per request.
@@ -187,6 +196,7 @@ export class Session<Data extends SessionData = SessionData> {
       this.#opened = opened;
       this.#id = opened.id;
       this.#issuedAt = opened.issuedAt;
+      this.#startedAt = opened.startedAt;
       this.#expiresAt = opened.expiresAt;
       this.#data = opened.data;
       this.#flash = flashQueues(opened.flash);
@@ -214,13 +224,29 @@ export class Session<Data extends SessionData = SessionData> {
     return value;
   }
 
-  #start(): void {
-    const now = this.#clock() / 1000;
-    this.#id = newId();
+  /**
+   * Issues a new id, with a new issue time and absolute lifetime.
+   *
+   * @param carry Keep when the session started (a `regenerate()` of a live session), so that
+   *   cut-offs still reach it; otherwise it starts now.
+   */
+  #start(carry = false): void {
     // To the millisecond: a cut-off at this very second must tell it from sessions before it.
+    let ms = Math.floor(this.#clock());
+    // A session started after a sign-out in this request is not itself signed out.
+    for (const { before } of this.#signOuts ?? []) ms = Math.max(ms, before + 1);
+    const now = ms / 1000;
+    this.#id = newId();
     this.#issuedAt = now;
+    if (!carry) this.#startedAt = now;
     // A lifetime past what the cookie can hold ends at the last time it can: never wraps round.
     this.#expiresAt = Math.min(Math.floor(now) + this.#timing.maxAge, MAX_SEALED_TIME);
+  }
+
+  /** Header bytes beyond the fixed fields: the subject, and the start time when sealed. */
+  #headerBytes(): number {
+    const subject = this.#subject === undefined ? 0 : utf8Length(this.#subject);
+    return this.#startedAt < this.#issuedAt ? subject + STARTED_AT_LENGTH : subject;
   }
 
   /**
@@ -231,16 +257,16 @@ export class Session<Data extends SessionData = SessionData> {
     // Flash values add the brackets of `[data, flash]`.
     this.#bound += grew + 4;
     const source = this.#source;
-    const subject = this.#subject === undefined ? 0 : utf8Length(this.#subject);
+    const header = this.#headerBytes();
     try {
-      source.fits(this.#bound, subject);
+      source.fits(this.#bound, header);
       return;
     } catch {
       // The bound is too rough to tell: measure the body itself.
     }
     this.#bound = utf8Length(encodeBody(this.#data, this.#flash));
     try {
-      source.fits(this.#bound, subject);
+      source.fits(this.#bound, header);
     } catch (error) {
       undo();
       throw error;
@@ -311,14 +337,12 @@ export class Session<Data extends SessionData = SessionData> {
   }
 
   /**
-   * Removes every key, the flash messages and the subject. The cookie is deleted at the end of
-   * the request.
+   * Removes every key, the flash messages and the subject, and ends the session as
+   * {@linkcode destroy} does (Flask's name for it): the cookie is deleted at the end of the
+   * request, and anything stored afterwards starts a new session with a new id.
    */
   clear(): void {
-    this.#change();
-    this.#data = {};
-    this.#flash = {};
-    this.#subject = undefined;
+    this.destroy();
   }
 
   /** A shallow copy of the data. */
@@ -469,14 +493,17 @@ export class Session<Data extends SessionData = SessionData> {
     const before = this.#subject;
     this.#subject = subject;
     this.#checkFits(0, () => (this.#subject = before));
-    if (options.regenerate !== false) this.regenerate();
+    // A login: a new id, and the session starts now.
+    if (options.regenerate !== false) this.#renew(false);
   }
 
   /**
    * Ends every session of this session's subject, on every instance (within the revocation
    * list's cache time), this one included: "sign out everywhere", after a password change or
-   * a lost device. Sessions of the subject issued from now on are not affected. Done when the
-   * response is committed, through the revocation list; this session is destroyed.
+   * a lost device. Sessions of the subject started from now on are not affected, nor is one
+   * this request goes on to write (`signOutEverywhere()` then `subject = sameUser` keeps this
+   * device signed in with a new id). Done when the response is committed, through the
+   * revocation list, whatever the handler does afterwards; this session is destroyed.
    *
    * @throws {SessionConfigError} When no revocation list with per-subject cut-offs is
    * configured (`revocation: kvRevocation(kv)` or `redisRevocation(client)`).
@@ -497,17 +524,25 @@ export class Session<Data extends SessionData = SessionData> {
         "Cannot sign out everywhere: the session has no subject; set session.subject when the user logs in",
       );
     }
-    this.#signOut = { subject, before: this.#clock() / 1000 };
+    // Sessions started before this millisecond: one started in it, here or on another device,
+    // is taken for a login after the sign-out.
+    (this.#signOuts ??= []).push({ subject, before: Math.floor(this.#clock()) - 1 });
     this.destroy();
   }
 
   /**
    * Keeps the data under a new session id and issue time (and a new absolute lifetime). Call it
-   * when privileges change, at login above all, so that an id planted before is worthless.
+   * when privileges change, at login above all, so that an id planted before is worthless. The
+   * session keeps its standing against cut-offs: a session started before a sign-out everywhere
+   * is refused after it, however often it was regenerated.
    */
   regenerate(): void {
     this.#change();
-    this.#start();
+    this.#renew(this.#id !== undefined);
+  }
+
+  #renew(carry: boolean): void {
+    this.#start(carry);
     this.#renewed = true;
   }
 
@@ -626,7 +661,7 @@ export class Session<Data extends SessionData = SessionData> {
     if (empty) {
       // Nothing to keep: delete what the browser holds (a cleared, destroyed or junk cookie).
       return this.#opened || this.#destroyed || invalidCookie
-        ? { action: "delete", signOut: this.#signOut }
+        ? { action: "delete", signOuts: this.#signOuts }
         : { action: "none" };
     }
     const opened = this.#destroyed ? undefined : this.#opened;
@@ -666,9 +701,11 @@ export class Session<Data extends SessionData = SessionData> {
       body,
       dataChanged,
       cookieDue,
+      signOuts: this.#signOuts,
       record: {
         id: this.#id!,
         issuedAt: this.#issuedAt,
+        startedAt: this.#startedAt,
         expiresAt: this.#expiresAt,
         idleExpiresAt: idleTimeout === undefined ? 0 : Math.min(now + idleTimeout, this.#expiresAt),
         data: this.#data,

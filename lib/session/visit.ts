@@ -29,7 +29,7 @@ export class Visit implements SessionSource {
   /**
    * Failing open with the store down: the session whose data could not be loaded. The cookie is
    * good (it opened, and may well be fine once the store is back), so it is kept as it is,
-   * whatever the handler changes; only `destroy()` deletes it.
+   * whatever the handler changes; only `destroy()` (or `clear()`) deletes it.
    */
   unloaded: OpenedRecord | undefined = undefined;
   /**
@@ -72,11 +72,11 @@ export class Visit implements SessionSource {
    * Checks that a session of this size fits where its mode keeps it.
    *
    * @param bodyBytes UTF-8 bytes of the session's JSON body.
-   * @param subjectBytes UTF-8 bytes of its subject.
+   * @param headerBytes Header bytes beyond the fixed fields: the subject's UTF-8, the start time.
    * @throws {SessionTooLargeError} When it does not.
    */
-  fits(bodyBytes: number, subjectBytes: number): void {
-    this.sizeCheck?.(this, bodyBytes, subjectBytes);
+  fits(bodyBytes: number, headerBytes: number): void {
+    this.sizeCheck?.(this, bodyBytes, headerBytes);
   }
 
   /**
