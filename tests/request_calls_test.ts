@@ -180,24 +180,25 @@ for (const withStore of [false, true]) {
     ignore: !HAS_REDIS,
     async fn(t) {
       await using redis = await startRedis();
-      const clients: Redis[] = [];
+      const [a, b] = [new Redis(redis.url), new Redis(redis.url)];
       try {
-        await everyRow(t, async () => {
+        await everyRow(t, () => {
           const prefix = `row:${crypto.randomUUID()}:`;
-          const [a, b] = [new Redis(redis.url), new Redis(redis.url)];
-          clients.push(a, b);
           const lists = { prefix: `${prefix}revoked:`, cacheMs: 0 };
-          return withStore
-            ? [
-              redisRevocation(a, lists),
-              redisRevocation(b, lists),
-              redisStore(a, { prefix: `${prefix}data:` }),
-              redisStore(b, { prefix: `${prefix}data:` }),
-            ]
-            : [redisRevocation(a, lists), redisRevocation(b, lists)];
+          return Promise.resolve(
+            withStore
+              ? [
+                redisRevocation(a, lists),
+                redisRevocation(b, lists),
+                redisStore(a, { prefix: `${prefix}data:` }),
+                redisStore(b, { prefix: `${prefix}data:` }),
+              ]
+              : [redisRevocation(a, lists), redisRevocation(b, lists)],
+          );
         });
       } finally {
-        for (const client of clients) client.disconnect();
+        a.disconnect();
+        b.disconnect();
       }
     },
   });
