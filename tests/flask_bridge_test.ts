@@ -372,3 +372,49 @@ Deno.test("With a revocation list, a Flask cookie migrates once: its copies and 
     kv.close();
   }
 });
+
+/**
+ * The other spellings of a Flask cookie: its signature (20 bytes, 27 characters) ends in a
+ * character with two unused low bits, which Flask's decoder ignores, so each cookie has four.
+ */
+function respellings(cookie: string): string[] {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const last = alphabet.indexOf(cookie.at(-1)!);
+  return [0, 1, 2, 3].filter((bits) => bits !== (last & 3))
+    .map((bits) => cookie.slice(0, -1) + alphabet[(last & ~3) | bits]);
+}
+
+Deno.test("With a revocation list, a migrated Flask cookie is refused in every spelling, on every instance", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const invalid: string[] = [];
+    // Two instances of the service, sharing one revocation list.
+    const [first, second] = [1, 2].map(() => {
+      const app = new Hono<SessionEnv<{ name: string }>>();
+      app.use(session<{ name: string }>({
+        secrets: [SECRET],
+        revocation: kvRevocation(kv),
+        foreign: flaskMigration({ secretKeys: [FLASK_KEY] }),
+        onInvalid: (reason) => void invalid.push(reason),
+      }));
+      app.get("/", (c) => c.text(c.get("session").get("name") ?? "nobody"));
+      return app;
+    });
+    const cookie = await flaskCookie({ name: "Ada" });
+    const migrated = await first!.request("/", { headers: { cookie: `session=${cookie}` } });
+    assert.equal(await migrated.text(), "Ada");
+
+    for (const spelling of respellings(cookie)) {
+      for (const app of [first!, second!]) {
+        // A captured copy, its signature's last character respelled:
+        // Cookie: session=eyJuYW1lIjoiQWRhIn0.aBcDeF.…wgF
+        const res = await app.request("/", { headers: { cookie: `session=${spelling}` } });
+        assert.equal(await res.text(), "nobody", spelling);
+        assert.ok(!res.headers.getSetCookie().some((h) => /^session=[^;]/.test(h)), "no session");
+      }
+    }
+    assert.deepEqual(invalid, Array(6).fill("revoked"));
+  } finally {
+    kv.close();
+  }
+});
