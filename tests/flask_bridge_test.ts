@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { session, SessionConfigError, type SessionEnv } from "../lib/mod.ts";
+import { session, SessionConfigError, type SessionEnv, type SessionOptions } from "../lib/mod.ts";
 import {
   flaskMigration,
   type FlaskSessionOptions,
@@ -22,12 +22,13 @@ const FLASK_KEY = "the Flask app's secret key";
 
 type BridgeOptions = Omit<FlaskSessionOptions, "secretKeys"> & { mode: "migrate" | "shared" };
 
-function makeApp({ mode, ...flask }: BridgeOptions) {
+function makeApp({ mode, ...flask }: BridgeOptions, options: Partial<SessionOptions> = {}) {
   const app = new Hono<SessionEnv<{ name: string }>>();
   const bridge = mode === "shared" ? flaskShared : flaskMigration;
   app.use(session<{ name: string }>({
     secrets: [SECRET],
     foreign: bridge({ secretKeys: [FLASK_KEY], ...flask }),
+    ...options,
   }));
   app.get("/", (c) => c.text(c.get("session").get("name") ?? "nobody"));
   app.post("/name/:name", (c) => {
@@ -417,4 +418,39 @@ Deno.test("With a revocation list, a migrated Flask cookie is refused in every s
   } finally {
     kv.close();
   }
+});
+
+Deno.test("A Flask session too large to seal is refused, and the visitor can still use the site and log out", async (t) => {
+  const invalid: string[] = [];
+  const app = makeApp({ mode: "migrate", cookieName: "flask_session" }, {
+    onInvalid: (reason) => void invalid.push(reason),
+  });
+  // A planted Flask cookie of a couple of hundred characters, compressed (the leading "."),
+  // whose data is bigger than the sealed cookies may hold (maxCookieBytes, 6144 by default):
+  // Cookie: flask_session=.eJzty…
+  const planted = await flaskCookie({ name: "x".repeat(10_000) });
+  assert.match(planted, /^\./);
+  assert.ok(planted.length < 300, `${planted.length} characters`);
+  const cookie = `flask_session=${planted}`;
+
+  await t.step("a page answers with an empty session and expires the Flask cookie", async () => {
+    const res = await app.request("/", { headers: { cookie } });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "nobody");
+    assert.ok(deletionOf(res, "flask_session"), res.headers.getSetCookie().join("\n"));
+    assert.deepEqual(invalid, ["malformed"]);
+  });
+  await t.step("a new session can be started next to it", async () => {
+    const res = await app.request("/name/Grace", { method: "POST", headers: { cookie } });
+    assert.equal(res.status, 200);
+    assert.ok(deletionOf(res, "flask_session"), res.headers.getSetCookie().join("\n"));
+    const sealed = res.headers.getSetCookie().find((h) => /^session=[^;]/.test(h))!;
+    const again = await app.request("/", { headers: { cookie: sealed.split(";")[0]! } });
+    assert.equal(await again.text(), "Grace");
+  });
+  await t.step("a logout works and expires the Flask cookie", async () => {
+    const res = await app.request("/logout", { method: "POST", headers: { cookie } });
+    assert.equal(res.status, 204);
+    assert.ok(deletionOf(res, "flask_session"), res.headers.getSetCookie().join("\n"));
+  });
 });
