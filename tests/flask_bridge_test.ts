@@ -454,3 +454,17 @@ Deno.test("A Flask session too large to seal is refused, and the visitor can sti
     assert.ok(deletionOf(res, "flask_session"), res.headers.getSetCookie().join("\n"));
   });
 });
+
+Deno.test("A shared Flask session bigger than the sealed cookies allow is read, written and logged out of", async () => {
+  // Shared mode seals nothing: the Flask cookie is read as it is and written back compressed.
+  const app = makeApp({ mode: "shared" });
+  const cookie = `session=${await flaskCookie({ name: "Ada", notes: "x".repeat(10_000) })}`;
+  const read = await app.request("/", { headers: { cookie } });
+  assert.equal(await read.text(), "Ada");
+  const written = await app.request("/name/Grace", { method: "POST", headers: { cookie } });
+  assert.equal(written.status, 200);
+  assert.match(written.headers.getSetCookie()[0]!, /^session=\./);
+  const logout = await app.request("/logout", { method: "POST", headers: { cookie } });
+  assert.equal(logout.status, 204);
+  assert.ok(deletionOf(logout, "session"), logout.headers.getSetCookie().join("\n"));
+});
