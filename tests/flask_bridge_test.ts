@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { session, SessionConfigError, type SessionEnv } from "../lib/mod.ts";
+import { session, SessionConfigError, type SessionEnv, type SessionOptions } from "../lib/mod.ts";
 import {
   flaskMigration,
   type FlaskSessionOptions,
@@ -22,12 +22,13 @@ const FLASK_KEY = "the Flask app's secret key";
 
 type BridgeOptions = Omit<FlaskSessionOptions, "secretKeys"> & { mode: "migrate" | "shared" };
 
-function makeApp({ mode, ...flask }: BridgeOptions) {
+function makeApp({ mode, ...flask }: BridgeOptions, options: Partial<SessionOptions> = {}) {
   const app = new Hono<SessionEnv<{ name: string }>>();
   const bridge = mode === "shared" ? flaskShared : flaskMigration;
   app.use(session<{ name: string }>({
     secrets: [SECRET],
     foreign: bridge({ secretKeys: [FLASK_KEY], ...flask }),
+    ...options,
   }));
   app.get("/", (c) => c.text(c.get("session").get("name") ?? "nobody"));
   app.post("/name/:name", (c) => {
@@ -371,4 +372,99 @@ Deno.test("With a revocation list, a Flask cookie migrates once: its copies and 
   } finally {
     kv.close();
   }
+});
+
+/**
+ * The other spellings of a Flask cookie: its signature (20 bytes, 27 characters) ends in a
+ * character with two unused low bits, which Flask's decoder ignores, so each cookie has four.
+ */
+function respellings(cookie: string): string[] {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const last = alphabet.indexOf(cookie.at(-1)!);
+  return [0, 1, 2, 3].filter((bits) => bits !== (last & 3))
+    .map((bits) => cookie.slice(0, -1) + alphabet[(last & ~3) | bits]);
+}
+
+Deno.test("With a revocation list, a migrated Flask cookie is refused in every spelling, on every instance", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const invalid: string[] = [];
+    // Two instances of the service, sharing one revocation list.
+    const [first, second] = [1, 2].map(() => {
+      const app = new Hono<SessionEnv<{ name: string }>>();
+      app.use(session<{ name: string }>({
+        secrets: [SECRET],
+        revocation: kvRevocation(kv),
+        foreign: flaskMigration({ secretKeys: [FLASK_KEY] }),
+        onInvalid: (reason) => void invalid.push(reason),
+      }));
+      app.get("/", (c) => c.text(c.get("session").get("name") ?? "nobody"));
+      return app;
+    });
+    const cookie = await flaskCookie({ name: "Ada" });
+    const migrated = await first!.request("/", { headers: { cookie: `session=${cookie}` } });
+    assert.equal(await migrated.text(), "Ada");
+
+    for (const spelling of respellings(cookie)) {
+      for (const app of [first!, second!]) {
+        // A captured copy, its signature's last character respelled:
+        // Cookie: session=eyJuYW1lIjoiQWRhIn0.aBcDeF.…wgF
+        const res = await app.request("/", { headers: { cookie: `session=${spelling}` } });
+        assert.equal(await res.text(), "nobody", spelling);
+        assert.ok(!res.headers.getSetCookie().some((h) => /^session=[^;]/.test(h)), "no session");
+      }
+    }
+    assert.deepEqual(invalid, Array(6).fill("revoked"));
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("A Flask session too large to seal is refused, and the visitor can still use the site and log out", async (t) => {
+  const invalid: string[] = [];
+  const app = makeApp({ mode: "migrate", cookieName: "flask_session" }, {
+    onInvalid: (reason) => void invalid.push(reason),
+  });
+  // A planted Flask cookie of a couple of hundred characters, compressed (the leading "."),
+  // whose data is bigger than the sealed cookies may hold (maxCookieBytes, 6144 by default):
+  // Cookie: flask_session=.eJzty…
+  const planted = await flaskCookie({ name: "x".repeat(10_000) });
+  assert.match(planted, /^\./);
+  assert.ok(planted.length < 300, `${planted.length} characters`);
+  const cookie = `flask_session=${planted}`;
+
+  await t.step("a page answers with an empty session and expires the Flask cookie", async () => {
+    const res = await app.request("/", { headers: { cookie } });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "nobody");
+    assert.ok(deletionOf(res, "flask_session"), res.headers.getSetCookie().join("\n"));
+    assert.deepEqual(invalid, ["malformed"]);
+  });
+  await t.step("a new session can be started next to it", async () => {
+    const res = await app.request("/name/Grace", { method: "POST", headers: { cookie } });
+    assert.equal(res.status, 200);
+    assert.ok(deletionOf(res, "flask_session"), res.headers.getSetCookie().join("\n"));
+    const sealed = res.headers.getSetCookie().find((h) => /^session=[^;]/.test(h))!;
+    const again = await app.request("/", { headers: { cookie: sealed.split(";")[0]! } });
+    assert.equal(await again.text(), "Grace");
+  });
+  await t.step("a logout works and expires the Flask cookie", async () => {
+    const res = await app.request("/logout", { method: "POST", headers: { cookie } });
+    assert.equal(res.status, 204);
+    assert.ok(deletionOf(res, "flask_session"), res.headers.getSetCookie().join("\n"));
+  });
+});
+
+Deno.test("A shared Flask session bigger than the sealed cookies allow is read, written and logged out of", async () => {
+  // Shared mode seals nothing: the Flask cookie is read as it is and written back compressed.
+  const app = makeApp({ mode: "shared" });
+  const cookie = `session=${await flaskCookie({ name: "Ada", notes: "x".repeat(10_000) })}`;
+  const read = await app.request("/", { headers: { cookie } });
+  assert.equal(await read.text(), "Ada");
+  const written = await app.request("/name/Grace", { method: "POST", headers: { cookie } });
+  assert.equal(written.status, 200);
+  assert.match(written.headers.getSetCookie()[0]!, /^session=\./);
+  const logout = await app.request("/logout", { method: "POST", headers: { cookie } });
+  assert.equal(logout.status, 204);
+  assert.ok(deletionOf(logout, "session"), logout.headers.getSetCookie().join("\n"));
 });

@@ -20,7 +20,7 @@ import {
 } from "../session/cookie.ts";
 import { SessionConfigError, SessionTooLargeError } from "../session/errors.ts";
 import type { ForeignSession, ForeignSessionData } from "../session/foreign.ts";
-import { encodeBase64 } from "./_base64.ts";
+import { decodeBase64Url, encodeBase64, encodeBase64Url } from "./_base64.ts";
 import { PERMANENT_SESSION_LIFETIME } from "./_lifetime.ts";
 import type { FlaskCookieOptions } from "./codec.ts";
 
@@ -209,7 +209,7 @@ function flaskBridge(mode: "migrate" | "shared", options: FlaskSessionOptions): 
       const issuedAt = flaskSignedAt(value)!;
       return {
         ...migratedSession(data),
-        id: await digest(value),
+        id: await digest(canonical(value)),
         issuedAt,
         expiresAt: issuedAt + maxAge,
       };
@@ -226,6 +226,20 @@ function flaskBridge(mode: "migrate" | "shared", options: FlaskSessionOptions): 
  */
 function isFlaskValue(value: string): boolean {
   return value.includes(".");
+}
+
+/**
+ * A verified Flask cookie value as Flask wrote it. Flask's decoder ignores the two unused low
+ * bits of the signature's last character, so one cookie has four spellings; the payload and
+ * timestamp are signed as text and have one. Re-encoding the signature leaves one spelling.
+ *
+ * @param value A value that {@linkcode readFlaskSession} accepted.
+ * @returns The value with its signature segment re-encoded.
+ */
+function canonical(value: string): string {
+  const dot = value.lastIndexOf(".");
+  const signature = decodeBase64Url(value.slice(dot + 1))!;
+  return `${value.slice(0, dot)}.${encodeBase64Url(signature)}`;
 }
 
 /** The first 16 bytes of a cookie value's SHA-256: what tells one Flask cookie from another. */

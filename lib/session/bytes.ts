@@ -67,3 +67,27 @@ export function readUint32(bytes: Uint8Array, at: number): number {
   return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>>
     0;
 }
+
+/**
+ * Bytes of a string as UTF-8, without encoding it (a lone surrogate counts as the three bytes of
+ * its replacement character).
+ *
+ * @param text The string.
+ * @returns Its length in UTF-8.
+ *
+ * @example A session body's size
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { utf8Length } from "./bytes.ts";
+ *
+ * assert.equal(utf8Length('{"name":"Zoë"}'), 15);
+ * ```
+ */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) bytes += code >= 0x800 && (code < 0xd800 || code > 0xdfff) ? 2 : 1;
+  }
+  return bytes;
+}

@@ -7,6 +7,7 @@
  */
 
 import { encodeBody } from "./body.ts";
+import { utf8Length } from "./bytes.ts";
 import { InvalidSessionError } from "./errors.ts";
 import type { ForeignSession, ForeignSessionData } from "./foreign.ts";
 import type { SessionRevocation } from "./server_side.ts";
@@ -56,7 +57,8 @@ export function sharedMode(foreign: ForeignSession, timing: ForeignTiming): Mode
 /** The migration step: moves a foreign session into the request's new sealed session. */
 export interface Migration {
   /**
-   * Before the handler: a request with no sealed session gets the foreign cookie's data.
+   * Before the handler: a request with no sealed session gets the foreign cookie's data. A
+   * foreign cookie too large for the sealed session is refused as malformed, not thrown over.
    *
    * @returns The foreign session moved in, if one was.
    */
@@ -96,6 +98,12 @@ export function migration(
       if (visit.foreignValue === undefined || visit.value !== undefined) return undefined;
       const session = await foreign.read(visit.foreignValue, timing.now());
       if (!session) return visit.reject(refused());
+      try {
+        visit.fits(utf8Length(encodeBody(session.data)), 0);
+      } catch (error) {
+        // Too large to seal: refused like a malformed cookie, or no request could get past it.
+        return visit.reject(new InvalidSessionError("malformed", { cause: error }));
+      }
       const { id, issuedAt } = session;
       if (revocation && id && issuedAt !== undefined) {
         if (await revocation.isRevoked(id, issuedAt)) {

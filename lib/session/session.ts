@@ -6,7 +6,7 @@
  * @module
  */
 
-import { hex } from "./bytes.ts";
+import { hex, utf8Length } from "./bytes.ts";
 import { encodeBody } from "./body.ts";
 import { SessionConfigError, SessionError } from "./errors.ts";
 import { assertJsonValue, stringBound } from "./json_value.ts";
@@ -739,14 +739,4 @@ function defineOwn(target: Record<string, unknown>, key: string, value: unknown)
     writable: true,
     configurable: true,
   });
-}
-
-/** Bytes of a string as UTF-8, without encoding it. */
-function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0x80) bytes += code >= 0x800 && (code < 0xd800 || code > 0xdfff) ? 2 : 1;
-  }
-  return bytes;
 }
