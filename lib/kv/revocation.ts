@@ -35,7 +35,8 @@ export interface KvRevocationOptions {
    */
   consistency?: Deno.KvConsistencyLevel;
   /**
-   * Most session ids whose answer is cached.
+   * Most answers kept of each kind: session ids read, subjects' cut-offs read, and the
+   * revocations and cut-offs this process made (which reads never push out).
    * @default {10000}
    */
   cacheSize?: number;
@@ -183,7 +184,6 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
         // One round trip: the id, everyone's cut-off and the subject's.
         entries = await within(kv.getMany(keys, { consistency }));
       } catch (error) {
-        cache.abandon(started);
         throw unavailable("check session revocation", error);
       }
       return cache.settle(

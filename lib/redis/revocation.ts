@@ -35,7 +35,8 @@ export interface RedisRevocationOptions {
    */
   cacheMs?: number;
   /**
-   * Most session ids whose answer is cached.
+   * Most answers kept of each kind: session ids read, subjects' cut-offs read, and the
+   * revocations and cut-offs this process made (which reads never push out).
    * @default {10000}
    */
   cacheSize?: number;
@@ -182,17 +183,10 @@ export function redisRevocation(
       // One round trip: the id, everyone's cut-off and the subject's.
       const keys = [idKey(key), cutoffKey];
       if (subject !== undefined) keys.push(subjectKey(subject));
-      let reply: unknown;
-      try {
-        reply = await command(["MGET", ...keys], "check session revocation");
-      } catch (error) {
-        cache.abandon(read);
-        throw error;
-      }
+      const reply = await command(["MGET", ...keys], "check session revocation");
       if (!Array.isArray(reply) || reply.length !== keys.length) {
         // Not what MGET answers (a proxy, a mock, a client in the wrong mode): refusing to guess
         // is failing closed, or open as configured, never accepting unchecked.
-        cache.abandon(read);
         throw new SessionStoreUnavailableError(
           "check session revocation",
           "Redis",

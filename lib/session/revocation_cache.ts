@@ -17,7 +17,8 @@ export interface RevocationCacheOptions {
    */
   cacheMs?: number;
   /**
-   * Most session ids whose answer is kept.
+   * Most answers kept of each kind: session ids read, subjects' cut-offs read, and the
+   * revocations and cut-offs this process made (which reads never push out).
    * @default {10000}
    */
   cacheSize?: number;
@@ -28,13 +29,11 @@ export interface RevocationCacheOptions {
   now?: () => number;
 }
 
-/** A fact with the time it was learnt and the sequence number it is ordered by. */
+/** A fact read from the shared list, with when its read began and the sequence it is ordered by. */
 interface Fact<T> {
   value: T;
   at: number;
   seq: number;
-  /** Learnt here (this process made the revocation), not read from the shared list. */
-  local?: boolean;
 }
 
 /** A read of the shared list under way: when it started, in sequence and in time. */
@@ -61,8 +60,10 @@ const EVERYONE = "";
 
 /**
  * The local cache of a revocation list. A read of the shared list is ordered by the moment it
- * *started*: a fact this process learnt after that moment is newer, and wins over the read's
- * answer. Making room never drops a fact that a read still in flight must see.
+ * *started*: an answer read later wins over an older one, and a fact this process learnt itself
+ * (a revocation, a cut-off) wins over every read. Each kind is bounded by `cacheSize`, oldest
+ * first: answers read make room among themselves, so no number of reads pushes out a fact
+ * learnt here; only as many newer ones do (and the shared list has it).
  *
  * @example A logout made here wins over an older read
  * ```ts
@@ -81,14 +82,21 @@ export class RevocationCache {
   readonly #cacheMs: number;
   readonly #cacheSize: number;
   readonly #now: () => number;
+  /** Answers read, by session id. */
   readonly #ids = new Map<string, Fact<boolean>>();
+  /** The session ids this process revoked itself. */
+  readonly #revokedHere = new Map<string, true>();
   /** Cut-offs as last read, by scope: everyone (""), or a subject (`s:` and its name). */
   readonly #cutoffs = new Map<string, Fact<number>>();
   /** The highest cut-off this process set itself, by scope: no read moves one below it. */
   readonly #localCutoffs = new Map<string, number>();
+  /** Counts the facts learnt here: a read is ordered by the count when it began. */
   #seq = 0;
-  /** Start sequence numbers of the reads in flight, with their count. */
-  readonly #inFlight = new Map<number, number>();
+  /**
+   * The count when a fact learnt here was last forgotten to make room: a read begun before
+   * may have missed it, so its answer is used once but not kept.
+   */
+  #forgotten = 0;
 
   /**
    * @param options Lifetime and size of the cache.
@@ -121,6 +129,7 @@ export class RevocationCache {
    * @returns True when revoked, false when not, undefined when the shared list must be read.
    */
   cached(key: string, startedAt: number, subject?: string): boolean | undefined {
+    if (this.#revokedHere.has(key)) return true;
     const id = this.#fresh(this.#ids.get(key));
     const everyone = this.#fresh(this.#cutoffs.get(EVERYONE));
     if (id === undefined || everyone === undefined) return undefined;
@@ -138,27 +147,14 @@ export class RevocationCache {
   }
 
   /**
-   * Marks the start of a read of the shared list. Pair with {@linkcode settle} or
-   * {@linkcode abandon}.
+   * Marks the start of a read of the shared list, for {@linkcode settle}. A read that fails
+   * needs nothing more.
    *
    * @returns The read; its answer counts as of its start (so `cacheMs` is never stretched by
    *   the read's own latency).
    */
   begin(): RevocationRead {
-    const seq = this.#seq;
-    this.#inFlight.set(seq, (this.#inFlight.get(seq) ?? 0) + 1);
-    return { seq, at: this.#now() };
-  }
-
-  /**
-   * Ends a read that failed: nothing is learnt.
-   *
-   * @param read The read from {@linkcode begin}.
-   */
-  abandon(read: RevocationRead): void {
-    const left = (this.#inFlight.get(read.seq) ?? 1) - 1;
-    if (left <= 0) this.#inFlight.delete(read.seq);
-    else this.#inFlight.set(read.seq, left);
+    return { seq: this.#seq, at: this.#now() };
   }
 
   /**
@@ -179,12 +175,12 @@ export class RevocationCache {
     startedAt: number,
     subject?: string,
   ): boolean {
-    this.abandon(read);
     const current = this.#ids.get(key);
-    let revoked = answer.revoked;
-    if (current !== undefined && (current.seq > read.seq || current.local)) {
-      revoked ||= current.value;
-    } else this.#remember(this.#ids, key, { value: revoked, at: read.at, seq: read.seq });
+    let revoked = answer.revoked || this.#revokedHere.has(key);
+    if (current !== undefined && current.seq > read.seq) revoked ||= current.value;
+    else if (read.seq >= this.#forgotten) {
+      this.#remember(this.#ids, key, { value: answer.revoked, at: read.at, seq: read.seq });
+    }
     let before = this.#settleCutoff(read, EVERYONE, answer.before);
     if (subject !== undefined) {
       before = Math.max(
@@ -200,7 +196,9 @@ export class RevocationCache {
     let before = Math.max(found, this.#localCutoffs.get(scope) ?? 0);
     const current = this.#cutoffs.get(scope);
     if (current !== undefined && current.seq > read.seq) before = Math.max(before, current.value);
-    else this.#remember(this.#cutoffs, scope, { value: before, at: read.at, seq: read.seq });
+    else if (read.seq >= this.#forgotten) {
+      this.#remember(this.#cutoffs, scope, { value: before, at: read.at, seq: read.seq });
+    }
     return before;
   }
 
@@ -210,7 +208,8 @@ export class RevocationCache {
    * @param key The session id, as the list keys it.
    */
   revoked(key: string): void {
-    this.#remember(this.#ids, key, { value: true, at: this.#now(), seq: ++this.#seq, local: true });
+    this.#seq++;
+    if (keep(this.#revokedHere, key, true, this.#cacheSize)) this.#forgotten = this.#seq;
   }
 
   /**
@@ -222,27 +221,36 @@ export class RevocationCache {
   cutoff(before: number, subject?: string): void {
     const key = subject === undefined ? EVERYONE : scope(subject);
     const local = Math.max(before, this.#localCutoffs.get(key) ?? 0);
-    this.#localCutoffs.set(key, local);
-    // Bounded like the rest: the oldest subjects' own cut-offs are forgotten first (the shared
-    // list still has them).
-    if (this.#localCutoffs.size > this.#cacheSize) {
-      const oldest = this.#localCutoffs.keys().next().value!;
-      if (oldest !== EVERYONE) this.#localCutoffs.delete(oldest);
-    }
+    this.#seq++;
+    if (keep(this.#localCutoffs, key, local, this.#cacheSize)) this.#forgotten = this.#seq;
     const value = Math.max(local, this.#cutoffs.get(key)?.value ?? 0);
-    this.#remember(this.#cutoffs, key, { value, at: this.#now(), seq: ++this.#seq });
+    this.#remember(this.#cutoffs, key, { value, at: this.#now(), seq: this.#seq });
   }
 
   #remember<T>(facts: Map<string, Fact<T>>, key: string, fact: Fact<T>): void {
-    if (facts.size >= this.#cacheSize && !facts.has(key)) {
-      // Make room, but keep what was learnt after the oldest read in flight began: that read
-      // must still find it when it returns.
-      let oldest = Infinity;
-      for (const started of this.#inFlight.keys()) oldest = Math.min(oldest, started);
-      for (const [k, f] of facts) if (f.seq <= oldest && k !== EVERYONE) facts.delete(k);
-    }
-    facts.set(key, fact);
+    keep(facts, key, fact, this.#cacheSize);
   }
+}
+
+/**
+ * Keeps a fact as the newest of its map, making room by forgetting the oldest one; everyone's
+ * cut-off is never forgotten (and not counted against the size).
+ *
+ * @returns True when another fact was forgotten.
+ */
+function keep<T>(facts: Map<string, T>, key: string, value: T, size: number): boolean {
+  facts.delete(key);
+  let forgot = false;
+  if (key !== EVERYONE && facts.size - (facts.has(EVERYONE) ? 1 : 0) >= size) {
+    for (const oldest of facts.keys()) {
+      if (oldest !== EVERYONE) {
+        forgot = facts.delete(oldest);
+        break;
+      }
+    }
+  }
+  facts.set(key, value);
+  return forgot;
 }
 
 /** The cache's scope of a subject's cut-off. */
