@@ -173,3 +173,26 @@ Deno.test("failOpen: a revocation outage accepts the session and keeps the cooki
   });
   assert.deepEqual(invalid, []);
 });
+
+Deno.test("failOpen: an outage is logged by name and message, never with what the client's error carries", async () => {
+  const secretJson = '{"card":"4111 1111 1111 1111"}';
+  const cause = Object.assign(new Error("ERR OOM command not allowed"), {
+    command: { name: "set", args: ["sealed-sessions:data:ab12", secretJson] },
+  });
+  const store: SessionStore = {
+    load: () => Promise.resolve(undefined),
+    save: () =>
+      Promise.reject(
+        new SessionError("ERR_SESSION_STORE_UNAVAILABLE", "the store did not answer", { cause }),
+      ),
+    delete: () => Promise.resolve(),
+  };
+  const { app } = makeApp({ store });
+  const logged = await quietly(async () => {
+    const res = await app.request("/name/Ada", { method: "POST" });
+    assert.equal(res.status, 200);
+  });
+  assert.equal(logged.length, 1);
+  assert.match(logged[0]!, /Error: ERR OOM command not allowed/);
+  assert.doesNotMatch(logged.join("\n"), /4111|sealed-sessions:data/);
+});

@@ -229,3 +229,25 @@ export class SessionConfigError extends SessionError {
     this.problem = problem;
   }
 }
+
+/**
+ * An error as a log line may show it: its name and message, never its other properties or its
+ * cause's (a client's error can carry the command it failed on, session data included).
+ *
+ * @param error What was thrown.
+ * @returns `Name: message`, or the value as text when it is not an error.
+ *
+ * @example A client error's command stays out of the log
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { errorSummary } from "./errors.ts";
+ *
+ * const error = Object.assign(new Error("ERR value is not an integer"), {
+ *   command: { name: "set", args: ["sealed-sessions:data:ab12", '{"card":"4111…"}'] },
+ * });
+ * assert.equal(errorSummary(error), "Error: ERR value is not an integer");
+ * ```
+ */
+export function errorSummary(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

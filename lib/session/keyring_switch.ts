@@ -9,6 +9,7 @@
  * @module
  */
 
+import { errorSummary } from "./errors.ts";
 import type { Keyring, SealKey } from "./keys.ts";
 import { unrefDelay } from "./unref_delay.ts";
 
@@ -90,7 +91,11 @@ class SwitchingKeyring implements Keyring {
       if (node) this.#current = node;
     } catch (error) {
       // Runs from a timer: a throw here would end the process.
-      console.error("sealed-sessions: node:crypto refused the keys; staying on Web Crypto", error);
+      console.error(
+        `sealed-sessions: node:crypto refused the keys (${
+          errorSummary(error)
+        }); staying on Web Crypto`,
+      );
     }
   }
 }

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { SessionError } from "./errors.ts";
+import { errorSummary, SessionError } from "./errors.ts";
 import type { SessionRevocation, SessionStore, StoredSession } from "./server_side.ts";
 
 /** What a guarded store's `load` answers when the store is down and the request fails open. */
@@ -48,9 +48,7 @@ function guard(failOpen: boolean): Guard {
       if (!(error instanceof SessionError) || error.code !== "ERR_SESSION_STORE_UNAVAILABLE") {
         throw error;
       }
-      const cause = error.cause instanceof Error
-        ? ` (${error.cause.name}: ${error.cause.message})`
-        : "";
+      const cause = error.cause === undefined ? "" : ` (${errorSummary(error.cause)})`;
       console.error(`session: ${error.message}${cause}; failing ${failOpen ? "open" : "closed"}`);
       if (!failOpen) throw error;
       return fallback;

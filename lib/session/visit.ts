@@ -7,7 +7,7 @@
 
 import type { Context } from "hono";
 import type { RequestCookies } from "./cookie.ts";
-import { type InvalidReason, InvalidSessionError } from "./errors.ts";
+import { errorSummary, type InvalidReason, InvalidSessionError } from "./errors.ts";
 import { type Loader, type Mode, NOTHING } from "./mode.ts";
 import type { Settings, Target } from "./options.ts";
 import type { OpenedRecord, Sealer } from "./seal.ts";
@@ -102,7 +102,7 @@ export class Visit implements SessionSource {
     try {
       this.onInvalid?.(reason, this.c);
     } catch (hookError) {
-      console.error("session: onInvalid hook failed", hookError);
+      console.error(`session: onInvalid hook failed: ${errorSummary(hookError)}`);
     }
   }
 }
