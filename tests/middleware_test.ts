@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { CookieJar, type SetCookie, setCookies } from "./_cookie_jar.ts";
 import {
   type InvalidReason,
@@ -986,5 +987,59 @@ Deno.test("session() answers a repeated cookie from its open cache exactly as fr
   assert.throws(
     () => session({ secrets: ["open cache test secret, 32 bytes or more"], openCacheSize: -1 }),
     (e: unknown) => e instanceof SessionConfigError && e.option === "openCacheSize",
+  );
+});
+
+Deno.test("session() saves nothing from a handler that throws, and keeps what a client error's handler changed", async (t) => {
+  const app = new Hono<SessionEnv>();
+  app.onError((error, c) =>
+    error instanceof HTTPException ? error.getResponse() : c.text("Internal Server Error", 500)
+  );
+  app.use(session({ secrets: [NEW] }));
+  app.post("/name/:name", (c) => {
+    c.get("session").set("name", c.req.param("name"));
+    return c.text("saved");
+  });
+  app.post("/crash", (c) => {
+    const s = c.get("session");
+    s.set("name", "half a change");
+    s.destroy();
+    throw new Error("the database went away");
+  });
+  app.post("/refuse", (c) => {
+    c.get("session").flash("error", "That did not work");
+    throw new HTTPException(400, { message: "bad form" });
+  });
+  app.get("/", (c) => {
+    const s = c.get("session");
+    return c.json({ name: s.get("name") ?? null, error: s.consumeFlash("error") ?? null });
+  });
+  const jar = new CookieJar();
+  const post = async (path: string) => {
+    const res = await app.request(path, { method: "POST", headers: { cookie: jar.header } });
+    jar.store(res);
+    return res;
+  };
+  await post("/name/Ada");
+
+  await t.step(
+    "a thrown error answers 500 with no Set-Cookie, and the session is as it was",
+    async () => {
+      const res = await post("/crash");
+      assert.equal(res.status, 500);
+      assert.deepEqual(res.headers.getSetCookie(), []);
+      const read = await app.request("/", { headers: { cookie: jar.header } });
+      assert.deepEqual(await read.json(), { name: "Ada", error: null });
+    },
+  );
+  await t.step(
+    "an HTTPException of a client error keeps the handler's changes (a flash to show)",
+    async () => {
+      const res = await post("/refuse");
+      assert.equal(res.status, 400);
+      assert.equal(res.headers.getSetCookie().length, 1);
+      const read = await app.request("/", { headers: { cookie: jar.header } });
+      assert.deepEqual(await read.json(), { name: "Ada", error: "That did not work" });
+    },
   );
 });

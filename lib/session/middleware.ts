@@ -91,7 +91,9 @@ export function session<Data extends SessionData = SessionData>(
     await next();
 
     current[COMMITTED]();
-    if (!current[TOUCHED]) return;
+    // A handler that failed (threw, answered as a server error) saves nothing: what it changed
+    // before failing may be half a change.
+    if (!current[TOUCHED] || (c.error !== undefined && c.res.status >= 500)) return;
     const vary = c.res.headers.get("vary");
     if (vary === null || !VARIES_ON_COOKIE.test(vary)) appendHeaders(c, "Vary", ["Cookie"]);
     const decision = current[DECIDE](visit.invalid && !visit.keepCookie);
