@@ -257,12 +257,10 @@ Deno.test("session() opens the cookie only when the handler uses the session", a
         data: {},
       });
       assert.deepEqual(invalid, [reason]);
-      // Junk is deleted so that it is not sent again; a cookie under another key is kept, as
-      // another instance may hold that key (tests/rotation_test.ts, tests/fleet_test.ts).
-      assert.deepEqual(
-        sessionCookies(res).map((c) => [c.name, c.value, c.maxAge]),
-        reason === "unknown-key" ? [] : [["session", "", 0]],
-      );
+      // Kept: nothing shows the library wrote it. It may be another app's cookie of the same
+      // name (cookies ignore ports), or sealed under a key another instance holds
+      // (tests/rotation_test.ts, tests/fleet_test.ts); only a write replaces it.
+      assert.deepEqual(sessionCookies(res), []);
       assert.match(res.headers.get("vary") ?? "", /cookie/i);
     });
   }

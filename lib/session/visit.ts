@@ -22,8 +22,11 @@ export class Visit implements SessionSource {
   /** The request carried a session cookie that did not open. */
   invalid = false;
   /**
-   * A cookie that another instance of the fleet may still open (sealed under a key this one
-   * lacks, or within a longer maxAge) is left alone unless the handler writes a new session.
+   * A refused cookie is left alone unless the handler writes a new session (or destroys it):
+   * one the library cannot show it wrote (garbage, forged, under a key this instance lacks:
+   * another app's cookie of the same name, or another instance's), and one another instance of
+   * the fleet may still open (within a longer maxAge). Only a cookie that opened and was then
+   * refused (expired, revoked) is deleted when the session is used.
    */
   keepCookie = false;
   /**
@@ -90,7 +93,7 @@ export class Visit implements SessionSource {
     this.invalid = true;
     const reason = error instanceof InvalidSessionError ? error.reason : "malformed";
     this.#pending = reason;
-    this.keepCookie = keep || reason === "unknown-key";
+    this.keepCookie = keep || (reason !== "expired" && reason !== "revoked");
     return undefined;
   }
 
