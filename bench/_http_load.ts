@@ -7,7 +7,9 @@
  * @module
  */
 
-/** Where every server under test listens. */
+import { freePort } from "../tests/_server.ts";
+
+/** Where every server under test listens: where `freePort()` checks its ports are free. */
 export const HOST = "127.0.0.1";
 /** wrk's open connections. */
 export const CONNECTIONS = 32;
@@ -118,13 +120,6 @@ export function childEnv(extra: Record<string, string>): Record<string, string> 
     if (value !== undefined) env[name] = value;
   }
   return { ...env, ...extra };
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: HOST, port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
 }
 
 const CLOCK_TICKS = Number(await commandOutput("getconf", ["CLK_TCK"])) || 100;
@@ -256,7 +251,8 @@ const running = new Set<Server>();
 
 /**
  * Starts `deno <args>` in `cwd` on core 0, with a clean environment plus `env` and a free
- * `PORT`; does not wait for it to serve (see {@linkcode waitReady}).
+ * `PORT` (`freePort()` of `tests/_server.ts`: outside the ephemeral range); does not wait for it
+ * to serve (see {@linkcode waitReady}).
  */
 export function startServer(
   options: { cwd: string; args: string[]; env: Record<string, string> },

@@ -18,6 +18,7 @@ import { buildNpm } from "./build_npm.ts";
 import type { OpenedCookies, SealedCookies, SuiteReport } from "../tests/runtimes/suite.ts";
 import { BIG } from "../tests/runtimes/suite.ts";
 import { CookieJar } from "../tests/_cookie_jar.ts";
+import { startOnFreePort } from "../tests/_server.ts";
 
 /** Versions of the runtimes and tools, as npm packages. */
 const PINS = {
@@ -132,14 +133,6 @@ async function installTools(): Promise<Map<string, string>> {
   return missing;
 }
 
-/** A free port on 127.0.0.1. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
 // ---- set-up: tools, package, scratch project, bundles ----------------------------------------
 
 const missing = await installTools();
@@ -241,20 +234,35 @@ function cliRuntime(name: string, command: string, prefix: string[] = []): Runti
   };
 }
 
+/** How to run a server on a port: its command, folder and environment. */
+interface Launch {
+  command: string;
+  args: string[];
+  cwd: string;
+  env?: Record<string, string>;
+  /** A path that answers 2xx once it serves. */
+  readyPath: string;
+}
+
+/** A server process that serves. */
+interface Launched {
+  url: string;
+  command: string;
+  /** Stops it; resolves to what it printed on stdout and stderr. */
+  stop(): Promise<[string, string]>;
+}
+
 /**
- * Starts a server process listening on 127.0.0.1:`port`, waits until `readyPath` answers, runs
- * `fn` against it, and stops it; its output is shown when something fails.
+ * Starts `launch` on 127.0.0.1:`port` and waits until its `readyPath` answers.
+ *
+ * @throws {Error} When it exits first or does not answer within 10 s; its output in the message.
  */
-async function withServer<T>(
-  command: string,
-  args: string[],
-  options: { cwd: string; port: number; env?: Record<string, string>; readyPath: string },
-  fn: (url: string) => Promise<T>,
-): Promise<T> {
+async function startLaunch(port: number, launch: Launch): Promise<Launched> {
+  const { command, args } = launch;
   const child = new Deno.Command(command, {
     args,
-    cwd: options.cwd,
-    env: options.env,
+    cwd: launch.cwd,
+    env: launch.env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -263,6 +271,8 @@ async function withServer<T>(
     new Response(child.stdout).text(),
     new Response(child.stderr).text(),
   ]);
+  let exited = false;
+  child.status.then(() => (exited = true));
   const stop = async () => {
     try {
       child.kill("SIGTERM");
@@ -272,26 +282,42 @@ async function withServer<T>(
     await child.status;
     return await logs;
   };
-  const url = `http://127.0.0.1:${options.port}`;
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100 && !exited; i++) {
+    try {
+      const res = await fetch(`${url}${launch.readyPath}`);
+      await res.body?.cancel();
+      if (res.ok && !exited) return { url, command, stop };
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const [stdout, stderr] = await stop();
+  const why = exited ? "exited before serving" : "did not start within 10 s";
+  throw new Error(
+    `${command} ${args.join(" ")} ${why} on port ${port}\n${command} output:\n${stdout}\n${stderr}`,
+  );
+}
+
+/**
+ * Starts a server process on a free port of 127.0.0.1 ({@linkcode startOnFreePort}), as
+ * `launch(port)` says, runs `fn` against it once it serves, and stops it; its output is shown
+ * when something fails.
+ */
+async function withServer<T>(
+  launch: (port: number) => Launch | Promise<Launch>,
+  fn: (url: string) => Promise<T>,
+): Promise<T> {
+  const server = await startOnFreePort(async (port) => startLaunch(port, await launch(port)));
   let result: T;
   try {
-    let ready = false;
-    for (let i = 0; i < 100 && !ready; i++) {
-      try {
-        const res = await fetch(`${url}${options.readyPath}`);
-        await res.body?.cancel();
-        ready = res.ok;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-    if (!ready) throw new Error(`${command} ${args.join(" ")} did not start within 10 s`);
-    result = await fn(url);
+    result = await fn(server.url);
   } catch (error) {
-    const [stdout, stderr] = await stop();
-    throw new Error(`${error}\n${command} output:\n${stdout}\n${stderr}`);
+    const [stdout, stderr] = await server.stop();
+    throw new Error(`${error}\n${server.command} output:\n${stdout}\n${stderr}`);
   }
-  await stop();
+  await server.stop();
   return result;
 }
 
@@ -301,12 +327,12 @@ async function withWorkerd<T>(
   fn: (url: string) => Promise<T>,
   worker: { module: string; bindings?: string; readyPath?: string } = { module: "worker.js" },
 ): Promise<T> {
-  const port = freePort();
   const flags = compat ? `"nodejs_compat"` : "";
   const config = `${app}/worker/${worker.module}.${compat ? "compat" : "plain"}.capnp`;
-  await Deno.writeTextFile(
-    config,
-    `using Workerd = import "/workerd/workerd.capnp";
+  return await withServer(async (port) => {
+    await Deno.writeTextFile(
+      config,
+      `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [(name = "main", worker = .worker)],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
@@ -318,13 +344,14 @@ const worker :Workerd.Worker = (
   bindings = [${worker.bindings ?? ""}],
 );
 `,
-  );
-  return await withServer(
-    `${BIN}/workerd`,
-    ["serve", config],
-    { cwd: `${app}/worker`, port, readyPath: worker.readyPath ?? "/readme" },
-    fn,
-  );
+    );
+    return {
+      command: `${BIN}/workerd`,
+      args: ["serve", config],
+      cwd: `${app}/worker`,
+      readyPath: worker.readyPath ?? "/readme",
+    };
+  }, fn);
 }
 
 async function json<T>(res: Response): Promise<T> {
@@ -566,13 +593,13 @@ function exampleOn(name: string, command: string, args: string[], tool?: string)
     ignore: why !== undefined,
     sanitizeResources: false,
     async fn() {
-      const port = freePort();
-      await withServer(command, args, {
+      await withServer((port) => ({
+        command,
+        args,
         cwd: app,
-        port,
         env: { SESSION_SECRET: EXAMPLE_SECRET, PORT: String(port) },
         readyPath: "/",
-      }, visitExample);
+      }), visitExample);
     },
   });
 }

@@ -3,7 +3,7 @@
  * listening on a free port of 127.0.0.1, ready once a request to `/healthz` goes through.
  */
 
-import { freePort } from "./_server.ts";
+import { startOnFreePort } from "./_server.ts";
 
 /** Where Debian puts each proxy (`.ci/run` installs both); undefined where it is missing. */
 export const PROXIES: Readonly<Record<ProxyKind, string | undefined>> = {
@@ -33,13 +33,16 @@ function installed(paths: readonly string[]): string | undefined {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How long a proxy may take to pass `/healthz` through, on a machine busy with other tests. */
+const START_TIMEOUT_MS = 30_000;
+
 /**
  * Runs a proxy with `config(port)` as its configuration file, in a folder of its own (nginx's
  * prefix: its pid and temporary files go there), with only `env(port)` and `PATH` in its
- * environment.
+ * environment, on a free port ({@linkcode startOnFreePort}).
  *
- * @throws {Error} When the proxy is not installed, or `/healthz` does not pass through it within
- * about five seconds (its error output in the message).
+ * @throws {Error} When the proxy is not installed, exits, or does not pass `/healthz` through
+ * within 30 s (its error output in the message).
  */
 export async function startProxy(
   kind: ProxyKind,
@@ -48,7 +51,16 @@ export async function startProxy(
 ): Promise<RunningProxy> {
   const binary = PROXIES[kind];
   if (!binary) throw new Error(`${kind} is not installed`);
-  const port = freePort();
+  return await startOnFreePort((port) => runProxy(kind, binary, port, config, env));
+}
+
+async function runProxy(
+  kind: ProxyKind,
+  binary: string,
+  port: number,
+  config: (port: number) => string,
+  env: (port: number) => Record<string, string>,
+): Promise<RunningProxy> {
   const dir = await Deno.makeTempDir();
   const file = `${dir}/proxy.conf`;
   await Deno.writeTextFile(file, config(port));
@@ -63,6 +75,8 @@ export async function startProxy(
     stderr: "piped",
   }).spawn();
   const stderr = new Response(child.stderr).text();
+  let exited = false;
+  child.status.then(() => (exited = true));
   const stop = async () => {
     try {
       child.kill("SIGTERM");
@@ -74,19 +88,19 @@ export async function startProxy(
     await Deno.remove(dir, { recursive: true });
   };
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0;; i++) {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!exited) {
     try {
       const res = await fetch(`${url}/healthz`);
       await res.body?.cancel();
-      if (res.ok) break;
+      if (res.ok && !exited) return { url, port, stop };
     } catch {
       // Not listening yet.
     }
-    if (i > 100) {
-      await stop();
-      throw new Error(`${kind} did not start:\n${await stderr}`);
-    }
+    if (Date.now() > deadline) break;
     await sleep(50);
   }
-  return { url, port, stop };
+  const why = exited ? "exited" : `did not pass /healthz through in ${START_TIMEOUT_MS / 1000} s`;
+  await stop();
+  throw new Error(`${kind} ${why} on port ${port}:\n${await stderr}`);
 }

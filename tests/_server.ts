@@ -1,6 +1,7 @@
 /**
- * Test helpers for real processes: a free port, `main.ts` run as a server in a subprocess, a
- * script in a fresh `deno eval`, and a raw connection to a server (an upload still arriving).
+ * Test helpers for real processes: a free port for a server to start on, `main.ts` run as a
+ * server in a subprocess, a script in a fresh `deno eval`, and a raw connection to a server (an
+ * upload still arriving).
  *
  * @module
  */
@@ -8,12 +9,97 @@
 /** The repository root, where `main.ts` and `deno.json` are. */
 export const ROOT: string = new URL("..", import.meta.url).pathname;
 
-/** A port of 127.0.0.1 that no one listens on right now (the system picks it). */
+/** The lowest port {@linkcode freePort} chooses: below it are the privileged ports. */
+const LOWEST_PORT = 1024;
+
+/**
+ * The kernel's ephemeral port range, the ports it hands out by itself.
+ *
+ * @returns The first and last port of `/proc/sys/net/ipv4/ip_local_port_range`; where that
+ * cannot be read, 32768 to 65535, which holds Linux's default range (32768 to 60999) and the
+ * one of macOS and Windows (49152 to 65535).
+ */
+export function ephemeralPorts(): { low: number; high: number } {
+  try {
+    const text = Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range");
+    const [low, high] = text.trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && low! <= high!) {
+      return { low: low!, high: high! };
+    }
+  } catch {
+    // Not Linux, or not allowed to read it.
+  }
+  return { low: 32768, high: 65535 };
+}
+
+/**
+ * A port of 127.0.0.1 for a server a test starts itself: chosen at random outside the kernel's
+ * ephemeral range ({@linkcode ephemeralPorts}), from 1024 up, and free when chosen (checked by
+ * binding it).
+ *
+ * Never a port of the ephemeral range: the kernel gives those out by itself, to every server
+ * listening on port 0 and as the local port of every outgoing connection. Such a port, left free
+ * until its server binds it, can be taken in the meantime, even by a client connecting to that
+ * very port (a service retrying a Redis not started yet): given the port as its own, the client
+ * is connected to itself (a TCP self-connection) and holds it, and the server cannot bind it.
+ * Outside the range, only a process asking for that port by number can take it. The random
+ * choice keeps concurrent test runs on one machine apart; a server that binds the port itself
+ * should still be started with {@linkcode startOnFreePort}, which moves it to another port when
+ * another run took this one first.
+ *
+ * @returns The port.
+ * @throws {Error} When no port is outside the ephemeral range, or none of 100 tried was free.
+ */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+  const { low, high } = ephemeralPorts();
+  // From 1024 up, outside the range: below `low`, and above `high`.
+  const below = Math.max(0, low - LOWEST_PORT);
+  const firstAbove = Math.max(high + 1, LOWEST_PORT);
+  const above = Math.max(0, 65536 - firstAbove);
+  if (below + above === 0) {
+    throw new Error(
+      `Cannot choose a port: the ephemeral range ${low} to ${high} leaves none from ${LOWEST_PORT} up`,
+    );
+  }
+  for (let tries = 0; tries < 100; tries++) {
+    const index = Math.floor(Math.random() * (below + above));
+    const port = index < below ? LOWEST_PORT + index : firstAbove + index - below;
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    }
+  }
+  throw new Error(
+    `Cannot choose a port: 100 ports outside the ephemeral range ${low} to ${high} were in use`,
+  );
+}
+
+// How a server says it could not bind its port: redis-server, nginx, haproxy, Werkzeug and
+// workerd print the system's "Address already in use", Deno `AddrInUse`, Node and Bun `EADDRINUSE`,
+// and main.ts "port … already in use".
+const ADDRESS_IN_USE = /already in use|AddrInUse|EADDRINUSE/i;
+
+/**
+ * Starts a server on a port from {@linkcode freePort}, and again on another one, three times at
+ * most, while it fails because its port is in use: another process, such as a concurrent test
+ * run, may have taken the port since it was checked.
+ *
+ * @param start Starts the server on `port` and resolves once it serves; rejects, with what the
+ * server printed in the error's message, when it does not.
+ * @returns What `start` resolved to.
+ * @throws {Error} What `start` threw: at once when its port was not the cause, else the third
+ * time.
+ */
+export async function startOnFreePort<T>(start: (port: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await start(freePort());
+    } catch (error) {
+      if (attempt === 3 || !ADDRESS_IN_USE.test(String(error))) throw error;
+    }
+  }
 }
 
 /** Permissions `deno task start` grants, give or take `.data` writes the service never does. */

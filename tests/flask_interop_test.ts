@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { CookieJar } from "./_cookie_jar.ts";
-import { freePort, ROOT, startServer } from "./_server.ts";
+import { ROOT, startOnFreePort, startServer } from "./_server.ts";
 
 const SECRET = "flask interop test secret, 32 bytes or more";
 const FLASK_KEY = "tutorial-secret-key";
@@ -44,36 +44,51 @@ const skipped = ignore
   : "";
 if (ignore) console.warn(`Flask interop tests${skipped}`);
 
-/** Starts the Flask app on a free 127.0.0.1 port; stop it with the returned function. */
+/** How long the Flask app may take to serve, on a machine busy with other tests. */
+const FLASK_START_MS = 30_000;
+
+/**
+ * Starts the Flask app on a free 127.0.0.1 port ({@linkcode startOnFreePort}); stop it with the
+ * returned function.
+ */
 async function startFlask(python: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = freePort();
-  const child = new Deno.Command(python, {
-    args: [`${ROOT}tests/flask_app/app.py`, String(port)],
-    env: { FLASK_SECRET_KEY: FLASK_KEY },
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // Already gone.
-    }
-    await child.status;
-  };
-  for (let i = 0; i < 100; i++) {
-    try {
-      const res = await fetch(`${url}/session-data`);
-      await res.body?.cancel();
-      if (res.ok) return { url, stop };
-    } catch {
+  return await startOnFreePort(async (port) => {
+    const child = new Deno.Command(python, {
+      args: [`${ROOT}tests/flask_app/app.py`, String(port)],
+      env: { FLASK_SECRET_KEY: FLASK_KEY },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const output = child.output();
+    let exited = false;
+    child.status.then(() => (exited = true));
+    const url = `http://127.0.0.1:${port}`;
+    const stop = async () => {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      await output;
+    };
+    const deadline = Date.now() + FLASK_START_MS;
+    while (!exited && Date.now() < deadline) {
+      try {
+        const res = await fetch(`${url}/session-data`);
+        await res.body?.cancel();
+        if (res.ok && !exited) return { url, stop };
+      } catch {
+        // Not listening yet.
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
-  }
-  await stop();
-  throw new Error("The Flask app did not start within 10 s");
+    await stop();
+    const { stdout, stderr } = await output;
+    const printed = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+    const why = exited ? "exited" : `did not serve within ${FLASK_START_MS / 1000} s`;
+    throw new Error(`The Flask app ${why} on port ${port}:\n${printed}`);
+  });
 }
 
 function greeting(name: string, lastname: string, remember = false): RequestInit {

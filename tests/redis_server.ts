@@ -5,7 +5,7 @@
  * @module
  */
 
-import { freePort } from "./_server.ts";
+import { startOnFreePort } from "./_server.ts";
 
 /** Where Debian installs the server; `.ci/run` installs the `redis-server` package. */
 export const REDIS_SERVER = "/usr/bin/redis-server";
@@ -42,7 +42,10 @@ export interface StartRedisOptions {
    * restart. Without it nothing is saved.
    */
   dir?: string;
-  /** The port, e.g. one chosen with {@linkcode freePort} before; a free one by default. */
+  /**
+   * The port, e.g. one chosen before with `freePort()` (`tests/_server.ts`); a free one by
+   * default.
+   */
   port?: number;
   /** A password clients must give (`requirepass`). */
   password?: string;
@@ -50,77 +53,137 @@ export interface StartRedisOptions {
   tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
-async function waitForPort(
-  port: number,
-  child: Deno.ChildProcess,
-  caFile: string | undefined,
-): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  let exited = false;
-  child.status.then(() => (exited = true));
-  const caCerts = caFile === undefined ? undefined : [await Deno.readTextFile(caFile)];
-  while (Date.now() < deadline && !exited) {
-    try {
-      const address = { hostname: "127.0.0.1", port };
-      const conn = caCerts
-        ? await Deno.connectTls({ ...address, caCerts })
-        : await Deno.connect(address);
-      await conn.write(new TextEncoder().encode("PING\r\n"));
-      const buffer = new Uint8Array(16);
-      const n = await conn.read(buffer);
-      conn.close();
-      // PONG, or NOAUTH when a password is required: either way it is serving.
-      if (n && /^(\+PONG|-NOAUTH)/.test(new TextDecoder().decode(buffer.subarray(0, n)))) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`redis-server did not answer on 127.0.0.1:${port} within 10 s`);
+/** How long a `redis-server` may take to serve, on a machine busy with other tests. */
+const START_TIMEOUT_MS = 30_000;
+
+/** A `redis-server` process, and the end of its output. */
+interface RedisProcess {
+  child: Deno.ChildProcess;
+  /** Resolves once the process has exited and its output is read. */
+  ended: Promise<void>;
 }
 
 /**
- * Starts `redis-server` on a free port of 127.0.0.1, without persistence.
+ * Spawns `redis-server` and waits until it serves on `port`: it printed that it is ready (so an
+ * answer cannot come from another process on that port) and answers `PING`.
+ *
+ * @throws {Error} When it exits first (its port in use, say) or is not serving in time; the
+ * message carries what it printed.
+ */
+async function spawnRedis(
+  args: string[],
+  port: number,
+  caFile: string | undefined,
+): Promise<RedisProcess> {
+  const child = new Deno.Command(REDIS_SERVER, {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Its log and errors, the last few kilobytes, for an error message; read to the end, so that
+  // it never waits on a full pipe.
+  let output = "";
+  const read = (stream: ReadableStream<Uint8Array>) =>
+    stream.pipeThrough(new TextDecoderStream()).pipeTo(
+      new WritableStream({ write: (text) => void (output = (output + text).slice(-8_192)) }),
+    );
+  const ended = Promise.all([child.status, read(child.stdout), read(child.stderr)]).then(() => {});
+  let exited: Deno.CommandStatus | undefined;
+  child.status.then((status) => (exited = status));
+
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  const caCerts = caFile === undefined ? undefined : [await Deno.readTextFile(caFile)];
+  let failure = `was not serving after ${START_TIMEOUT_MS / 1000} s`;
+  while (Date.now() < deadline) {
+    if (exited) {
+      failure = `exited with code ${exited.code} before serving`;
+      break;
+    }
+    if (/Ready to accept connections/.test(output) && await answersPing(port, caCerts)) {
+      return { child, ended };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  try {
+    child.kill("SIGTERM");
+  } catch {
+    // Already gone.
+  }
+  await ended;
+  throw new Error(`redis-server ${failure} on 127.0.0.1:${port}; its output:\n${output}`);
+}
+
+async function answersPing(port: number, caCerts: string[] | undefined): Promise<boolean> {
+  try {
+    const address = { hostname: "127.0.0.1", port };
+    const conn = caCerts
+      ? await Deno.connectTls({ ...address, caCerts })
+      : await Deno.connect(address);
+    try {
+      await conn.write(new TextEncoder().encode("PING\r\n"));
+      const buffer = new Uint8Array(16);
+      const n = await conn.read(buffer);
+      // PONG, or NOAUTH when a password is required: either way it is serving.
+      return n !== null &&
+        /^(\+PONG|-NOAUTH)/.test(new TextDecoder().decode(buffer.subarray(0, n)));
+    } finally {
+      conn.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts `redis-server` on a free port of 127.0.0.1 ({@linkcode startOnFreePort}), or on
+ * `options.port`, without persistence.
  *
  * @param options Persistence folder, port, password and TLS.
  * @returns The running server; stop it in `finally` (or `await using`).
+ * @throws {Error} When it does not serve within 30 s, or exits first; the message carries its
+ * output.
  */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
-  const port = options.port ?? freePort();
   const persistence = options.dir === undefined
     ? ["--appendonly", "no"]
     : ["--appendonly", "yes", "--appendfsync", "always", "--dir", options.dir];
   const { tls, password } = options;
-  const listen = tls === undefined ? ["--port", String(port)] : [
-    ...["--port", "0", "--tls-port", String(port), "--tls-auth-clients", "no"],
-    ...["--tls-cert-file", tls.certFile, "--tls-key-file", tls.keyFile],
-    ...["--tls-ca-cert-file", tls.caFile],
+  const args = (port: number) => [
+    ...["--bind", "127.0.0.1", "--save", ""],
+    ...(tls === undefined ? ["--port", String(port)] : [
+      ...["--port", "0", "--tls-port", String(port), "--tls-auth-clients", "no"],
+      ...["--tls-cert-file", tls.certFile, "--tls-key-file", tls.keyFile],
+      ...["--tls-ca-cert-file", tls.caFile],
+    ]),
+    ...persistence,
+    ...(password === undefined ? [] : ["--requirepass", password]),
   ];
-  const auth = password === undefined ? [] : ["--requirepass", password];
-  let child: Deno.ChildProcess | undefined;
+  const spawn = async (port: number) => ({
+    port,
+    process: await spawnRedis(args(port), port, tls?.caFile),
+  });
+  const first = options.port === undefined
+    ? await startOnFreePort(spawn)
+    : await spawn(options.port);
+  const { port } = first;
+  let running: RedisProcess | undefined = first.process;
   const start = async () => {
-    child = new Deno.Command(REDIS_SERVER, {
-      args: ["--bind", "127.0.0.1", "--save", "", ...listen, ...persistence, ...auth],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    await waitForPort(port, child, tls?.caFile);
+    running = await spawnRedis(args(port), port, tls?.caFile);
   };
   const stop = async () => {
-    const running = child;
-    child = undefined;
-    if (!running) return;
+    const current = running;
+    running = undefined;
+    if (!current) return;
     try {
-      running.kill("SIGCONT");
-      running.kill("SIGTERM");
+      current.child.kill("SIGCONT");
+      current.child.kill("SIGTERM");
     } catch {
       // Already gone.
     }
-    await running.status;
+    await current.ended;
   };
-  const signal = (name: Deno.Signal) => child?.kill(name);
-  await start();
+  const signal = (name: Deno.Signal) => running?.child.kill(name);
   return {
     port,
     url: `${tls ? "rediss" : "redis"}://${password ? `:${password}@` : ""}127.0.0.1:${port}`,
