@@ -11,6 +11,10 @@ import {
   type SessionOptions,
   SessionTooLargeError,
 } from "../lib/mod.ts";
+import { kvRevocation, kvStore } from "../lib/kv/mod.ts";
+import { redisRevocation, redisStore } from "../lib/redis/mod.ts";
+import { flaskMigration } from "../lib/flask/mod.ts";
+import { createSealer } from "../lib/seal.ts";
 
 const OLD = "the old secret, rotated out, 32+ bytes long";
 const NEW = "the new secret, sealing from now on, 32+ bytes";
@@ -1040,4 +1044,63 @@ Deno.test("session() saves nothing from a handler that throws, and keeps what a 
       assert.deepEqual(await read.json(), { name: "Ada", error: "That did not work" });
     },
   );
+});
+
+Deno.test("every set-up function refuses a misspelt option, naming the one it resembles", async (t) => {
+  const kv = await Deno.openKv(":memory:");
+  // A client is only asked to send commands when a session is checked: none is, here.
+  const client = { call: () => Promise.resolve(null) };
+  const secrets = [NEW];
+  const cases: [string, () => unknown, string, string][] = [
+    ["session()", () => session({ secrets, maxage: 60 } as never), "maxage", "maxAge"],
+    ["session()", () => session({ secret: NEW } as never), "secret", "secrets"],
+    ["session()", () => session({ secrets, cookiename: "s" } as never), "cookiename", "cookieName"],
+    [
+      "session() cookie",
+      () => session({ secrets, cookie: { samesite: "Strict" } as never }),
+      "cookie.samesite",
+      "cookie.sameSite",
+    ],
+    ["kvRevocation()", () => kvRevocation(kv, { cacheMS: 10 } as never), "cacheMS", "cacheMs"],
+    ["kvStore()", () => kvStore(kv, { timeout: 10 } as never), "timeout", "timeoutMs"],
+    [
+      "redisRevocation()",
+      () => redisRevocation(client, { prefx: "x" } as never),
+      "prefx",
+      "prefix",
+    ],
+    ["redisStore()", () => redisStore(client, { maxbytes: 10 } as never), "maxbytes", "maxBytes"],
+    [
+      "flaskMigration()",
+      () => flaskMigration({ secretKeys: ["k"], cookie_name: "s" } as never),
+      "flask.cookie_name",
+      "flask.cookieName",
+    ],
+  ];
+  try {
+    for (const [where, setUp, option, meant] of cases) {
+      await t.step(`${where}: ${option} is refused as a misspelling of ${meant}`, () => {
+        assert.throws(setUp, (error: unknown) => {
+          assert.ok(error instanceof SessionConfigError, String(error));
+          assert.equal(error.option, option);
+          assert.match(error.message, new RegExp(`did you mean "${meant}"\\?`));
+          return true;
+        });
+      });
+    }
+    await t.step("createSealer(): a misspelt option rejects", async () => {
+      await assert.rejects(
+        createSealer({ secrets, backnd: "node" } as never),
+        /did you mean "backend"\?/,
+      );
+    });
+    await t.step("an option nothing resembles is refused, listing the options", () => {
+      assert.throws(
+        () => session({ secrets, colour: "blue" } as never),
+        /is not an option \(the options are secrets, /,
+      );
+    });
+  } finally {
+    kv.close();
+  }
 });

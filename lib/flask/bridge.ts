@@ -18,7 +18,7 @@ import {
   serializeCookie,
   validateCookie,
 } from "../session/cookie.ts";
-import { SessionConfigError, SessionTooLargeError } from "../session/errors.ts";
+import { assertKnownOptions, SessionConfigError, SessionTooLargeError } from "../session/errors.ts";
 import type { ForeignSession, ForeignSessionData } from "../session/foreign.ts";
 import { decodeBase64Url, encodeBase64, encodeBase64Url } from "./_base64.ts";
 import { PERMANENT_SESSION_LIFETIME } from "./_lifetime.ts";
@@ -63,6 +63,17 @@ export interface FlaskSessionOptions {
    */
   sameSite?: SameSite;
 }
+
+/** Every option of {@linkcode FlaskSessionOptions}. */
+const FLASK_OPTIONS: Record<keyof FlaskSessionOptions, true> = {
+  secretKeys: true,
+  cookieName: true,
+  maxAge: true,
+  path: true,
+  domain: true,
+  secure: true,
+  sameSite: true,
+};
 
 /** Normalised bridge settings. */
 interface FlaskBridgeSettings {
@@ -151,6 +162,7 @@ function flaskBridge(mode: "migrate" | "shared", options: FlaskSessionOptions): 
   if (typeof options !== "object" || options === null) {
     throw new SessionConfigError("flask", "pass an object with at least `secretKeys`");
   }
+  assertKnownOptions(options, FLASK_OPTIONS, "flask.");
   if (!Array.isArray(options.secretKeys) || options.secretKeys.length === 0) {
     throw new SessionConfigError(
       "flask.secretKeys",

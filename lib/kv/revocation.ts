@@ -6,7 +6,11 @@
  * @module
  */
 
-import { SessionConfigError, SessionStoreUnavailableError } from "../session/errors.ts";
+import {
+  assertKnownOptions,
+  SessionConfigError,
+  SessionStoreUnavailableError,
+} from "../session/errors.ts";
 import type { SessionRevocation } from "../session/server_side.ts";
 import { hex } from "../session/bytes.ts";
 import { deadline } from "../session/deadline.ts";
@@ -92,6 +96,17 @@ function unavailable(action: string, cause: unknown): SessionStoreUnavailableErr
   return new SessionStoreUnavailableError(action, "Deno KV", cause);
 }
 
+/** Every option of {@linkcode KvRevocationOptions}. */
+const KV_REVOCATION_OPTIONS: Record<keyof KvRevocationOptions, true> = {
+  prefix: true,
+  cacheMs: true,
+  consistency: true,
+  cacheSize: true,
+  maxAge: true,
+  timeoutMs: true,
+  now: true,
+};
+
 /**
  * Creates a revocation list on Deno KV, for the `revocation` option of `session()`.
  *
@@ -120,6 +135,7 @@ function unavailable(action: string, cause: unknown): SessionStoreUnavailableErr
  * ```
  */
 export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): KvRevocation {
+  assertKnownOptions(options, KV_REVOCATION_OPTIONS);
   /**
    * Moves a cut-off forward to `instant` (to the millisecond), never back, even when instances
    * race; returns the cut-off now stored.

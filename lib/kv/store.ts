@@ -6,6 +6,7 @@
  */
 
 import {
+  assertKnownOptions,
   SessionConfigError,
   SessionConflictError,
   SessionStoreUnavailableError,
@@ -62,6 +63,14 @@ function unavailable(action: string, cause: unknown): SessionStoreUnavailableErr
 
 const encoder = new TextEncoder();
 
+/** Every option of {@linkcode KvStoreOptions}. */
+const KV_STORE_OPTIONS: Record<keyof KvStoreOptions, true> = {
+  prefix: true,
+  consistency: true,
+  timeoutMs: true,
+  now: true,
+};
+
 /**
  * Creates a session store on Deno KV, for the `store` option of `session()`.
  *
@@ -88,6 +97,7 @@ const encoder = new TextEncoder();
  * ```
  */
 export function kvStore(kv: Deno.Kv, options: KvStoreOptions = {}): SessionStore {
+  assertKnownOptions(options, KV_STORE_OPTIONS);
   const prefix = options.prefix ?? ["sealed-sessions", "data"];
   const consistency = options.consistency ?? "strong";
   const now = options.now ?? Date.now;

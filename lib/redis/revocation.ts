@@ -13,7 +13,11 @@
  * @module
  */
 
-import { SessionConfigError, SessionStoreUnavailableError } from "../session/errors.ts";
+import {
+  assertKnownOptions,
+  SessionConfigError,
+  SessionStoreUnavailableError,
+} from "../session/errors.ts";
 import type { SessionRevocation } from "../session/server_side.ts";
 import { hex } from "../session/bytes.ts";
 import { MAX_AGE_LIMIT } from "../session/options.ts";
@@ -103,6 +107,17 @@ if (tonumber(stored) or 0) < tonumber(ARGV[1]) then
 end
 return stored`;
 
+/** Every option of {@linkcode RedisRevocationOptions}. */
+const REDIS_REVOCATION_OPTIONS: Record<keyof RedisRevocationOptions, true> = {
+  prefix: true,
+  cacheMs: true,
+  cacheSize: true,
+  skewMs: true,
+  maxAge: true,
+  timeoutMs: true,
+  now: true,
+};
+
 /**
  * Creates a revocation list on Redis, for the `revocation` option of `session()`.
  *
@@ -140,6 +155,7 @@ export function redisRevocation(
   client: RedisClientLike,
   options: RedisRevocationOptions = {},
 ): RedisRevocation {
+  assertKnownOptions(options, REDIS_REVOCATION_OPTIONS);
   const prefix = options.prefix ?? "sealed-sessions:revoked";
   const skewMs = options.skewMs ?? 60_000;
   const now = options.now ?? Date.now;

@@ -9,6 +9,7 @@
  */
 
 import {
+  assertKnownOptions,
   SessionConfigError,
   SessionConflictError,
   SessionTooLargeError,
@@ -68,6 +69,14 @@ function newVersion(): string {
   return hex(crypto.getRandomValues(new Uint8Array(12)));
 }
 
+/** Every option of {@linkcode RedisStoreOptions}. */
+const REDIS_STORE_OPTIONS: Record<keyof RedisStoreOptions, true> = {
+  prefix: true,
+  maxBytes: true,
+  timeoutMs: true,
+  now: true,
+};
+
 /**
  * Creates a session store on Redis, for the `store` option of `session()`.
  *
@@ -97,6 +106,7 @@ function newVersion(): string {
  * ```
  */
 export function redisStore(client: RedisClientLike, options: RedisStoreOptions = {}): SessionStore {
+  assertKnownOptions(options, REDIS_STORE_OPTIONS);
   const prefix = options.prefix ?? "sealed-sessions:data";
   const maxBytes = options.maxBytes ?? REDIS_DEFAULT_MAX_BYTES;
   const now = options.now ?? Date.now;

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { SessionConfigError, SessionTooLargeError } from "./errors.ts";
+import { assertKnownOptions, SessionConfigError, SessionTooLargeError } from "./errors.ts";
 
 /** Most bytes a browser keeps for one cookie: name, value and attributes. */
 export const MAX_COOKIE_BYTES = 4096;
@@ -88,6 +88,16 @@ export interface ValidatedCookie {
 
 const SAME_SITE: readonly SameSite[] = ["Strict", "Lax", "None"];
 
+/** Every option of {@linkcode SessionCookieOptions}. */
+const COOKIE_OPTIONS: Record<keyof SessionCookieOptions, true> = {
+  secure: true,
+  sameSite: true,
+  path: true,
+  domain: true,
+  httpOnly: true,
+  partitioned: true,
+};
+
 /**
  * Validates cookie attributes given as options, once, at set-up: the one check behind the
  * session's `cookie` option and any other cookie the library writes (a foreign session's).
@@ -124,6 +134,7 @@ export function validateCookie(
   prefix: string,
   defaultSecure: "auto" | boolean = "auto",
 ): ValidatedCookie {
+  assertKnownOptions(options, COOKIE_OPTIONS, prefix);
   const sameSite = options.sameSite ?? "Lax";
   if (!SAME_SITE.includes(sameSite)) {
     throw new SessionConfigError(

@@ -251,3 +251,75 @@ export class SessionConfigError extends SessionError {
 export function errorSummary(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
+
+/**
+ * Refuses an option the caller named that does not exist, a misspelling above all: in
+ * JavaScript, or through a cast, `maxage` would otherwise be ignored without a word.
+ *
+ * @param options The options object as given.
+ * @param known Every option's name, as a record so that the compiler checks it is complete.
+ * @param prefix What the names sit under, e.g. `"cookie."`.
+ * @throws {SessionConfigError} Naming the unknown option, and the known one it resembles.
+ *
+ * @example A misspelt option
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { assertKnownOptions, SessionConfigError } from "./errors.ts";
+ *
+ * const known = { maxAge: true, secrets: true };
+ * assertKnownOptions({ maxAge: 60 }, known);
+ * assert.throws(
+ *   () => assertKnownOptions({ maxage: 60 }, known),
+ *   (error: unknown) =>
+ *     error instanceof SessionConfigError && error.message.includes('did you mean "maxAge"?'),
+ * );
+ * ```
+ */
+export function assertKnownOptions(
+  options: object,
+  known: Readonly<Record<string, boolean>>,
+  prefix = "",
+): void {
+  for (const name of Object.keys(options)) {
+    if (Object.hasOwn(known, name)) continue;
+    const like = closest(name, Object.keys(known));
+    throw new SessionConfigError(
+      `${prefix}${name}`,
+      `is not an option${like ? `; did you mean "${prefix}${like}"?` : ""} (the options are ${
+        Object.keys(known).map((option) => prefix + option).join(", ")
+      })`,
+    );
+  }
+}
+
+/** The known name a mistyped one most resembles: same letters in another case, or a typo away. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 4));
+  for (const option of known) {
+    const distance = editDistance(lower, option.toLowerCase());
+    if (distance <= bestDistance && (best === undefined || distance < bestDistance)) {
+      best = option;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance: the insertions, deletions and substitutions from one text to the other. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        row[j]! + 1,
+        next[j - 1]! + 1,
+        row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    row = next;
+  }
+  return row[b.length]!;
+}

@@ -14,7 +14,7 @@ import {
   type SessionCookieOptions,
   validateCookie,
 } from "./cookie.ts";
-import { type InvalidReason, SessionConfigError } from "./errors.ts";
+import { assertKnownOptions, type InvalidReason, SessionConfigError } from "./errors.ts";
 import type { ForeignSession } from "./foreign.ts";
 import { type Secret, secretBytes } from "./keys.ts";
 import type { SessionRevocation, SessionStore } from "./server_side.ts";
@@ -144,6 +144,27 @@ export interface SessionOptions {
   now?: () => number;
 }
 
+/** Every option of {@linkcode SessionOptions}: anything else is a mistake, named at set-up. */
+const SESSION_OPTIONS: Record<keyof SessionOptions, true> = {
+  secrets: true,
+  nextSecrets: true,
+  cookieName: true,
+  maxAge: true,
+  persistent: true,
+  idleTimeout: true,
+  idleRefreshAfter: true,
+  maxCookieBytes: true,
+  openCacheSize: true,
+  cookie: true,
+  onInvalid: true,
+  revocation: true,
+  store: true,
+  failOpen: true,
+  foreign: true,
+  backend: true,
+  now: true,
+};
+
 /** Longest lifetime accepted, in seconds: browsers cap a cookie's Max-Age at 400 days. */
 export const MAX_AGE_LIMIT = 400 * 24 * 60 * 60;
 
@@ -192,6 +213,7 @@ export function normalise(options: SessionOptions): Settings {
   if (typeof options !== "object" || options === null) {
     throw new SessionConfigError("options", "pass an object with at least `secrets`");
   }
+  assertKnownOptions(options, SESSION_OPTIONS);
   const current = secretBytes(options.secrets);
   const nextSecrets = options.nextSecrets ?? [];
   if (!Array.isArray(nextSecrets)) {

@@ -25,7 +25,7 @@ import { nodeBuffer } from "./_node_crypto.ts";
 import { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
 import { decodeBody, encodeBody } from "./body.ts";
 import { readUint32 } from "./bytes.ts";
-import { InvalidSessionError } from "./errors.ts";
+import { assertKnownOptions, InvalidSessionError } from "./errors.ts";
 import { deriveKeyring, KEY_ID_LENGTH, type Keyring, type SealKey, type Secret } from "./keys.ts";
 import { andThen, fail } from "./maybe_promise.ts";
 import type { XaesBackend } from "./xaes.ts";
@@ -126,6 +126,9 @@ export interface SealerOptions {
    */
   backend?: XaesBackend;
 }
+
+/** Every option of {@linkcode SealerOptions}. */
+const SEALER_OPTIONS: Record<keyof SealerOptions, true> = { secrets: true, backend: true };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -559,5 +562,6 @@ export class Sealer {
  * ```
  */
 export async function createSealer(options: SealerOptions): Promise<Sealer> {
+  assertKnownOptions(options, SEALER_OPTIONS);
   return new Sealer(await deriveKeyring(options.secrets, options.backend));
 }
