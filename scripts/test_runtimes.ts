@@ -563,8 +563,11 @@ Deno.test("esbuild bundles every entry to CommonJS, and the bundle loads with re
 
 const EXAMPLE_SECRET = "the README example's secret, 32 bytes or more";
 
-/** A browser's visit to the example app: count, log in (with a flash), log out. */
-async function visitExample(url: string): Promise<void> {
+/**
+ * A browser's visit to the example app: count, log in (with a flash), log out; with a revocation
+ * list, a second browser of the same user is signed out from the first.
+ */
+async function visitExample(url: string, everywhere = false): Promise<void> {
   const jar = new CookieJar();
   const text = async (res: Response) => {
     assert.equal(res.status, 200, `${res.url} answered ${res.status}`);
@@ -582,9 +585,22 @@ async function visitExample(url: string): Promise<void> {
   await redirect(await jar.fetch(`${url}/logout`, { method: "POST" }));
   assert.deepEqual(jar.names, []);
   assert.equal(await text(await jar.fetch(`${url}/`)), "Hello stranger, visit 1");
+  if (!everywhere) return;
+  const [laptop, phone] = [new CookieJar(), new CookieJar()];
+  for (const browser of [laptop, phone]) {
+    await redirect(await browser.fetch(`${url}/login/Ada`, { method: "POST" }));
+  }
+  await redirect(await laptop.fetch(`${url}/logout-everywhere`, { method: "POST" }));
+  assert.equal(await text(await phone.fetch(`${url}/`)), "Hello stranger, visit 1");
 }
 
-function exampleOn(name: string, command: string, args: string[], tool?: string) {
+function exampleOn(
+  name: string,
+  command: string,
+  args: string[],
+  tool?: string,
+  env: Record<string, string> = {},
+) {
   const why = tool ? missing.get(tool) : undefined;
   Deno.test({
     name: `the README's example app serves on ${name}${
@@ -597,9 +613,9 @@ function exampleOn(name: string, command: string, args: string[], tool?: string)
         command,
         args,
         cwd: app,
-        env: { SESSION_SECRET: EXAMPLE_SECRET, PORT: String(port) },
+        env: { SESSION_SECRET: EXAMPLE_SECRET, PORT: String(port), ...env },
         readyPath: "/",
-      }), visitExample);
+      }), (url) => visitExample(url, env.SESSION_KV !== undefined));
     },
   });
 }
@@ -608,8 +624,11 @@ exampleOn(`deno${Deno.version.deno}`, Deno.execPath(), [
   "run",
   "--allow-net",
   "--allow-env",
+  "--allow-read",
+  "--allow-write",
+  "--unstable-kv",
   "examples/deno.ts",
-]);
+], undefined, { SESSION_KV: `${scratch}/example.kv` });
 exampleOn(`node${PINS.node.split(".")[0]}`, `${BIN}/node`, ["examples/node.ts"], "node");
 exampleOn("bun", `${BIN}/bun`, ["examples/bun.ts"], "bun");
 for (const compat of [false, true]) {

@@ -16,6 +16,7 @@ const DOCUMENTS = [
     .filter((entry) => entry.isFile && entry.name.endsWith(".md"))
     .map((entry) => `docs/${entry.name}`)
     .sort(),
+  "docs/screenshots/README.md",
 ];
 
 interface Link {

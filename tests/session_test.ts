@@ -308,3 +308,27 @@ Deno.test("subject is sealed, kept by re-seals, rotation and regenerate(), clear
     kv.close();
   }
 });
+
+Deno.test("subject refuses what String() makes of a missing form field, and keeps the session as it was", async () => {
+  const app = new Hono<SessionEnv>();
+  app.use(session({ secrets: [SECRET] }));
+  app.post("/login", async (c) => {
+    const form = await c.req.parseBody();
+    try {
+      c.get("session").subject = String(form.user); // the form has no `user` field
+    } catch (error) {
+      return c.text(error instanceof TypeError ? error.message : "other", 400);
+    }
+    return c.text("in");
+  });
+  for (const body of ["name=Ada", "user=null"]) {
+    const res = await app.request("/login", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body,
+    });
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /received the text "(undefined|null)"/);
+    assert.deepEqual(res.headers.getSetCookie(), []);
+  }
+});

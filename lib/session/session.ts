@@ -443,7 +443,8 @@ export class Session<Data extends SessionData = SessionData> {
    * regenerates the session id (see {@linkcode setSubject} to choose otherwise).
    *
    * @throws {TypeError} When set to anything but a non-empty string of at most 200 bytes of
-   * UTF-8, or undefined.
+   * UTF-8, or undefined; or to the text `"undefined"` or `"null"`, which is what `String()`
+   * makes of a missing form field.
    *
    * @example Logging in, as user 42
    * ```ts
@@ -474,7 +475,8 @@ export class Session<Data extends SessionData = SessionData> {
    * @param subject The subject (a user id), or undefined for none.
    * @param options `regenerate: false` keeps the session id (for a change that is no login).
    * @default {{ regenerate: true }}
-   * @throws {TypeError} When the subject is not a non-empty string of at most 200 bytes of UTF-8.
+   * @throws {TypeError} When the subject is not a non-empty string of at most 200 bytes of UTF-8,
+   * or is the text `"undefined"` or `"null"`.
    * @throws {SessionError} With code `ERR_SESSION_COMMITTED` after the response was committed.
    */
   setSubject(subject: string | undefined, options: { regenerate?: boolean } = {}): void {
@@ -487,6 +489,13 @@ export class Session<Data extends SessionData = SessionData> {
         `Cannot set session.subject: expected a non-empty string of at most ${MAX_SUBJECT_BYTES} bytes (a user id) or undefined, received ${
           typeof subject === "string" ? `${utf8Length(subject)} bytes` : typeof subject
         }`,
+      );
+    }
+    if (subject === "undefined" || subject === "null") {
+      // What String(form.user) makes of a missing field: every visitor would share the subject,
+      // and one sign-out everywhere would end them all.
+      throw new TypeError(
+        `Cannot set session.subject: received the text "${subject}", which is what String() makes of a missing value; pass the user's id`,
       );
     }
     if (subject === this.#subject) return;
