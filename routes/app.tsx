@@ -35,7 +35,7 @@ export interface AppOptions {
   maxAge?: number | undefined;
   /**
    * The longest a request body may take to arrive, in seconds, before the request is answered
-   * 408.
+   * 408; also the longest a refused body (403, 413, 415) is read before its answer.
    *
    * @default {10}
    */
@@ -96,7 +96,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   // First, so that every response carries the security headers, refusals and error pages too.
   app.use(securityHeaders);
   // Behind a proxy that terminates TLS (secure cookies forced on), the site is on HTTPS too.
-  app.on(UNSAFE_METHODS, "*", crossSiteGuard({ https: options.session?.cookie?.secure === true }));
+  const https = options.session?.cookie?.secure === true;
+  app.on(UNSAFE_METHODS, "*", crossSiteGuard({ https, bodyTimeoutMs }));
 
   app.route("/", serviceRoutes(sessions, { bodyTimeoutMs }));
   app.notFound(notFound);

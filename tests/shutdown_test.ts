@@ -11,6 +11,7 @@ import {
   type RunningServer,
   startServer,
   startSlowPost,
+  startTrickle,
 } from "./_server.ts";
 
 const SECRET = "shutdown-test-secret-of-at-least-32-bytes";
@@ -187,6 +188,39 @@ Deno.test("main.ts ends a drain that outlasts SHUTDOWN_TIMEOUT and still exits 0
     );
   } finally {
     stalled.conn.close();
+    await server.stop();
+  }
+});
+
+Deno.test("main.ts on SIGTERM drains within BODY_TIMEOUT while refused bodies trickle in", async () => {
+  // Refused requests read their body until BODY_TIMEOUT at most, so they end the drain long
+  // before SHUTDOWN_TIMEOUT, which they would otherwise fill.
+  const server = await startServer({
+    env: { SESSION_SECRET: SECRET, BODY_TIMEOUT: "1", SHUTDOWN_TIMEOUT: "20" },
+  });
+  const port = portOf(server);
+  const form = "Content-Type: application/x-www-form-urlencoded";
+  await using crossSite = await startTrickle(port, [
+    form,
+    "Origin: https://evil.example",
+    "Content-Length: 100000",
+  ]);
+  await using otherType = await startTrickle(port, [
+    "Content-Type: text/plain",
+    "Content-Length: 100000",
+  ]);
+  try {
+    await sleep(300);
+    const signalledAt = Date.now();
+    Deno.kill(server.pid, "SIGTERM");
+    const status = await server.exited;
+    assert.equal(status.code, 0, server.stderr());
+    assert.match(server.stdout(), /Stopped on SIGTERM: drained in \d+ ms/);
+    // The bound (1 s) and the clock's second, plus slack for a loaded machine.
+    assert.ok(Date.now() - signalledAt < 10_000, `took ${Date.now() - signalledAt} ms`);
+    assert.match(await crossSite.answered, /^HTTP\/1\.1 403 /);
+    assert.match(await otherType.answered, /^HTTP\/1\.1 415 /);
+  } finally {
     await server.stop();
   }
 });
