@@ -26,7 +26,7 @@ import {
   isDevMode,
   loadConfig,
 } from "./routes/config.ts";
-import { listeningLine, logRequests } from "./routes/logging.ts";
+import { describeError, listeningLine, logRequests } from "./routes/logging.ts";
 import { listenError } from "./routes/startup_errors.ts";
 
 export { createApp, isDevMode, loadConfig };
@@ -120,9 +120,11 @@ if (import.meta.main) {
   try {
     await serve(Deno.args, readEnv());
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    // The message already says what is wrong and how to fix it: no stack trace needed.
-    console.error(error.message);
+    // A ConfigError already says what is wrong and how to fix it. Anything else is logged by
+    // name and message, never as an object whose causes may carry what it was working on.
+    console.error(
+      error instanceof ConfigError ? error.message : `Cannot start: ${describeError(error)}`,
+    );
     Deno.exit(1);
   }
 }
