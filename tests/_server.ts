@@ -62,10 +62,11 @@ export interface MainOptions {
   /** A folder the process may write to (`--allow-write=`), e.g. for a Deno KV file. */
   allowWrite?: string;
   /**
-   * Start it as users do, with `deno task start`, in a process group of its own (`setsid`), so
-   * that a test can signal the whole group as a supervisor does: `Deno.kill(-pid, …)`.
+   * Start it as users do, with `deno task start` (or `dev`), in a process group of its own
+   * (`setsid`), so that a test can signal the whole group as a supervisor does:
+   * `Deno.kill(-pid, …)`.
    */
-  task?: boolean;
+  task?: "start" | "dev";
 }
 
 function runFlags(options: MainOptions): string[] {
@@ -101,7 +102,7 @@ export interface RunningServer extends AsyncDisposable {
  */
 export async function startServer(options: MainOptions = {}): Promise<RunningServer> {
   const [command, args] = options.task
-    ? ["setsid", [Deno.execPath(), "task", "start", ...(options.args ?? [])]]
+    ? ["setsid", [Deno.execPath(), "task", options.task, ...(options.args ?? [])]]
     : [Deno.execPath(), [...runFlags(options), "main.ts", ...(options.args ?? [])]];
   const child = new Deno.Command(command, {
     args,
@@ -133,17 +134,24 @@ export async function startServer(options: MainOptions = {}): Promise<RunningSer
     return s;
   });
 
-  const stop = async () => {
-    if (!exited) {
-      try {
-        if (options.task) Deno.kill(-child.pid, "SIGTERM");
-        else child.kill("SIGTERM");
-      } catch {
-        // Already gone.
-      }
+  const signal = (name: Deno.Signal) => {
+    try {
+      if (options.task) Deno.kill(-child.pid, name);
+      else child.kill(name);
+    } catch {
+      // Already gone.
     }
-    await status;
-    await drained;
+  };
+  const stop = async () => {
+    if (!exited) signal("SIGTERM");
+    // A process that outlives its SIGTERM must not hold the test run.
+    const timer = setTimeout(() => signal("SIGKILL"), 10_000);
+    try {
+      await status;
+      await drained;
+    } finally {
+      clearTimeout(timer);
+    }
   };
 
   try {

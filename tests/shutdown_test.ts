@@ -114,7 +114,7 @@ Deno.test("deno task start signalled as a whole process group drains once: the u
   // signal, and `deno task` forwards its own copy of it milliseconds later (most of the time:
   // its forwarding races with the group's delivery, so the copy is also sent here, 100 ms on,
   // as a supervisor's repeated request would).
-  const server = await startServer({ task: true, env: { SESSION_SECRET: SECRET } });
+  const server = await startServer({ task: "start", env: { SESSION_SECRET: SECRET } });
   try {
     const service = await servicePid(server.pid);
     const slow = await startSlowPost(portOf(server));
@@ -138,7 +138,7 @@ Deno.test("deno task start signalled as a whole process group drains once: the u
 });
 
 Deno.test("deno task start given a second stop request later stops at once, exit 1", async () => {
-  const server = await startServer({ task: true, env: { SESSION_SECRET: SECRET } });
+  const server = await startServer({ task: "start", env: { SESSION_SECRET: SECRET } });
   try {
     const slow = await startSlowPost(portOf(server));
     await sleep(300);
@@ -152,6 +152,39 @@ Deno.test("deno task start given a second stop request later stops at once, exit
     assert.match(server.stderr(), /Stopping at once: SIGTERM received again while draining/);
   } finally {
     await server.stop();
+  }
+});
+
+/** The processes of group `leader`, as `ps` lists them, until none is left or `ms` have passed. */
+async function groupAfter(leader: number, ms: number): Promise<string[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const { stdout } = await new Deno.Command("ps", {
+      args: ["-o", "pid=,args=", "-g", String(leader)],
+    }).output();
+    const left = decoder.decode(stdout).split("\n").filter((line) => line.trim() !== "");
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await sleep(100);
+  }
+}
+
+Deno.test("deno task dev ends on SIGTERM, its file watcher included", async (t) => {
+  // The watcher (`deno run --watch`) runs the service; a program that ends on its own leaves it
+  // waiting for a file change. A supervisor signals the whole group, `kill` the task alone.
+  const cases: Array<[string, (leader: number) => number]> = [
+    ["signalled to its process group", (leader) => -leader],
+    ["signalled to deno task alone", (leader) => leader],
+  ];
+  for (const [label, target] of cases) {
+    await t.step(label, async () => {
+      const server = await startServer({ task: "dev" });
+      try {
+        Deno.kill(target(server.pid), "SIGTERM");
+        assert.deepEqual(await groupAfter(server.pid, 10_000), [], "processes left");
+      } finally {
+        await server.stop();
+      }
+    });
   }
 });
 
