@@ -26,7 +26,7 @@ import {
   isDevMode,
   loadConfig,
 } from "./routes/config.ts";
-import { listeningLine, logRequests } from "./routes/logging.ts";
+import { describeError, listeningLine, logRequests } from "./routes/logging.ts";
 import { listenError } from "./routes/startup_errors.ts";
 
 export { createApp, isDevMode, loadConfig };
@@ -73,7 +73,8 @@ export function buildApp(config: AppConfig, session: AppOptions["session"] = {})
  * Starts the service: loads the configuration, warns about a throw-away secret, and
  * serves. Prints `Listening on http://HOST:PORT/` once bound (tests read the port from it
  * when started with `PORT=0`), then one line per request when `config.logRequests` is on.
- * On SIGTERM or SIGINT it drains and exits 0 (`routes/shutdown.ts`).
+ * On SIGTERM or SIGINT it drains and exits 0 (`routes/shutdown.ts`); in dev mode it ends at
+ * once.
  *
  * @param args Command-line arguments; `--dev` selects dev mode.
  * @param env The environment variables.
@@ -112,7 +113,12 @@ export async function serve(args: readonly string[], env: Env): Promise<Deno.Htt
   }
   if (kv) server.finished.then(() => kv.close());
   if (redis) server.finished.then(() => redis.close());
-  stopOnSignals({ server, service, timeoutMs: config.shutdownTimeout * 1000, kv, redis });
+  // Dev mode leaves signals to their default, which ends the process at once: under
+  // `deno run --watch` (`deno task dev`), a program that stops by itself leaves the watcher
+  // waiting for a file change, and the watcher ends only on a signal the program does not take.
+  if (!config.dev) {
+    stopOnSignals({ server, service, timeoutMs: config.shutdownTimeout * 1000, kv, redis });
+  }
   return server;
 }
 
@@ -120,9 +126,11 @@ if (import.meta.main) {
   try {
     await serve(Deno.args, readEnv());
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    // The message already says what is wrong and how to fix it: no stack trace needed.
-    console.error(error.message);
+    // A ConfigError already says what is wrong and how to fix it. Anything else is logged by
+    // name and message, never as an object whose causes may carry what it was working on.
+    console.error(
+      error instanceof ConfigError ? error.message : `Cannot start: ${describeError(error)}`,
+    );
     Deno.exit(1);
   }
 }

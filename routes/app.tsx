@@ -13,6 +13,7 @@ import { crossSiteGuard, UNSAFE_METHODS } from "./cross_site.ts";
 import { errorHandler, notFound } from "./errors.ts";
 import type { Greeting } from "./greeting.ts";
 import { securityHeaders } from "./headers.ts";
+import { describeError } from "./logging.ts";
 import { type AppEnv, serviceRoutes } from "./service_routes.ts";
 
 export type { AppEnv };
@@ -35,13 +36,14 @@ export interface AppOptions {
   maxAge?: number | undefined;
   /**
    * The longest a request body may take to arrive, in seconds, before the request is answered
-   * 408.
+   * 408; also the longest a refused body (403, 413, 415) is read before its answer.
    *
    * @default {10}
    */
   bodyTimeout?: number | undefined;
   /**
-   * Where unexpected errors are reported before the 500 page is sent.
+   * Where unexpected errors are reported before the 500 page is sent. The default prints the
+   * method, the path and the error's names and messages ({@linkcode describeError}) on stderr.
    *
    * @default {console.error}
    */
@@ -82,7 +84,8 @@ export interface AppOptions {
  */
 export function createApp(options: AppOptions): Hono<AppEnv> {
   const logError = options.logError ??
-    ((error, c) => console.error(`Unexpected error on ${c.req.method} ${c.req.path}:`, error));
+    ((error, c) =>
+      console.error(`Unexpected error on ${c.req.method} ${c.req.path}: ${describeError(error)}`));
   const sessions = session<Greeting>({
     persistent: false,
     ...options.session,
@@ -96,7 +99,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   // First, so that every response carries the security headers, refusals and error pages too.
   app.use(securityHeaders);
   // Behind a proxy that terminates TLS (secure cookies forced on), the site is on HTTPS too.
-  app.on(UNSAFE_METHODS, "*", crossSiteGuard({ https: options.session?.cookie?.secure === true }));
+  const https = options.session?.cookie?.secure === true;
+  app.on(UNSAFE_METHODS, "*", crossSiteGuard({ https, bodyTimeoutMs }));
 
   app.route("/", serviceRoutes(sessions, { bodyTimeoutMs }));
   app.notFound(notFound);

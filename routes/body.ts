@@ -24,9 +24,16 @@ export const BODY_TIMEOUT_MS = 10_000;
  * Most bytes of a refused body read and thrown away before answering. An HTTP/1.1 client
  * still sending its body when the answer comes may see the connection reset instead of the
  * answer; reading a modest rest first lets it get the 413. Larger bodies are cut off. The
- * same bound as Go's net/http.
+ * same bound as Go's net/http. The reading stops at the body's deadline too.
  */
 export const MAX_DISCARD_BYTES = 256 * 1024;
+
+/**
+ * How long after refusing a body whose rest was not read its connection is closed, in
+ * milliseconds: time for the answer to go out and be read before the close. Go's net/http waits
+ * as long before closing such a connection.
+ */
+export const CLOSE_DELAY_MS = 500;
 
 /** The body as fields: strings, files (multipart) or any JSON value. */
 export type Fields = Readonly<Record<string, unknown>>;
@@ -87,8 +94,8 @@ const JSON_SUFFIX = /^application\/[\w.+-]+\+json$/;
  * Reads and decodes a request body. Only the first value of a repeated form field is kept.
  *
  * @param request The request; its body is consumed (a refused one only up to
- * {@linkcode MAX_DISCARD_BYTES}, then cancelled).
- * @param options `limit` in bytes (default 16 KiB).
+ * {@linkcode MAX_DISCARD_BYTES} and the deadline, then given up, which closes its connection).
+ * @param options `limit` in bytes (default 16 KiB), `timeoutMs` (default 10 s).
  * @returns The fields, or the problem: 415 for a content type other than the three
  * accepted, 413 for a body over the limit (announced or streamed), 408 for a body still not
  * whole after `timeoutMs`, 400 for a body that does not decode or JSON that is not an object.
@@ -116,23 +123,23 @@ export async function readFields(
   const mediaType = contentType.split(";", 1)[0]!.trim().toLowerCase();
   const isForm = mediaType === FORM || mediaType === MULTIPART;
   const isJson = !isForm && (mediaType === JSON_TYPE || JSON_SUFFIX.test(mediaType));
-  if (!isForm && !isJson) {
-    await discardBody(request);
-    return {
-      ok: false,
-      status: 415,
-      message: mediaType === ""
-        ? `The request has no Content-Type; send ${ACCEPTED_TYPES}`
-        : `Content type "${mediaType}" is not supported; send ${ACCEPTED_TYPES}`,
-    };
+  const deadline = joinDeadline(options.timeoutMs ?? BODY_TIMEOUT_MS);
+  let bytes: Awaited<ReturnType<typeof readLimited>>;
+  try {
+    if (!isForm && !isJson) {
+      await discard(request, deadline.late);
+      return {
+        ok: false,
+        status: 415,
+        message: mediaType === ""
+          ? `The request has no Content-Type; send ${ACCEPTED_TYPES}`
+          : `Content type "${mediaType}" is not supported; send ${ACCEPTED_TYPES}`,
+      };
+    }
+    bytes = await readLimited(request, limit, options.lengthEnforced === true, deadline.late);
+  } finally {
+    waiting.delete(deadline);
   }
-
-  const bytes = await readLimited(
-    request,
-    limit,
-    options.lengthEnforced === true,
-    options.timeoutMs ?? BODY_TIMEOUT_MS,
-  );
   if (bytes === TIMED_OUT) {
     return {
       ok: false,
@@ -159,29 +166,54 @@ export async function readFields(
 
 /**
  * Reads and throws away a request body that will not be used, up to
- * {@linkcode MAX_DISCARD_BYTES}, then cancels the rest. Never keeps more than one chunk.
+ * {@linkcode MAX_DISCARD_BYTES} and for at most `timeoutMs`, then gives up the rest and closes
+ * the connection {@linkcode CLOSE_DELAY_MS} later. Never keeps more than one chunk.
  *
  * @param request The request.
- * @param alreadyRead Bytes of the body already read.
+ * @param options `timeoutMs`: the longest the body is read, in milliseconds (default
+ * {@linkcode BODY_TIMEOUT_MS}).
  */
-export async function discardBody(request: Request, alreadyRead = 0): Promise<void> {
+export async function discardBody(
+  request: Request,
+  options: { timeoutMs?: number | undefined } = {},
+): Promise<void> {
+  const deadline = joinDeadline(options.timeoutMs ?? BODY_TIMEOUT_MS);
+  try {
+    await discard(request, deadline.late);
+  } finally {
+    waiting.delete(deadline);
+  }
+}
+
+async function discard(request: Request, late: Promise<typeof TIMED_OUT>): Promise<void> {
   if (request.body === null || request.bodyUsed) return;
+  const reader = request.body.getReader();
   const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > MAX_DISCARD_BYTES) return await request.body.cancel();
-  await discardFrom(request.body.getReader(), alreadyRead);
+  if (declared > MAX_DISCARD_BYTES) return giveUp(reader);
+  await discardFrom(reader, 0, late);
 }
 
 async function discardFrom(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   alreadyRead: number,
+  late: Promise<typeof TIMED_OUT>,
 ): Promise<void> {
   let total = alreadyRead;
   while (total <= MAX_DISCARD_BYTES) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    total += value.byteLength;
+    const next = await Promise.race([reader.read(), late]);
+    if (next === TIMED_OUT) break;
+    if (next.done) return;
+    total += next.value.byteLength;
   }
-  await reader.cancel();
+  giveUp(reader);
+}
+
+// Gives up the rest of a body once the answer has gone out, which closes the connection. On
+// Deno's server the reader, still open when the answer is sent, holds the connection; given up
+// any sooner, the server reads the whole rest of the body before closing, however slowly it
+// comes.
+function giveUp(reader: ReadableStreamDefaultReader<Uint8Array>): void {
+  void unrefDelay(CLOSE_DELAY_MS).then(() => reader.cancel()).catch(() => {});
 }
 
 /** What {@linkcode readLimited} answers for a body that did not arrive in time. */
@@ -193,31 +225,28 @@ async function readLimited(
   request: Request,
   limit: number,
   lengthEnforced: boolean,
-  timeoutMs: number,
+  late: Promise<typeof TIMED_OUT>,
 ): Promise<Uint8Array | undefined | typeof TIMED_OUT> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
     // Refuse before keeping a byte: the client said how much is coming.
-    await discardBody(request);
+    await discard(request, late);
     return undefined;
   }
-  const deadline = joinDeadline(timeoutMs);
-  try {
-    if (declared !== null && lengthEnforced) {
-      // Announced and within the limit, on a server that frames the body by Content-Length:
-      // read it in one go, checked anyway. Before any look at `request.body`: on Deno's server
-      // that getter builds a ReadableStream over the body, and reading through it costs more
-      // time and memory than the rest of a small request.
-      // The race handles a later rejection of the read, once the deadline has won.
-      const bytes = await Promise.race([request.arrayBuffer(), deadline.late]);
-      if (bytes === TIMED_OUT) return TIMED_OUT;
-      return bytes.byteLength > limit ? undefined : new Uint8Array(bytes);
-    }
-    if (request.body === null) return new Uint8Array(0);
-    return await readCounted(request.body.getReader(), limit, deadline.late);
-  } finally {
-    waiting.delete(deadline);
+  if (declared !== null && lengthEnforced) {
+    // Announced and within the limit, on a server that frames the body by Content-Length:
+    // read it in one go, checked anyway. Before any look at `request.body`: on Deno's server
+    // that getter builds a ReadableStream over the body, and reading through it costs more
+    // time and memory than the rest of a small request.
+    // The race handles a later rejection of the read, once the deadline has won. That read
+    // cannot be given up: after a 408 Deno's server keeps the connection until the rest of
+    // the body (within the limit) has arrived.
+    const bytes = await Promise.race([request.arrayBuffer(), late]);
+    if (bytes === TIMED_OUT) return TIMED_OUT;
+    return bytes.byteLength > limit ? undefined : new Uint8Array(bytes);
   }
+  if (request.body === null) return new Uint8Array(0);
+  return await readCounted(request.body.getReader(), limit, late);
 }
 
 /** A body read waiting for its deadline. */
@@ -268,13 +297,13 @@ async function readCounted(
   for (;;) {
     const next = await Promise.race([reader.read(), late]);
     if (next === TIMED_OUT) {
-      reader.cancel().catch(() => {});
+      giveUp(reader);
       return TIMED_OUT;
     }
     if (next.done) break;
     total += next.value.byteLength;
     if (total > limit) {
-      await discardFrom(reader, total);
+      await discardFrom(reader, total, late);
       return undefined;
     }
     chunks.push(next.value);

@@ -66,6 +66,11 @@ export type Env = Readonly<Partial<Record<(typeof ENV_VARIABLES)[number], string
 
 /** The service configuration. */
 export interface AppConfig {
+  /**
+   * Dev mode (`--dev` or `SEALED_DEV=1`), never on Deno Deploy: a signal then ends the process
+   * at once, without draining.
+   */
+  readonly dev: boolean;
   /** Session secrets, newest first: the first seals, all of them open. */
   readonly secrets: readonly string[];
   /**
@@ -229,6 +234,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
   }
 
   return {
+    dev,
     secrets,
     nextSecrets: parseNextSecret(env.SESSION_SECRET_NEXT, secrets),
     maxAge: parsePositiveInteger("SESSION_MAX_AGE", env.SESSION_MAX_AGE, undefined),

@@ -24,12 +24,14 @@ export const UNSAFE_METHODS: string[] = ["POST", "PUT", "PATCH", "DELETE"];
 
 /**
  * Makes the guard that refuses cross-site requests with `403`, in the format the client asked
- * for, after reading and throwing away their body (a client still sending it would otherwise
- * see the connection reset instead of the answer). It checks every request it sees: route only
- * the {@linkcode UNSAFE_METHODS} to it.
+ * for, after reading and throwing away their body within the body deadline
+ * ({@linkcode discardBody}): a client still sending it would otherwise see the connection reset
+ * instead of the answer. It checks every request it sees: route only the
+ * {@linkcode UNSAFE_METHODS} to it.
  *
  * @param options `https`: the site is on HTTPS even where its URLs say `http:` (TLS ends at a
- * proxy), so a plain-HTTP page of its own host counts as another site.
+ * proxy), so a plain-HTTP page of its own host counts as another site. `bodyTimeoutMs`: the
+ * longest the refused body is read, in milliseconds (default 10 s).
  * @default {{ https: false }}
  * @returns The middleware.
  *
@@ -50,13 +52,14 @@ export const UNSAFE_METHODS: string[] = ["POST", "PUT", "PATCH", "DELETE"];
  * ```
  */
 export function crossSiteGuard(
-  options: { https?: boolean } = {},
+  options: { https?: boolean; bodyTimeoutMs?: number | undefined } = {},
 ): (c: Context, next: Next) => Promise<Response | void> {
   const https = options.https === true;
+  const discardOptions = { timeoutMs: options.bodyTimeoutMs };
   return async function crossSiteGuard(c, next) {
     const request = c.req.raw;
     if (!isCrossSite(request.headers, request.url, https)) return await next();
-    await discardBody(request);
+    await discardBody(request, discardOptions);
     return sendMessage(c, 403, "Cross-site request refused", [
       "This form was submitted from another site, so it was refused.",
       "Submit it from this site's own pages instead.",

@@ -1,6 +1,6 @@
 /**
- * What the service writes to its log besides errors: the line saying where it listens, and
- * (in dev mode, or with `LOG_REQUESTS=1`) one line per request.
+ * What the service writes to its log: the line saying where it listens, (in dev mode, or with
+ * `LOG_REQUESTS=1`) one line per request, and errors, by name and message only.
  *
  * @module
  */
@@ -77,4 +77,41 @@ export function logRequests(
       log(`${request.method} ${path} ${status} ${(performance.now() - start).toFixed(1)}ms`);
     }
   };
+}
+
+/** Causes followed at most, so that a cycle of causes cannot loop. */
+const MAX_CAUSES = 5;
+
+/**
+ * An error as the log shows it: its name and message, then each cause's, and nothing else.
+ * Never the error object itself, whose properties and causes' properties a log would print: a
+ * Redis client's error carries the command it failed on, session data included.
+ *
+ * @param error What was thrown.
+ * @returns One line (unless a message has several), e.g.
+ * `SessionStoreUnavailableError: Cannot save the session: Redis did not answer (ReplyError: …)`.
+ *
+ * @example A cause's properties stay out of the log
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeError } from "./logging.ts";
+ *
+ * const cause = Object.assign(new TypeError("refused"), { args: ["SET", "{\"name\":\"Ada\"}"] });
+ * const error = new Error("Cannot save", { cause });
+ * assert.equal(describeError(error), "Error: Cannot save (TypeError: refused)");
+ * assert.equal(describeError("plain text"), "a thrown string");
+ * ```
+ */
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  let current = error;
+  while (current !== undefined && parts.length < MAX_CAUSES) {
+    if (!(current instanceof Error)) {
+      parts.push(`a thrown ${typeof current}`);
+      break;
+    }
+    parts.push(`${current.name}: ${current.message}`);
+    current = current.cause;
+  }
+  return parts.join(" (") + ")".repeat(parts.length - 1);
 }

@@ -148,10 +148,11 @@ export interface MainOptions {
   /** A folder the process may write to (`--allow-write=`), e.g. for a Deno KV file. */
   allowWrite?: string;
   /**
-   * Start it as users do, with `deno task start`, in a process group of its own (`setsid`), so
-   * that a test can signal the whole group as a supervisor does: `Deno.kill(-pid, …)`.
+   * Start it as users do, with `deno task start` (or `dev`), in a process group of its own
+   * (`setsid`), so that a test can signal the whole group as a supervisor does:
+   * `Deno.kill(-pid, …)`.
    */
-  task?: boolean;
+  task?: "start" | "dev";
 }
 
 function runFlags(options: MainOptions): string[] {
@@ -187,7 +188,7 @@ export interface RunningServer extends AsyncDisposable {
  */
 export async function startServer(options: MainOptions = {}): Promise<RunningServer> {
   const [command, args] = options.task
-    ? ["setsid", [Deno.execPath(), "task", "start", ...(options.args ?? [])]]
+    ? ["setsid", [Deno.execPath(), "task", options.task, ...(options.args ?? [])]]
     : [Deno.execPath(), [...runFlags(options), "main.ts", ...(options.args ?? [])]];
   const child = new Deno.Command(command, {
     args,
@@ -219,17 +220,24 @@ export async function startServer(options: MainOptions = {}): Promise<RunningSer
     return s;
   });
 
-  const stop = async () => {
-    if (!exited) {
-      try {
-        if (options.task) Deno.kill(-child.pid, "SIGTERM");
-        else child.kill("SIGTERM");
-      } catch {
-        // Already gone.
-      }
+  const signal = (name: Deno.Signal) => {
+    try {
+      if (options.task) Deno.kill(-child.pid, name);
+      else child.kill(name);
+    } catch {
+      // Already gone.
     }
-    await status;
-    await drained;
+  };
+  const stop = async () => {
+    if (!exited) signal("SIGTERM");
+    // A process that outlives its SIGTERM must not hold the test run.
+    const timer = setTimeout(() => signal("SIGKILL"), 10_000);
+    try {
+      await status;
+      await drained;
+    } finally {
+      clearTimeout(timer);
+    }
   };
 
   try {
@@ -374,4 +382,69 @@ export async function readResponse(conn: Deno.Conn): Promise<string> {
     const length = /\r\ncontent-length:\s*(\d+)/i.exec(text);
     if (end >= 0 && length && text.length >= end + 4 + Number(length[1])) return text;
   }
+}
+
+/** A request whose body trickles in over a raw connection, and what the server does with it. */
+export interface Trickle extends AsyncDisposable {
+  /**
+   * Resolves with the answer's status line once its head has arrived, or with `closed without an
+   * answer`.
+   */
+  readonly answered: Promise<string>;
+  /** Resolves once the server has closed (or reset) the connection. */
+  readonly closed: Promise<void>;
+}
+
+/**
+ * Sends `POST /greeting` to `port` on a raw connection with `headers` and the start of a body,
+ * then one more byte of it every 100 ms and never the end, as a client that holds a request open
+ * by sending its body slowly. With `Transfer-Encoding: chunked` among the headers, each byte goes
+ * as a chunk of its own. Dispose of it (`await using`) to stop sending and close the connection.
+ *
+ * @param port The server's port on 127.0.0.1.
+ * @param headers Header lines besides `Host`, e.g.
+ * `["Content-Type: text/plain", "Content-Length: 1000"]`.
+ * @param start What to send of the body at once (as is: already framed when chunked).
+ * @returns What to watch on the connection.
+ */
+export async function startTrickle(
+  port: number,
+  headers: string[],
+  start = "",
+): Promise<Trickle> {
+  const encoder = new TextEncoder();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const head = ["POST /greeting HTTP/1.1", `Host: 127.0.0.1:${port}`, ...headers, "", ""];
+  await conn.write(encoder.encode(head.join("\r\n") + start));
+  const chunked = headers.some((line) => /^transfer-encoding:\s*chunked$/i.test(line));
+  const byte = encoder.encode(chunked ? "1\r\na\r\n" : "a");
+  const dripping = setInterval(() => conn.write(byte).catch(() => {}), 100);
+  let answer = (_statusLine: string) => {};
+  const answered = new Promise<string>((resolve) => (answer = resolve));
+  const closed = (async () => {
+    const buffer = new Uint8Array(16_384);
+    let text = "";
+    for (;;) {
+      // A reset counts as closed: the server closed with bytes of the body still unread.
+      const n = await conn.read(buffer).catch(() => null);
+      if (n === null) break;
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+      if (text.includes("\r\n\r\n")) answer(text.split("\r\n", 1)[0]!);
+    }
+    answer("closed without an answer");
+    clearInterval(dripping);
+  })();
+  return {
+    answered,
+    closed,
+    async [Symbol.asyncDispose]() {
+      clearInterval(dripping);
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+      await closed;
+    },
+  };
 }

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { createApp } from "../routes/app.tsx";
 import { MAX_BODY_BYTES, MAX_DISCARD_BYTES, readFields } from "../routes/body.ts";
-import { evalFresh, startServer } from "./_server.ts";
+import { evalFresh, startServer, startTrickle } from "./_server.ts";
 
 const SECRET = "body limit test secret, at least 32 bytes";
 const CHUNK = 16 * 1024;
@@ -220,6 +220,64 @@ Deno.test("The real server answers 408 to an announced body that trickles past B
   } finally {
     clearInterval(dripping);
     conn.close();
+  }
+});
+
+/** Waits for `promise` at most `ms`; throws an error naming `what` if it is still pending then. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: still waiting after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("The real server refuses a trickling body within BODY_TIMEOUT and then closes its connection", async (t) => {
+  // BODY_TIMEOUT=1: answered within 2 s (the bound, plus the clock checking once a second); the
+  // margins allow a loaded machine. A client sends one byte every 100 ms and never the end.
+  await using server = await startServer({ env: { SESSION_SECRET: SECRET, BODY_TIMEOUT: "1" } });
+  const port = Number(new URL(server.url).port);
+  const form = "Content-Type: application/x-www-form-urlencoded";
+  const cross = "Origin: https://evil.example";
+  const chunked = "Transfer-Encoding: chunked";
+  const overLimit = `${(MAX_BODY_BYTES + 1).toString(16)}\r\n${"a".repeat(MAX_BODY_BYTES + 1)}\r\n`;
+  const cases: Array<{ answer: string; headers: string[]; start?: string }> = [
+    { answer: "403 to a cross-site post", headers: [form, cross, "Content-Length: 100000"] },
+    {
+      answer: "415 to another type",
+      headers: ["Content-Type: text/plain", "Content-Length: 100000"],
+    },
+    {
+      answer: "413 to an announced body over the limit",
+      headers: [form, "Content-Length: 100000"],
+    },
+    {
+      answer: "413 to an announced body too large to read any of",
+      headers: [form, `Content-Length: ${MAX_DISCARD_BYTES * 4}`],
+    },
+    { answer: "413 to a chunked body past the limit", headers: [form, chunked], start: overLimit },
+    {
+      answer: "408 to a chunked body within the limit",
+      headers: [form, chunked],
+      start: "5\r\nname=\r\n",
+    },
+  ];
+  for (const { answer, headers, start } of cases) {
+    await t.step(answer, async () => {
+      await using trickle = await startTrickle(port, headers, start);
+      const status = answer.slice(0, 3);
+      assert.match(
+        await within(trickle.answered, 6_000, "the answer"),
+        new RegExp(`^HTTP/1.1 ${status} `),
+      );
+      await within(trickle.closed, 5_000, "the connection's close");
+    });
   }
 });
 

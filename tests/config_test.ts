@@ -17,6 +17,7 @@ Deno.test("loadConfig() reads the configuration from environment variables", asy
   await t.step("with defaults for everything but the secret", () => {
     const config = loadConfig({ SESSION_SECRET: secret });
     assert.deepEqual(config, {
+      dev: false,
       secrets: [secret],
       nextSecrets: [],
       maxAge: undefined,

@@ -1,11 +1,14 @@
 /**
  * What the greeting service prints and where it listens, as a real process: dev mode binds
  * loopback only and prints a URL one can open, and logs one line per request; `deno task
- * start` logs start-up and errors only, unless `LOG_REQUESTS` says otherwise.
+ * start` logs start-up and errors only, unless `LOG_REQUESTS` says otherwise. Errors are logged
+ * by name and message, never with what their causes carry.
  */
 
 import assert from "node:assert/strict";
 import { loadConfig } from "../main.ts";
+import { redisStore } from "../lib/redis/mod.ts";
+import { createApp } from "../routes/app.tsx";
 import { runMain, type RunningServer, startServer } from "./_server.ts";
 
 const SECRET = "logging test secret: thirty-two bytes or more";
@@ -136,4 +139,69 @@ Deno.test("A bad LOG_REQUESTS is a start-up error naming it", async () => {
   const { code, stderr } = await runMain({ env: { SESSION_SECRET: SECRET, LOG_REQUESTS: "yes" } });
   assert.equal(code, 1, stderr);
   assert.match(stderr, /LOG_REQUESTS must be 1 \(or true\) or 0 \(or false\), received "yes"/);
+});
+
+/**
+ * An error as ioredis rejects a command with: the command it failed on, arguments included,
+ * rides along as a property.
+ */
+function replyError(args: string[]): Error {
+  const error = new Error("OOM command not allowed when used memory > 'maxmemory'");
+  error.name = "ReplyError";
+  Object.assign(error, { command: { name: args[0], args: args.slice(1) } });
+  return error;
+}
+
+/** Runs `body` with console.error captured, returning everything it printed. */
+async function capturingErrors(body: () => Promise<void>): Promise<string> {
+  const printed: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => void printed.push(Deno.inspect(args, { depth: 10 }));
+  try {
+    await body();
+  } finally {
+    console.error = original;
+  }
+  return printed.join("\n");
+}
+
+Deno.test("A failed Redis command is logged by name and message, never with the session it carried", async () => {
+  // Redis refuses the write; the client's error carries the command: the session JSON.
+  const client = {
+    call: (...args: string[]) => Promise.reject(replyError(args)),
+  };
+  const app = createApp({ secrets: [SECRET], session: { store: redisStore(client) } });
+  let status = 0;
+  const printed = await capturingErrors(async () => {
+    const res = await app.request("/greeting", {
+      method: "POST",
+      headers: { accept: "application/json" },
+      body: new URLSearchParams({ name: "Ada", lastname: "Secretsson" }),
+    });
+    status = res.status;
+    await res.body?.cancel();
+  });
+  assert.equal(status, 503);
+  assert.match(
+    printed,
+    /Unexpected error on POST \/greeting: SessionStoreUnavailableError: Cannot save the session/,
+  );
+  assert.match(printed, /ReplyError: OOM command not allowed/);
+  assert.doesNotMatch(printed, /Secretsson/);
+});
+
+Deno.test("An error thrown from a route is logged without the properties of its causes", async () => {
+  const app = createApp({ secrets: [SECRET] });
+  app.get("/fails", () => {
+    throw new Error("Cannot save the order", {
+      cause: replyError(["SET", "order:1", "card 4111"]),
+    });
+  });
+  const printed = await capturingErrors(async () => {
+    const res = await app.request("/fails");
+    assert.equal(res.status, 500);
+    await res.body?.cancel();
+  });
+  assert.match(printed, /Error: Cannot save the order \(ReplyError: OOM command not allowed/);
+  assert.doesNotMatch(printed, /4111/);
 });

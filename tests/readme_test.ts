@@ -201,8 +201,8 @@ async function getFromServer(
   }
 }
 
-// SIGINT to the block's process group, as Ctrl-C in a terminal (`deno run --watch` outlives a
-// SIGTERM, waiting for a file change), then SIGKILL if anything is left after 10 s.
+// SIGINT to the block's process group, as Ctrl-C in a terminal, then SIGKILL if anything is left
+// after 10 s.
 async function stopGroup(child: Deno.ChildProcess, drained: Promise<unknown>): Promise<void> {
   const signal = (name: Deno.Signal) => {
     try {

@@ -11,6 +11,7 @@ import {
   type RunningServer,
   startServer,
   startSlowPost,
+  startTrickle,
 } from "./_server.ts";
 
 const SECRET = "shutdown-test-secret-of-at-least-32-bytes";
@@ -113,7 +114,7 @@ Deno.test("deno task start signalled as a whole process group drains once: the u
   // signal, and `deno task` forwards its own copy of it milliseconds later (most of the time:
   // its forwarding races with the group's delivery, so the copy is also sent here, 100 ms on,
   // as a supervisor's repeated request would).
-  const server = await startServer({ task: true, env: { SESSION_SECRET: SECRET } });
+  const server = await startServer({ task: "start", env: { SESSION_SECRET: SECRET } });
   try {
     const service = await servicePid(server.pid);
     const slow = await startSlowPost(portOf(server));
@@ -137,7 +138,7 @@ Deno.test("deno task start signalled as a whole process group drains once: the u
 });
 
 Deno.test("deno task start given a second stop request later stops at once, exit 1", async () => {
-  const server = await startServer({ task: true, env: { SESSION_SECRET: SECRET } });
+  const server = await startServer({ task: "start", env: { SESSION_SECRET: SECRET } });
   try {
     const slow = await startSlowPost(portOf(server));
     await sleep(300);
@@ -151,6 +152,39 @@ Deno.test("deno task start given a second stop request later stops at once, exit
     assert.match(server.stderr(), /Stopping at once: SIGTERM received again while draining/);
   } finally {
     await server.stop();
+  }
+});
+
+/** The processes of group `leader`, as `ps` lists them, until none is left or `ms` have passed. */
+async function groupAfter(leader: number, ms: number): Promise<string[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const { stdout } = await new Deno.Command("ps", {
+      args: ["-o", "pid=,args=", "-g", String(leader)],
+    }).output();
+    const left = decoder.decode(stdout).split("\n").filter((line) => line.trim() !== "");
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await sleep(100);
+  }
+}
+
+Deno.test("deno task dev ends on SIGTERM, its file watcher included", async (t) => {
+  // The watcher (`deno run --watch`) runs the service; a program that ends on its own leaves it
+  // waiting for a file change. A supervisor signals the whole group, `kill` the task alone.
+  const cases: Array<[string, (leader: number) => number]> = [
+    ["signalled to its process group", (leader) => -leader],
+    ["signalled to deno task alone", (leader) => leader],
+  ];
+  for (const [label, target] of cases) {
+    await t.step(label, async () => {
+      const server = await startServer({ task: "dev" });
+      try {
+        Deno.kill(target(server.pid), "SIGTERM");
+        assert.deepEqual(await groupAfter(server.pid, 10_000), [], "processes left");
+      } finally {
+        await server.stop();
+      }
+    });
   }
 });
 
@@ -187,6 +221,39 @@ Deno.test("main.ts ends a drain that outlasts SHUTDOWN_TIMEOUT and still exits 0
     );
   } finally {
     stalled.conn.close();
+    await server.stop();
+  }
+});
+
+Deno.test("main.ts on SIGTERM drains within BODY_TIMEOUT while refused bodies trickle in", async () => {
+  // Refused requests read their body until BODY_TIMEOUT at most, so they end the drain long
+  // before SHUTDOWN_TIMEOUT, which they would otherwise fill.
+  const server = await startServer({
+    env: { SESSION_SECRET: SECRET, BODY_TIMEOUT: "1", SHUTDOWN_TIMEOUT: "20" },
+  });
+  const port = portOf(server);
+  const form = "Content-Type: application/x-www-form-urlencoded";
+  await using crossSite = await startTrickle(port, [
+    form,
+    "Origin: https://evil.example",
+    "Content-Length: 100000",
+  ]);
+  await using otherType = await startTrickle(port, [
+    "Content-Type: text/plain",
+    "Content-Length: 100000",
+  ]);
+  try {
+    await sleep(300);
+    const signalledAt = Date.now();
+    Deno.kill(server.pid, "SIGTERM");
+    const status = await server.exited;
+    assert.equal(status.code, 0, server.stderr());
+    assert.match(server.stdout(), /Stopped on SIGTERM: drained in \d+ ms/);
+    // The bound (1 s) and the clock's second, plus slack for a loaded machine.
+    assert.ok(Date.now() - signalledAt < 10_000, `took ${Date.now() - signalledAt} ms`);
+    assert.match(await crossSite.answered, /^HTTP\/1\.1 403 /);
+    assert.match(await otherType.answered, /^HTTP\/1\.1 415 /);
+  } finally {
     await server.stop();
   }
 });
