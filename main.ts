@@ -26,7 +26,8 @@ import {
   isDevMode,
   loadConfig,
 } from "./routes/config.ts";
-import { describeError, listeningLine, logRequests } from "./routes/logging.ts";
+import { errorSummary } from "./lib/session/errors.ts";
+import { listeningLine, logRequests } from "./routes/logging.ts";
 import { listenError } from "./routes/startup_errors.ts";
 
 export { createApp, isDevMode, loadConfig };
@@ -129,7 +130,7 @@ if (import.meta.main) {
     // A ConfigError already says what is wrong and how to fix it. Anything else is logged by
     // name and message, never as an object whose causes may carry what it was working on.
     console.error(
-      error instanceof ConfigError ? error.message : `Cannot start: ${describeError(error)}`,
+      error instanceof ConfigError ? error.message : `Cannot start: ${errorSummary(error)}`,
     );
     Deno.exit(1);
   }

@@ -13,7 +13,7 @@ import { crossSiteGuard, UNSAFE_METHODS } from "./cross_site.ts";
 import { errorHandler, notFound } from "./errors.ts";
 import type { Greeting } from "./greeting.ts";
 import { securityHeaders } from "./headers.ts";
-import { describeError } from "./logging.ts";
+import { errorSummary } from "../lib/session/errors.ts";
 import { type AppEnv, serviceRoutes } from "./service_routes.ts";
 
 export type { AppEnv };
@@ -43,7 +43,7 @@ export interface AppOptions {
   bodyTimeout?: number | undefined;
   /**
    * Where unexpected errors are reported before the 500 page is sent. The default prints the
-   * method, the path and the error's names and messages ({@linkcode describeError}) on stderr.
+   * method, the path and the error's names and messages ({@linkcode errorSummary}) on stderr.
    *
    * @default {console.error}
    */
@@ -85,7 +85,7 @@ export interface AppOptions {
 export function createApp(options: AppOptions): Hono<AppEnv> {
   const logError = options.logError ??
     ((error, c) =>
-      console.error(`Unexpected error on ${c.req.method} ${c.req.path}: ${describeError(error)}`));
+      console.error(`Unexpected error on ${c.req.method} ${c.req.path}: ${errorSummary(error)}`));
   const sessions = session<Greeting>({
     persistent: false,
     ...options.session,

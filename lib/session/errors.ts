@@ -230,26 +230,41 @@ export class SessionConfigError extends SessionError {
   }
 }
 
+/** Causes followed at most, so that a cycle of causes cannot loop. */
+const MAX_CAUSES = 5;
+
 /**
- * An error as a log line may show it: its name and message, never its other properties or its
- * cause's (a client's error can carry the command it failed on, session data included).
+ * An error as a log line may show it: its name and message, then each cause's, and nothing
+ * else. Never the error object itself, whose properties and causes' properties a log would
+ * print: a Redis client's error carries the command it failed on, session data included.
  *
  * @param error What was thrown.
- * @returns `Name: message`, or the value as text when it is not an error.
+ * @returns One line (unless a message has several), e.g.
+ * `SessionStoreUnavailableError: Cannot save the session: Redis did not answer (ReplyError: …)`.
  *
- * @example A client error's command stays out of the log
+ * @example A cause's properties stay out of the log
  * ```ts
  * import assert from "node:assert/strict";
  * import { errorSummary } from "./errors.ts";
  *
- * const error = Object.assign(new Error("ERR value is not an integer"), {
- *   command: { name: "set", args: ["sealed-sessions:data:ab12", '{"card":"4111…"}'] },
- * });
- * assert.equal(errorSummary(error), "Error: ERR value is not an integer");
+ * const cause = Object.assign(new TypeError("refused"), { args: ["SET", '{"name":"Ada"}'] });
+ * const error = new Error("Cannot save", { cause });
+ * assert.equal(errorSummary(error), "Error: Cannot save (TypeError: refused)");
+ * assert.equal(errorSummary("plain text"), "a thrown string");
  * ```
  */
 export function errorSummary(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const parts: string[] = [];
+  let current = error;
+  while (current !== undefined && parts.length < MAX_CAUSES) {
+    if (!(current instanceof Error)) {
+      parts.push(`a thrown ${typeof current}`);
+      break;
+    }
+    parts.push(`${current.name}: ${current.message}`);
+    current = current.cause;
+  }
+  return parts.join(" (") + ")".repeat(parts.length - 1);
 }
 
 /**

@@ -48,8 +48,7 @@ function guard(failOpen: boolean): Guard {
       if (!(error instanceof SessionError) || error.code !== "ERR_SESSION_STORE_UNAVAILABLE") {
         throw error;
       }
-      const cause = error.cause === undefined ? "" : ` (${errorSummary(error.cause)})`;
-      console.error(`session: ${error.message}${cause}; failing ${failOpen ? "open" : "closed"}`);
+      console.error(`session: ${errorSummary(error)}; failing ${failOpen ? "open" : "closed"}`);
       if (!failOpen) throw error;
       return fallback;
     }
