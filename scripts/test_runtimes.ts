@@ -620,15 +620,21 @@ function exampleOn(
   });
 }
 
-exampleOn(`deno${Deno.version.deno}`, Deno.execPath(), [
-  "run",
-  "--allow-net",
-  "--allow-env",
-  "--allow-read",
-  "--allow-write",
-  "--unstable-kv",
-  "examples/deno.ts",
-], undefined, { SESSION_KV: `${scratch}/example.kv` });
+exampleOn(
+  `deno${Deno.version.deno}`,
+  Deno.execPath(),
+  [
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "--allow-write",
+    "--unstable-kv",
+    "examples/deno.ts",
+  ],
+  undefined,
+  { SESSION_KV: `${scratch}/example.kv` },
+);
 exampleOn(`node${PINS.node.split(".")[0]}`, `${BIN}/node`, ["examples/node.ts"], "node");
 exampleOn("bun", `${BIN}/bun`, ["examples/bun.ts"], "bun");
 for (const compat of [false, true]) {

@@ -78,7 +78,7 @@ export async function adaCookie(app: App): Promise<string> {
   const res = await postGreeting(app, form({ name: "Ada", lastname: "Lovelace" }));
   await res.body?.cancel();
   const cookie = cookieOf(res);
-  assert.match(cookie, /^session=/);
+  assert.match(cookie, /^sealed=/);
   return cookie;
 }
 

@@ -136,7 +136,7 @@ export async function greetAndLogOut(
   });
 
   await t.step("without Remember me, the cookie ends with the browser session", async () => {
-    assert.deepEqual(await page.cookies(), [{ name: "session", expires: undefined }]);
+    assert.deepEqual(await page.cookies(), [{ name: "sealed", expires: undefined }]);
     assert.match(await page.text("#session-kind"), /forgotten when you close your browser/);
   });
 
@@ -165,7 +165,7 @@ export async function greetAndLogOut(
     assert.equal(await page.click("button", "Change my name"), 200);
     assert.equal(page.url(), `${url}/greeting`);
     const cookies = await page.cookies();
-    assert.deepEqual(cookies.map((cookie) => cookie.name), ["session"]);
+    assert.deepEqual(cookies.map((cookie) => cookie.name), ["sealed"]);
     // Max-Age, counted from the response.
     const expires = cookies[0]!.expires;
     assert.ok(

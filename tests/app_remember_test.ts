@@ -48,7 +48,7 @@ function multipart(fields: Record<string, string | Blob>): FormData {
 
 /** The session cookie a response sets. */
 function sessionCookie(res: Response): string {
-  const headers = res.headers.getSetCookie().filter((h) => h.startsWith("session="));
+  const headers = res.headers.getSetCookie().filter((h) => h.startsWith("sealed="));
   assert.equal(headers.length, 1, `one session cookie, got ${res.headers.getSetCookie()}`);
   return headers[0]!;
 }

@@ -75,13 +75,13 @@ Deno.test("GET /session-data shows empty values for an empty session", async (t)
 
 Deno.test("A garbage or tampered session cookie reads as an empty session, never a 500", async (t) => {
   logged.length = 0;
-  const good = (await adaCookie(app)).slice("session=".length);
+  const good = (await adaCookie(app)).slice("sealed=".length);
   // Flip one character in the middle of the sealed value (ciphertext or tag).
   const middle = Math.floor(good.length / 2);
   const flipped = good.slice(0, middle) + (good[middle] === "A" ? "B" : "A") +
     good.slice(middle + 1);
   const foreign = (await adaCookie(foreignApp))
-    .slice("session=".length);
+    .slice("sealed=".length);
 
   const cookies: Array<[string, string]> = [
     ["garbage", "not-a-sealed-value"],
@@ -94,7 +94,7 @@ Deno.test("A garbage or tampered session cookie reads as an empty session, never
   for (const [label, value] of cookies) {
     await t.step(label, async () => {
       const res = await app.request("/session-data", {
-        headers: { cookie: `session=${value}`, accept: "application/json" },
+        headers: { cookie: `sealed=${value}`, accept: "application/json" },
       });
       assert.equal(res.status, 200);
       assert.deepEqual(await res.json(), { name: null, lastname: null });
@@ -113,7 +113,7 @@ Deno.test("POST /logout destroys the session", async (t) => {
     assert.equal(res.status, 303);
     assert.equal(res.headers.get("location"), "/");
     const [expired] = res.headers.getSetCookie();
-    assert.match(expired ?? "", /^session=; Max-Age=0/);
+    assert.match(expired ?? "", /^sealed=; Max-Age=0/);
   });
 
   await t.step("answering 204 to API clients", async () => {
@@ -124,7 +124,7 @@ Deno.test("POST /logout destroys the session", async (t) => {
       const res = await app.request("/logout", { method: "POST", headers });
       assert.equal(res.status, 204, `Accept: ${accept}`);
       assert.equal(res.body, null);
-      assert.match(res.headers.getSetCookie()[0] ?? "", /^session=; Max-Age=0/);
+      assert.match(res.headers.getSetCookie()[0] ?? "", /^sealed=; Max-Age=0/);
     }
   });
 
@@ -140,7 +140,7 @@ Deno.test("POST /logout destroys the session", async (t) => {
     const bigRes = await bigApp.request("/");
     await bigRes.body?.cancel();
     const cookie = cookieOf(bigRes);
-    assert.match(cookie, /session\.1=/);
+    assert.match(cookie, /sealed\.1=/);
 
     const res = await app.request("/logout", { method: "POST", headers: { cookie } });
     assert.equal(res.status, 204);
@@ -210,7 +210,7 @@ Deno.test("With revocation on a closed Deno KV, a session request answers 503 ra
   }
 });
 
-Deno.test("Over HTTPS the session cookie is __Host-session and Secure", async () => {
+Deno.test("Over HTTPS the session cookie is __Host-sealed and Secure", async () => {
   const res = await app.request("https://greet.example/greeting", {
     method: "POST",
     body: form({ name: "Ada", lastname: "Lovelace" }),
@@ -219,5 +219,5 @@ Deno.test("Over HTTPS the session cookie is __Host-session and Secure", async ()
   assert.equal(res.status, 200);
   await res.body?.cancel();
   const [cookie] = res.headers.getSetCookie();
-  assert.match(cookie ?? "", /^__Host-session=[^;]+;.*; Secure/);
+  assert.match(cookie ?? "", /^__Host-sealed=[^;]+;.*; Secure/);
 });

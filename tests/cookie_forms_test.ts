@@ -1,6 +1,6 @@
 /**
  * A request carrying the session both as a single cookie and as chunks (`session` and
- * `session.0`, …): the single cookie is read, and the chunks are expired by the response.
+ * `sealed.0`, …): the single cookie is read, and the chunks are expired by the response.
  */
 
 import assert from "node:assert/strict";
@@ -48,7 +48,7 @@ Deno.test("session() reads the single cookie when chunks are sent too, and expir
   assert.equal(single.length, 1);
   const chunks = outcome(await post(app, { name: "large", blob: "x".repeat(6000) })).set;
   const chunkNames = chunks.map((p) => p.split("=")[0]!);
-  assert.deepEqual(chunkNames.slice(0, 2), ["session.0", "session.1"]);
+  assert.deepEqual(chunkNames.slice(0, 2), ["sealed.0", "sealed.1"]);
   // As a browser may order them: the single cookie among the chunks.
   const both = [chunks[0]!, single[0]!, ...chunks.slice(1)].join("; ");
 
@@ -60,7 +60,7 @@ Deno.test("session() reads the single cookie when chunks are sent too, and expir
 
   await t.step("a write keeps the single form and expires the chunks", async () => {
     const { set, expired } = outcome(await post(app, { name: "changed" }, both));
-    assert.deepEqual(set.map((p) => p.split("=")[0]), ["session"]);
+    assert.deepEqual(set.map((p) => p.split("=")[0]), ["sealed"]);
     assert.deepEqual(expired, chunkNames);
   });
 
@@ -68,7 +68,7 @@ Deno.test("session() reads the single cookie when chunks are sent too, and expir
     const res = await post(app, { blob: "y".repeat(6000) }, both);
     const { set, expired } = outcome(res);
     assert.deepEqual(set.map((p) => p.split("=")[0]), chunkNames);
-    assert.deepEqual(expired, ["session"]);
+    assert.deepEqual(expired, ["sealed"]);
     const again = await app.request("/data", { headers: { cookie: set.join("; ") } });
     assert.deepEqual(await again.json(), { name: "small", blob: "y".repeat(6000) });
   });
@@ -82,10 +82,10 @@ Deno.test("session() reads the single cookie when chunks are sent too, and expir
     "an empty single cookie does not win: the chunks are read, it is expired",
     async () => {
       const res = await app.request("/data", {
-        headers: { cookie: `session=; ${chunks.join("; ")}` },
+        headers: { cookie: `sealed=; ${chunks.join("; ")}` },
       });
       assert.deepEqual(await res.json(), { name: "large", blob: "x".repeat(6000) });
-      assert.deepEqual(outcome(res), { set: [], expired: ["session"] });
+      assert.deepEqual(outcome(res), { set: [], expired: ["sealed"] });
     },
   );
 });

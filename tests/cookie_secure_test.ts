@@ -52,7 +52,7 @@ Deno.test("loadConfig() reads SESSION_COOKIE_SECURE as auto, true or false", asy
   });
 });
 
-Deno.test("SESSION_COOKIE_SECURE=true sends __Host-session with Secure over plain HTTP", async () => {
+Deno.test("SESSION_COOKIE_SECURE=true sends __Host-sealed with Secure over plain HTTP", async () => {
   // The process only ever sees http: requests, as behind a TLS-terminating proxy.
   const server = await startServer({
     env: { SESSION_SECRET: SECRET, SESSION_COOKIE_SECURE: "true" },
@@ -63,7 +63,7 @@ Deno.test("SESSION_COOKIE_SECURE=true sends __Host-session with Secure over plai
     await res.body?.cancel();
     const [cookie, ...others] = res.headers.getSetCookie();
     assert.equal(others.length, 0);
-    assert.match(cookie!, /^__Host-session=[A-Za-z0-9_-]+;/);
+    assert.match(cookie!, /^__Host-sealed=[A-Za-z0-9_-]+;/);
     assert.match(cookie!, /; Secure(;|$)/);
     assert.match(cookie!, /; Path=\/(;|$)/);
     assert.doesNotMatch(cookie!, /Domain=/i);
@@ -77,7 +77,7 @@ Deno.test("SESSION_COOKIE_SECURE=true sends __Host-session with Secure over plai
     const planted = await fetch(`${server.url}/session-data`, {
       headers: {
         accept: "application/json",
-        cookie: cookie!.split(";")[0]!.replace("__Host-session", "session"),
+        cookie: cookie!.split(";")[0]!.replace("__Host-sealed", "sealed"),
       },
     });
     assert.deepEqual(await planted.json(), { name: null, lastname: null });
@@ -95,7 +95,7 @@ Deno.test("SESSION_COOKIE_SECURE unset or false sends a plain session cookie ove
         const res = await fetch(`${server.url}/greeting`, greeting());
         await res.body?.cancel();
         const [cookie] = res.headers.getSetCookie();
-        assert.match(cookie!, /^session=/);
+        assert.match(cookie!, /^sealed=/);
         assert.doesNotMatch(cookie!, /Secure/);
       } finally {
         await server.stop();

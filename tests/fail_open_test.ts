@@ -148,11 +148,11 @@ Deno.test("failOpen: a store outage neither refuses, deletes nor replaces the se
     await quietly(async () => {
       const res = await get("/logout", "POST");
       assert.equal(res.status, 204);
-      assert.match(res.headers.getSetCookie()[0]!, /^session=; Max-Age=0/);
+      assert.match(res.headers.getSetCookie()[0]!, /^sealed=; Max-Age=0/);
       // clear() is destroy() under Flask's name.
       const cleared = await get("/clear", "POST");
       assert.equal(cleared.status, 200);
-      assert.match(cleared.headers.getSetCookie()[0]!, /^session=; Max-Age=0/);
+      assert.match(cleared.headers.getSetCookie()[0]!, /^sealed=; Max-Age=0/);
     });
   });
 });

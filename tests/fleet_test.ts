@@ -222,7 +222,7 @@ function traffic(fleet: Fleet, users: readonly User[]) {
 async function loggedOut(fleet: Fleet, users: readonly User[]): Promise<string[]> {
   const lost: string[] = [];
   for (const user of users) {
-    if (!user.jar.names.includes("session")) {
+    if (!user.jar.names.includes("sealed")) {
       lost.push(`${user.name} (cookie deleted)`);
       continue;
     }

@@ -25,7 +25,7 @@ const SECOND = 1000;
 const DEFAULT_MAX_AGE = 14 * 24 * 60 * 60;
 
 /** The session cookies a response sets (those whose name starts with `prefix`). */
-function sessionCookies(res: Response, prefix = "session"): SetCookie[] {
+function sessionCookies(res: Response, prefix = "sealed"): SetCookie[] {
   return setCookies(res).filter((c) => c.name === prefix || c.name.startsWith(`${prefix}.`));
 }
 
@@ -169,7 +169,7 @@ Deno.test("session() keeps data set in one request for the next ones", async (t)
     assert.deepEqual(await json(res), { name: "Ada", visits: 1 });
     const cookies = sessionCookies(res);
     assert.equal(cookies.length, 1);
-    assert.equal(cookies[0]!.name, "session");
+    assert.equal(cookies[0]!.name, "sealed");
     assert.match(cookies[0]!.value, /^[A-Za-z0-9_-]{100,}$/);
     assert.equal(cookies[0]!.maxAge, DEFAULT_MAX_AGE);
   });
@@ -233,12 +233,12 @@ Deno.test("session() opens the cookie only when the handler uses the session", a
   const valid = harness();
   const validJar = new CookieJar();
   await send(valid.app, "/set", { json: { a: 1 }, jar: validJar });
-  const value = validJar.cookies.get("session")!;
+  const value = validJar.cookies.get("sealed")!;
 
   const cases: [string, string, InvalidReason][] = [
-    ["garbage", "session=not-a-sealed-value", "malformed"],
-    ["a truncated value", `session=${value.slice(0, 40)}`, "malformed"],
-    ["a tampered value", `session=${tamper(value)}`, "forged"],
+    ["garbage", "sealed=not-a-sealed-value", "malformed"],
+    ["a truncated value", `sealed=${value.slice(0, 40)}`, "malformed"],
+    ["a tampered value", `sealed=${tamper(value)}`, "forged"],
     ["a value sealed under another secret", otherJar.header, "unknown-key"],
   ];
   for (const [label, cookie, reason] of cases) {
@@ -296,7 +296,7 @@ Deno.test("session() opens the cookie only when the handler uses the session", a
       const logged: unknown[][] = [];
       console.error = (...args: unknown[]) => void logged.push(args);
       try {
-        const res = await send(app, "/data", { cookie: "session=garbage" });
+        const res = await send(app, "/data", { cookie: "sealed=garbage" });
         assert.deepEqual(await json(res), {});
       } finally {
         console.error = error;
@@ -311,8 +311,8 @@ Deno.test(
   async () => {
     for (
       const [options, cookie] of [
-        [{ backend: "webcrypto" }, "session=garbage"],
-        [{}, `session=${"A".repeat(4 * 4096 + 1)}`],
+        [{ backend: "webcrypto" }, "sealed=garbage"],
+        [{}, `sealed=${"A".repeat(4 * 4096 + 1)}`],
       ] as const
     ) {
       const { app, invalid } = harness(options);
@@ -451,7 +451,7 @@ Deno.test("session() rotates secrets: old cookies are read and re-sealed under t
     assert.deepEqual(await json(res), { name: "Ada" });
     const cookies = sessionCookies(res);
     assert.equal(cookies.length, 1);
-    assert.notEqual(cookies[0]!.value, oldCookie.cookies.get("session"));
+    assert.notEqual(cookies[0]!.value, oldCookie.cookies.get("sealed"));
     assert.deepEqual(rotated.invalid, []);
   });
   await t.step("the re-sealed cookie is read by an app with only the new secret", async () => {
@@ -490,11 +490,11 @@ Deno.test("session() cookies of one cookieName are refused under another", async
 Deno.test("session() splits a large session into chunks of at most 4096 bytes", async (t) => {
   const { app, invalid } = harness({ maxCookieBytes: 16_384 });
   const jar = new CookieJar();
-  const chunkNames = (n: number) => Array.from({ length: n }, (_, i) => `session.${i}`);
+  const chunkNames = (n: number) => Array.from({ length: n }, (_, i) => `sealed.${i}`);
   let chunks = 0;
   const big = "x".repeat(10_000);
 
-  await t.step("about 10 KB is stored as session.0 … session.N, read back joined", async () => {
+  await t.step("about 10 KB is stored as sealed.0 … session.N, read back joined", async () => {
     const res = await send(app, "/set", { json: { big }, jar });
     const cookies = sessionCookies(res);
     chunks = cookies.length;
@@ -514,7 +514,7 @@ Deno.test("session() splits a large session into chunks of at most 4096 bytes", 
   });
   await t.step("a missing chunk makes the session invalid", async () => {
     const partial = jar.copy();
-    partial.cookies.delete(`session.${chunks - 1}`);
+    partial.cookies.delete(`sealed.${chunks - 1}`);
     assert.deepEqual(await json(await send(app, "/data", { jar: partial })), {});
     // Cut at a chunk boundary: not even whole base64url, or a short ciphertext.
     assert.equal(invalid.length, 1);
@@ -539,18 +539,18 @@ Deno.test("session() splits a large session into chunks of at most 4096 bytes", 
     await send(app, "/set", { json: { big: "x".repeat(10_000) }, jar });
     const shrink = await send(app, "/set", { json: { big: "small" }, jar });
     const cookies = sessionCookies(shrink);
-    assert.deepEqual(cookies.filter((c) => c.maxAge! > 0).map((c) => c.name), ["session"]);
+    assert.deepEqual(cookies.filter((c) => c.maxAge! > 0).map((c) => c.name), ["sealed"]);
     assert.deepEqual(
       cookies.filter((c) => c.maxAge === 0).map((c) => c.name).sort(),
       chunkNames(chunks),
     );
-    assert.deepEqual(jar.names, ["session"]);
+    assert.deepEqual(jar.names, ["sealed"]);
     assert.deepEqual(await json(await send(app, "/data", { jar })), { big: "small" });
   });
   await t.step("growing from one cookie to chunks expires the single cookie", async () => {
     const res = await send(app, "/set", { json: { big: "z".repeat(10_000) }, jar });
     const cookies = sessionCookies(res);
-    assert.deepEqual(cookies.filter((c) => c.maxAge === 0).map((c) => c.name), ["session"]);
+    assert.deepEqual(cookies.filter((c) => c.maxAge === 0).map((c) => c.name), ["sealed"]);
     assert.deepEqual(jar.names, chunkNames(chunks));
     assert.deepEqual(await json(await send(app, "/data", { jar })), { big: "z".repeat(10_000) });
   });
@@ -559,7 +559,7 @@ Deno.test("session() splits a large session into chunks of at most 4096 bytes", 
     assert.equal(res.status, 200);
     const cookies = sessionCookies(res);
     assert.ok(cookies.every((c) => c.maxAge === 0 && c.value === ""));
-    assert.deepEqual(cookies.map((c) => c.name).sort(), ["session", ...chunkNames(chunks)]);
+    assert.deepEqual(cookies.map((c) => c.name).sort(), ["sealed", ...chunkNames(chunks)]);
     assert.deepEqual(jar.names, []);
   });
   assert.deepEqual(invalid, []);
@@ -590,17 +590,17 @@ Deno.test("session() refuses a session above maxCookieBytes through app.onError"
   });
   await t.step("a session that fits in maxCookieBytes is still written", async () => {
     const res = await send(app, "/set", { json: { big: "x".repeat(5000) }, jar });
-    assert.deepEqual(sessionCookies(res).map((c) => c.name), ["session.0", "session.1", "session"]);
+    assert.deepEqual(sessionCookies(res).map((c) => c.name), ["sealed.0", "sealed.1", "sealed"]);
   });
 });
 
 Deno.test("session() refuses an oversized cookie header unread, as malformed", async (t) => {
   for (
     const [label, cookie] of [
-      ["one cookie", `session=${"A".repeat(4 * 4096 + 1)}`],
+      ["one cookie", `sealed=${"A".repeat(4 * 4096 + 1)}`],
       [
         "chunks",
-        Array.from({ length: 5 }, (_, i) => `session.${i}=${"A".repeat(4000)}`).join("; "),
+        Array.from({ length: 5 }, (_, i) => `sealed.${i}=${"A".repeat(4000)}`).join("; "),
       ],
     ] as const
   ) {
@@ -621,7 +621,7 @@ Deno.test("Session.destroy() ends the session", async (t) => {
     await send(app, "/set", { json: { a: 1 }, jar });
     const res = await send(app, "/destroy", { method: "POST", jar });
     assert.deepEqual(sessionCookies(res).map((c) => [c.name, c.value, c.maxAge]), [
-      ["session", "", 0],
+      ["sealed", "", 0],
     ]);
     assert.deepEqual(await json(await send(app, "/info", { jar })), {
       isNew: true,
@@ -640,7 +640,7 @@ Deno.test("Session.destroy() ends the session", async (t) => {
     const ids = (await json(res)) as { before: string; after: string };
     assert.equal(ids.before, old.id);
     assert.notEqual(ids.after, old.id);
-    assert.deepEqual(sessionCookies(res).map((c) => c.name), ["session"]);
+    assert.deepEqual(sessionCookies(res).map((c) => c.name), ["sealed"]);
     const info = (await json(await send(app, "/info", { jar }))) as { id: string; data: unknown };
     assert.equal(info.id, ids.after);
     assert.deepEqual(info.data, { c: 3 });
@@ -648,7 +648,7 @@ Deno.test("Session.destroy() ends the session", async (t) => {
   await t.step("destroy() without a cookie still deletes the cookie name", async () => {
     const { app } = harness();
     const res = await send(app, "/destroy", { method: "POST" });
-    assert.deepEqual(sessionCookies(res).map((c) => [c.name, c.maxAge]), [["session", 0]]);
+    assert.deepEqual(sessionCookies(res).map((c) => [c.name, c.maxAge]), [["sealed", 0]]);
   });
 });
 
@@ -695,7 +695,7 @@ Deno.test("Session.clear() deletes the cookie", async () => {
   await send(app, "/flash", { json: { notice: "x" }, jar });
   const res = await send(app, "/clear", { method: "POST", jar });
   assert.deepEqual(sessionCookies(res).map((c) => [c.name, c.value, c.maxAge]), [
-    ["session", "", 0],
+    ["sealed", "", 0],
   ]);
   assert.deepEqual(jar.names, []);
   assert.deepEqual(await json(await send(app, "/consume/notice", { jar })), { value: null });
@@ -707,7 +707,7 @@ Deno.test("session() cookie attributes", async (t) => {
     async () => {
       const { app } = harness();
       const [cookie] = sessionCookies(await send(app, "/set", { json: { a: 1 } }));
-      assert.equal(cookie!.name, "session");
+      assert.equal(cookie!.name, "sealed");
       assert.deepEqual([...cookie!.attributes.keys()].sort(), [
         "httponly",
         "max-age",
@@ -719,12 +719,12 @@ Deno.test("session() cookie attributes", async (t) => {
       assert.equal(cookie!.attributes.get("path"), "/");
     },
   );
-  await t.step("over HTTPS: __Host-session, Secure", async () => {
+  await t.step("over HTTPS: __Host-sealed, Secure", async () => {
     const { app } = harness();
     const jar = new CookieJar();
     const res = await send(app, "https://example.com/set", { json: { a: 1 }, jar });
     const [cookie] = setCookies(res);
-    assert.equal(cookie!.name, "__Host-session");
+    assert.equal(cookie!.name, "__Host-sealed");
     assert.equal(cookie!.attributes.get("secure"), true);
     assert.equal(cookie!.attributes.get("path"), "/");
     assert.equal(cookie!.attributes.has("domain"), false);
@@ -734,12 +734,12 @@ Deno.test("session() cookie attributes", async (t) => {
     const { app, invalid } = harness();
     const jar = new CookieJar();
     await send(app, "/set", { json: { a: 1 }, jar });
-    assert.deepEqual(jar.names, ["session"]);
+    assert.deepEqual(jar.names, ["sealed"]);
     assert.deepEqual(await json(await send(app, "https://example.com/data", { jar })), {});
     assert.deepEqual(invalid, []);
     // Nor is its value under the secure name: it was sealed for another cookie name.
-    const value = jar.cookies.get("session");
-    const res = await send(app, "https://example.com/data", { cookie: `__Host-session=${value}` });
+    const value = jar.cookies.get("sealed");
+    const res = await send(app, "https://example.com/data", { cookie: `__Host-sealed=${value}` });
     assert.deepEqual(await json(res), {});
     assert.deepEqual(invalid, ["forged"]);
   });
@@ -752,20 +752,20 @@ Deno.test("session() cookie attributes", async (t) => {
   await t.step("a path or domain turns the prefix into __Secure-", async () => {
     const { app } = harness({ cookie: { path: "/app", domain: "example.com" } });
     const [cookie] = setCookies(await send(app, "https://example.com/set", { json: { a: 1 } }));
-    assert.equal(cookie!.name, "__Secure-session");
+    assert.equal(cookie!.name, "__Secure-sealed");
     assert.equal(cookie!.attributes.get("path"), "/app");
     assert.equal(cookie!.attributes.get("domain"), "example.com");
   });
   await t.step("secure: true over HTTP (behind a TLS proxy) uses the secure name", async () => {
     const { app } = harness({ cookie: { secure: true } });
     const [cookie] = setCookies(await send(app, "/set", { json: { a: 1 } }));
-    assert.equal(cookie!.name, "__Host-session");
+    assert.equal(cookie!.name, "__Host-sealed");
     assert.equal(cookie!.attributes.get("secure"), true);
   });
   await t.step("secure: false over HTTPS keeps the plain name without Secure", async () => {
     const { app } = harness({ cookie: { secure: false } });
     const [cookie] = setCookies(await send(app, "https://example.com/set", { json: { a: 1 } }));
-    assert.equal(cookie!.name, "session");
+    assert.equal(cookie!.name, "sealed");
     assert.equal(cookie!.attributes.has("secure"), false);
   });
   await t.step("the other attributes are configurable", async () => {
@@ -789,7 +789,7 @@ Deno.test("session() appends its Set-Cookie to the handler's own", async () => {
     return c.text("ok");
   });
   const res = await send(app, "/");
-  assert.deepEqual(setCookies(res).map((c) => c.name), ["theme", "lang", "session"]);
+  assert.deepEqual(setCookies(res).map((c) => c.name), ["theme", "lang", "sealed"]);
 });
 
 Deno.test("session() refuses bad options at set-up, naming the option", async (t) => {
@@ -886,7 +886,7 @@ Deno.test("session() over the Web Crypto backend works end to end", async (t) =>
   await t.step("a tampered cookie is an empty session, reported as forged", async () => {
     const fresh = new CookieJar();
     await send(web.app, "/set", { json: { a: 1 }, jar: fresh });
-    const cookie = `session=${tamper(fresh.cookies.get("session")!)}`;
+    const cookie = `sealed=${tamper(fresh.cookies.get("sealed")!)}`;
     assert.deepEqual(await json(await send(web.app, "/data", { cookie })), {});
     assert.deepEqual(web.invalid, ["expired", "forged"]);
   });
@@ -912,7 +912,7 @@ Deno.test("session() reads a quoted cookie value", async () => {
   const { app, invalid } = harness();
   const jar = new CookieJar();
   await send(app, "/set", { json: { a: 1 }, jar });
-  const cookie = `other=1; session="${jar.cookies.get("session")}"`;
+  const cookie = `other=1; sealed="${jar.cookies.get("sealed")}"`;
   assert.deepEqual(await json(await send(app, "/data", { cookie })), { a: 1 });
   assert.deepEqual(invalid, []);
 });

@@ -47,7 +47,7 @@ function setCookies(res: Response): SetCookie[] {
 }
 
 /** The one session cookie a response sets. */
-function sessionCookie(res: Response, name = "session"): SetCookie {
+function sessionCookie(res: Response, name = "sealed"): SetCookie {
   const found = setCookies(res).filter((c) => c.name === name);
   assert.equal(found.length, 1, `one ${name} cookie in ${res.headers.getSetCookie()}`);
   return found[0]!;
@@ -340,7 +340,7 @@ async function sealKey(secret: string): Promise<Uint8Array> {
 }
 
 /** The plaintext of a sealed cookie value, opened with the documented key and AAD. */
-async function plaintextOf(value: string, secret: string, name = "session"): Promise<Uint8Array> {
+async function plaintextOf(value: string, secret: string, name = "sealed"): Promise<Uint8Array> {
   const bytes = decodeBase64Url(value)!;
   const aad = new Uint8Array([...bytes.subarray(0, 5), ...encoder.encode(name)]);
   return await xaes256gcm.decrypt(
@@ -356,7 +356,7 @@ async function sealPlaintext(
   plaintext: Uint8Array,
   template: string,
   secret: string,
-  name = "session",
+  name = "sealed",
 ): Promise<string> {
   const prefix = decodeBase64Url(template)!.slice(0, 5); // version and key id
   const nonce = crypto.getRandomValues(new Uint8Array(24));
@@ -419,9 +419,14 @@ Deno.test("cookies sealed before the flags byte open as persistent sessions", as
   for (const sealed of fixture.cookies) {
     await t.step(sealed.description, async () => {
       // An app whose default is browser-session: the old cookie was persistent, and stays so.
-      const { app, clock } = makeApp({ persistent: false, secrets: [fixture.secret] });
+      // Sealed under the cookie name of its time, which an upgraded app keeps.
+      const { app, clock } = makeApp({
+        persistent: false,
+        secrets: [fixture.secret],
+        cookieName: "session",
+      });
       clock.now = (sealed.issuedAt + 60) * 1000;
-      const plaintext = await plaintextOf(sealed.value, fixture.secret);
+      const plaintext = await plaintextOf(sealed.value, fixture.secret, "session");
       assert.equal(plaintext[0], 28, "a header without flags");
       const cookie = `session=${sealed.value}`;
       assert.deepEqual(await read(app, cookie), {
@@ -430,12 +435,12 @@ Deno.test("cookies sealed before the flags byte open as persistent sessions", as
         isNew: false,
       });
       // A re-seal (a data change) keeps it persistent and now writes the flags byte.
-      const resealed = sessionCookie(await post(app, "/set/Bea", cookie));
+      const resealed = sessionCookie(await post(app, "/set/Bea", cookie), "session");
       assert.equal(
         resealed.attributes.get("max-age"),
         String(sealed.expiresAt - sealed.issuedAt - 60),
       );
-      const next = await plaintextOf(resealed.value, fixture.secret);
+      const next = await plaintextOf(resealed.value, fixture.secret, "session");
       assert.deepEqual([next[0], next[29]], [36, 0]);
       const { issuedAt, expiresAt } = readAsVersion1(next);
       assert.deepEqual([issuedAt, expiresAt], [sealed.issuedAt, sealed.expiresAt]);
@@ -464,7 +469,7 @@ Deno.test("flag bits and header bytes a later version may add are ignored", asyn
         ...json,
       ]);
       const value = await sealPlaintext(plaintext, template, SECRET);
-      assert.deepEqual(await read(app, `session=${value}`), {
+      assert.deepEqual(await read(app, `sealed=${value}`), {
         name: "Ada",
         persistent,
         isNew: false,

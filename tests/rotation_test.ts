@@ -85,7 +85,7 @@ Deno.test("an instance without the sealing secret does not destroy the cookie on
     };
     const res = await chunked([NEW, OLD]).request("/", { method: "POST" });
     const chunks = cookieOf(res);
-    assert.match(chunks, /session\.0=.*session\.1=/);
+    assert.match(chunks, /sealed\.0=.*sealed\.1=/);
     const there = await chunked([OLD]).request("/", { headers: { cookie: chunks } });
     assert.equal(await there.text(), "0");
     assert.deepEqual(there.headers.getSetCookie(), []);
@@ -95,7 +95,7 @@ Deno.test("an instance without the sealing secret does not destroy the cookie on
   await t.step("a write on B replaces it with a cookie sealed under B's secret", async () => {
     const res = await login(b.app, cookie, { name: "Grace", lastname: "Hopper" });
     const replaced = cookieOf(res);
-    assert.match(replaced, /^session=[A-Za-z0-9_-]+$/);
+    assert.match(replaced, /^sealed=[A-Za-z0-9_-]+$/);
     assert.notEqual(replaced, cookie);
     assert.equal(await nameOn(b.app, replaced), "Grace");
     assert.equal(await nameOn(a.app, replaced), "Grace");
@@ -103,7 +103,7 @@ Deno.test("an instance without the sealing secret does not destroy the cookie on
   await t.step("a logout on B deletes it: the visitor asked for it", async () => {
     const res = await b.app.request("/logout", { method: "POST", headers: { cookie } });
     assert.equal(res.status, 204);
-    assert.match(res.headers.getSetCookie()[0] ?? "", /^session=; Max-Age=0/);
+    assert.match(res.headers.getSetCookie()[0] ?? "", /^sealed=; Max-Age=0/);
   });
 });
 
@@ -121,12 +121,12 @@ Deno.test("a read deletes only a refused cookie the library can show it wrote (e
     revocation,
   });
   const cookie = cookieOf(await login(app));
-  const value = cookie.slice("session=".length);
+  const value = cookie.slice("sealed=".length);
   const flipped = value.slice(0, -2) + (value.at(-2) === "A" ? "B" : "A") + value.at(-1);
 
   const cases: [InvalidReason, () => Promise<string>][] = [
-    ["malformed", () => Promise.resolve("session=not-a-sealed-value")],
-    ["forged", () => Promise.resolve(`session=${flipped}`)],
+    ["malformed", () => Promise.resolve("sealed=not-a-sealed-value")],
+    ["forged", () => Promise.resolve(`sealed=${flipped}`)],
     ["expired", () => {
       clock += 3600_000;
       return Promise.resolve(cookie);
@@ -148,7 +148,7 @@ Deno.test("a read deletes only a refused cookie the library can show it wrote (e
         invalid.length = 0;
         const res = await read(app, await make());
         assert.deepEqual(await res.json(), { name: null, lastname: null });
-        if (deleted) assert.match(res.headers.getSetCookie()[0] ?? "", /^session=; Max-Age=0/);
+        if (deleted) assert.match(res.headers.getSetCookie()[0] ?? "", /^sealed=; Max-Age=0/);
         else assert.deepEqual(res.headers.getSetCookie(), []);
         assert.deepEqual(invalid, [reason]);
       },

@@ -39,7 +39,7 @@ Deno.test("A greeting posted to one instance is read by another with the same se
       const posted = await jar.fetch(`${first.url}/greeting`, greetingForm("Ada", "Lovelace"));
       assert.equal(posted.status, 200);
       assert.deepEqual(await posted.json(), { greeting: "Hello Ada Lovelace" });
-      assert.deepEqual(jar.names, ["session"]);
+      assert.deepEqual(jar.names, ["sealed"]);
 
       const { data } = await readSession(jar, second.url);
       assert.deepEqual(data, { name: "Ada", lastname: "Lovelace" });
@@ -91,7 +91,7 @@ Deno.test("Rotating the secret keeps sessions alive through SESSION_SECRET_FALLB
       // ... and seals it again under the new secret on the same response, still a
       // browser-session cookie (the greeting was posted without "Remember me").
       assert.equal(setCookie.length, 1);
-      assert.match(setCookie[0]!, /^session=[^;]+; Path=\//);
+      assert.match(setCookie[0]!, /^sealed=[^;]+; Path=\//);
       assert.doesNotMatch(setCookie[0]!, /Max-Age|Expires/i);
       assert.notEqual(jar.header, oldCookie);
     });

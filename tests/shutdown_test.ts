@@ -82,7 +82,7 @@ Deno.test("main.ts on SIGTERM drains: the request in flight finishes, new ones g
     await slow.conn.write(encoder.encode(slow.rest));
     const answer = await readResponse(slow.conn);
     assert.match(answer, /^HTTP\/1\.1 200 /);
-    assert.match(answer, /\r\nset-cookie: session=[A-Za-z0-9_-]{40,};/i);
+    assert.match(answer, /\r\nset-cookie: sealed=[A-Za-z0-9_-]{40,};/i);
     assert.match(answer, /\r\n\r\nHello Ada Lovelace$/);
 
     const status = await server.exited;

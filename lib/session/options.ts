@@ -22,6 +22,13 @@ import { hasNodeCryptoModule } from "./_node_crypto.ts";
 
 export type { SessionCookieOptions } from "./cookie.ts";
 
+/**
+ * The cookie's name when `cookieName` is not given: not `session`, which Flask, hono-sessions
+ * and many others use. Cookies ignore ports, so another app on the same host would share it,
+ * and each app's writes would log the other's visitors out.
+ */
+export const DEFAULT_COOKIE_NAME = "sealed";
+
 /** Absolute session lifetime when `maxAge` is not given: 14 days, in seconds. */
 export const DEFAULT_MAX_AGE = 14 * 24 * 60 * 60;
 
@@ -42,7 +49,7 @@ export interface SessionOptions {
   nextSecrets?: readonly Secret[];
   /**
    * Cookie name, before any `__Host-`/`__Secure-` prefix. Chunks are named `name.0`, `name.1`….
-   * @default {"session"}
+   * @default {"sealed"} ({@linkcode DEFAULT_COOKIE_NAME})
    */
   cookieName?: string;
   /**
@@ -229,7 +236,7 @@ export function normalise(options: SessionOptions): Settings {
       }
     }
   }
-  const cookieName = options.cookieName ?? "session";
+  const cookieName = options.cookieName ?? DEFAULT_COOKIE_NAME;
   assertCookieName(cookieName, "cookieName");
   const maxAge = positiveInteger(options.maxAge ?? DEFAULT_MAX_AGE, "maxAge");
   if (maxAge > MAX_AGE_LIMIT) {

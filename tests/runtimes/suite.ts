@@ -175,8 +175,8 @@ const checks: Record<string, () => Promise<void>> = {
     for (
       const bad of [flipped, value.slice(0, -1), value.slice(0, 10), "garbage", "%%%", ""]
     ) {
-      const got = await read(app, new CookieJar(), `session=${bad}`);
-      equal(got.data, {}, `data from session=${bad.slice(0, 12)}…`);
+      const got = await read(app, new CookieJar(), `sealed=${bad}`);
+      equal(got.data, {}, `data from sealed=${bad.slice(0, 12)}…`);
       check(got.isNew, "a refused cookie must give a new session");
     }
   },
