@@ -148,7 +148,7 @@ const checks: Record<string, () => Promise<void>> = {
     const app = makeApp([SECRET]);
     const jar = new CookieJar();
     await send(app, jar, "/set", { json: { name: "Ada", n: 1, nested: { ok: true } } });
-    equal(jar.names, ["session"], "cookies");
+    equal(jar.names, ["sealed"], "cookies");
     equal((await read(app, jar)).data, { name: "Ada", n: 1, nested: { ok: true } }, "data");
   },
   async "a cookie sealed under a retired secret opens after rotation, and is re-sealed"() {
@@ -168,7 +168,7 @@ const checks: Record<string, () => Promise<void>> = {
     const app = makeApp([SECRET]);
     const jar = new CookieJar();
     await send(app, jar, "/set", { json: { name: "Ada" } });
-    const value = jar.cookies.get("session")!;
+    const value = jar.cookies.get("sealed")!;
     const middle = Math.floor(value.length / 2);
     const flipped = value.slice(0, middle) + (value[middle] === "A" ? "B" : "A") +
       value.slice(middle + 1);
@@ -185,10 +185,10 @@ const checks: Record<string, () => Promise<void>> = {
     const jar = new CookieJar();
     await send(app, jar, "/set", { json: { big: BIG } });
     check(jar.names.length >= 3, `expected several chunks, received ${jar.names.join(", ")}`);
-    check(jar.names.every((name) => name.startsWith("session.")), `names ${jar.names}`);
+    check(jar.names.every((name) => name.startsWith("sealed.")), `names ${jar.names}`);
     equal((await read(app, jar)).data.big === BIG, true, "the joined value");
     await send(app, jar, "/set", { json: { big: "small now" } });
-    equal(jar.names, ["session"], "chunks left after the session shrank");
+    equal(jar.names, ["sealed"], "chunks left after the session shrank");
   },
   async "a session over the default budget is refused and the previous cookie stays"() {
     const app = makeApp([SECRET], null);
