@@ -170,30 +170,43 @@ Deno.test("The real server counts a chunked body as it arrives, whatever the hea
   }
 });
 
-/** A body that sends one byte every `everyMs` and never ends, as a slow-body attack does. */
-function tricklingBody(everyMs: number): ReadableStream<Uint8Array> {
+/**
+ * A body that sends one byte every `everyMs` and never ends, as a slow-body attack does, and
+ * a promise settled once the server gives it up.
+ */
+function tricklingBody(
+  everyMs: number,
+): { body: ReadableStream<Uint8Array>; givenUp: Promise<void> } {
   let timer: ReturnType<typeof setInterval> | undefined;
-  return new ReadableStream({
+  const givenUp = Promise.withResolvers<void>();
+  const body = new ReadableStream({
     start(controller) {
       controller.enqueue(new TextEncoder().encode("name="));
       timer = setInterval(() => controller.enqueue(new TextEncoder().encode("a")), everyMs);
     },
-    cancel: () => clearInterval(timer),
+    cancel: () => {
+      clearInterval(timer);
+      givenUp.resolve();
+    },
   });
+  return { body, givenUp: givenUp.promise };
 }
 
-Deno.test("POST /greeting answers 408 to a body that trickles past the body timeout", async () => {
+Deno.test("POST /greeting answers 408 to a body that trickles past the body timeout, then gives it up", async () => {
   const app = createApp({ secrets: [SECRET], bodyTimeout: 1 });
+  const { body, givenUp } = tricklingBody(50);
   const res = await app.request(
     new Request("http://localhost/greeting", {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/plain" },
-      body: tricklingBody(50),
+      body,
     }),
   );
   assert.equal(res.status, 408);
   assert.match(await res.text(), /did not arrive in time/);
   assert.deepEqual(res.headers.getSetCookie(), []);
+  // Shortly after the answer: the rest of the body is never read.
+  await givenUp;
 });
 
 Deno.test("The real server answers 408 to an announced body that trickles past BODY_TIMEOUT", async () => {
