@@ -83,10 +83,11 @@ async function startFlask(python: string): Promise<{ url: string; stop: () => Pr
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+    // Before it is stopped, which makes it exit too.
+    const why = exited ? "exited" : `did not serve within ${FLASK_START_MS / 1000} s`;
     await stop();
     const { stdout, stderr } = await output;
     const printed = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
-    const why = exited ? "exited" : `did not serve within ${FLASK_START_MS / 1000} s`;
     throw new Error(`The Flask app ${why} on port ${port}:\n${printed}`);
   });
 }
