@@ -31,8 +31,7 @@
  * @module
  */
 
-export { createSealer } from "./session/async_sealer.ts";
-export type { Sealer } from "./session/async_sealer.ts";
+export { createSealer, type Sealer } from "./session/seal.ts";
 export type { OpenedRecord, SealerOptions, SessionRecord } from "./session/seal.ts";
 export { InvalidSessionError, SessionConfigError, SessionError } from "./session/errors.ts";
 export type { InvalidReason, SessionErrorCode } from "./session/errors.ts";

@@ -89,8 +89,8 @@ Deno.test("a KV-mode and a Flask-mode service still load their layers when confi
 });
 
 /**
- * A fresh process's preamble: the core sealer (which answers at once where it can), a record
- * maker, and `atOnce()`, which takes an answer that must have come at once.
+ * A fresh process's preamble: the sealer (which opens at once with `openNow()` where the cipher
+ * answers at once), a record maker, and a wait for the move to `node:crypto`.
  */
 const SEALER_PREAMBLE = `
   import { createSealer } from "./lib/session/seal.ts";
@@ -107,10 +107,6 @@ const SEALER_PREAMBLE = `
     const deadline = Date.now() + 5_000;
     while (!sealer.sync && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   };
-  const atOnce = <T>(answer: T | Promise<T>): T => {
-    if (answer instanceof Promise) throw new Error("Cannot answer at once: a promise came");
-    return answer;
-  };
 `;
 
 Deno.test("a sealer made before node:crypto is loaded seals the same bytes before and after it switches", async () => {
@@ -122,14 +118,14 @@ Deno.test("a sealer made before node:crypto is loaded seals the same bytes befor
     // The switch happens in the background, shortly after the first message.
     await waitForSync(sealer);
     const syncLater = sealer.sync;
-    const after = atOnce(sealer.seal(record("after"), "session"));
+    const after = await sealer.seal(record("after"), "session");
     const web = await createSealer({ secrets: [SECRET], backend: "webcrypto" });
     console.log(JSON.stringify({
       deno: Deno.version.deno,
       syncAtFirst,
       syncLater,
       openedBefore,
-      beforeOpensSync: atOnce(sealer.open(before, "session")).data.name,
+      beforeOpensSync: sealer.openNow(before, "session").data.name,
       afterOpensOnWebCrypto: (await web.open(after, "session")).data.name,
       webOpensBefore: (await web.open(before, "session")).data.name,
     }));
@@ -147,16 +143,16 @@ Deno.test("a sealer made before node:crypto is loaded seals the same bytes befor
   assert.equal(result.webOpensBefore, "before");
 });
 
-Deno.test("a sealer made once node:crypto is loaded seals and opens synchronously from the start", async () => {
+Deno.test("a sealer made once node:crypto is loaded opens at once from the start", async () => {
   const out = await evalFresh(`${SEALER_PREAMBLE}
     const first = await createSealer({ secrets: [SECRET] });
     await first.seal(record("first"), "session");
     await waitForSync(first);
     const sealer = await createSealer({ secrets: [SECRET, "an older secret of thirty-two bytes!!"] });
-    const value = atOnce(sealer.seal(record("Ada"), "session"));
+    const value = await sealer.seal(record("Ada"), "session");
     console.log(JSON.stringify({
       sync: sealer.sync,
-      name: atOnce(sealer.open(value, "session")).data.name,
+      name: sealer.openNow(value, "session").data.name,
     }));
   `);
   assert.deepEqual(JSON.parse(out), { sync: true, name: "Ada" });
@@ -176,7 +172,7 @@ Deno.test("messages in flight while a sealer switches to node:crypto finish with
     console.log(JSON.stringify({
       sync: sealer.sync,
       // What was sealed before the switch opens after it, synchronously.
-      reopened: sealed.every((value, i) => atOnce(sealer.open(value, "session")).data.name === names[i]),
+      reopened: sealed.every((value, i) => sealer.openNow(value, "session").data.name === names[i]),
       opened: opened.every((record) => record.data.name === "first"),
       distinct: new Set(sealed).size,
     }));
@@ -195,10 +191,10 @@ Deno.test("sealers made concurrently before node:crypto is loaded all switch, ea
       lazy: Number(Deno.version.deno.split(".")[1]) >= 9,
       atFirst,
       later: sealers.map((sealer) => sealer.sync),
-      own: values.map((value, i) => atOnce(sealers[i]!.open(value, "s")).data.name),
+      own: values.map((value, i) => sealers[i]!.openNow(value, "s").data.name),
       others: values.map((value, i) => {
         try {
-          atOnce(sealers[(i + 1) % 3]!.open(value, "s"));
+          sealers[(i + 1) % 3]!.openNow(value, "s");
           return "opened";
         } catch (error) {
           return (error as { reason?: string }).reason;

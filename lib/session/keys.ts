@@ -2,19 +2,16 @@
  * Turns configured secrets into a keyring, once, at set-up. Each secret gives a 256-bit
  * XAES-256-GCM key and a 4-byte key id through HKDF-SHA256 with a fixed salt and two info
  * strings (see `docs/seal-format.md`), so the key id says nothing about the key. The keys are
- * prepared over one backend for the whole keyring, and their raw bytes wiped once prepared.
+ * prepared over one backend for the whole keyring (`xaes_keys.ts` picks it), and their raw bytes
+ * wiped once prepared.
  *
  * @module
  */
 
 import { readUint32, sameBytes } from "./bytes.ts";
-import { type NodeCrypto, nodeCrypto, nodeCryptoIsCheap } from "./_node_crypto.ts";
 import { SessionConfigError } from "./errors.ts";
-import { startOnWebCrypto } from "./keyring_switch.ts";
 import type { XaesBackend } from "./xaes.ts";
-import type { XaesKey } from "./xaes_key.ts";
-import { prepareNodeKey } from "./xaes_node.ts";
-import { prepareWebKey } from "./xaes_web.ts";
+import { hkdfSha256, prepareXaesKeys, type XaesKeySet } from "./xaes_keys.ts";
 
 /** Minimum bytes in a secret: 256 bits, the key size. */
 export const MIN_SECRET_BYTES = 32;
@@ -32,24 +29,19 @@ export const HKDF_INFO_KEY_ID: Uint8Array = encoder.encode("sealed-sessions/v1 k
 /** A secret as configured: text (taken as UTF-8) or raw bytes. */
 export type Secret = string | Uint8Array;
 
-/** One derived key. */
-export interface SealKey {
-  /** The key id written into every value sealed under this key. */
-  readonly id: Uint8Array;
-  /** The same id as a number, for fast lookup. */
-  readonly idNumber: number;
-  /** The prepared XAES-256-GCM key. */
-  readonly xaes: XaesKey;
-}
-
-/** The keys of one configuration, all over one backend. */
+/** The keys of one configuration: a key id per secret, and the keys over one backend. */
 export interface Keyring {
-  /** True when every key answers at once (the `node:crypto` backend). */
-  readonly sync: boolean;
-  /** The key new values are sealed under: the first secret's. */
-  sealingKey(): SealKey;
-  /** Finds the key with this id, and its position in the secrets (0 = newest). */
-  find(idNumber: number): { key: SealKey; index: number } | undefined;
+  /** The key ids, in the order of the secrets: the first seals. */
+  readonly ids: readonly Uint8Array[];
+  /**
+   * Finds the position of the key with this id.
+   *
+   * @param idNumber The key id as a big-endian number.
+   * @returns Its position in the secrets (0 = newest), or undefined.
+   */
+  find(idNumber: number): number | undefined;
+  /** The prepared keys, in the same order. */
+  readonly keys: XaesKeySet;
 }
 
 /** What HKDF gives for one secret: its key id and its raw key. */
@@ -107,37 +99,15 @@ export function secretBytes(secrets: readonly Secret[], option = "secrets"): Uin
   return list;
 }
 
-async function hkdf(ikm: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array> {
-  // Where loading node:crypto is costly (Deno 2.9+), Web Crypto's HKDF (same output) lets a
-  // server start without it.
-  const node = nodeCryptoIsCheap() ? nodeCrypto() : undefined;
-  if (node) return new Uint8Array(node.hkdfSync("sha256", ikm, HKDF_SALT, info, length));
-  const base = await crypto.subtle.importKey(
-    "raw",
-    ikm as Uint8Array<ArrayBuffer>,
-    "HKDF",
-    false,
-    ["deriveBits"],
-  );
-  const bits = await crypto.subtle.deriveBits(
-    {
-      name: "HKDF",
-      hash: "SHA-256",
-      salt: HKDF_SALT as Uint8Array<ArrayBuffer>,
-      info: info as Uint8Array<ArrayBuffer>,
-    },
-    base,
-    length * 8,
-  );
-  return new Uint8Array(bits);
-}
-
 async function deriveAll(secrets: readonly Secret[]): Promise<Derived[]> {
   // Every derivation at once: over Web Crypto each is a round trip to another thread, and a
   // start (or a busy machine) pays for each round trip in turn.
   const derived = await Promise.all(
     secretBytes(secrets).map((ikm) =>
-      Promise.all([hkdf(ikm, HKDF_INFO_KEY_ID, KEY_ID_LENGTH), hkdf(ikm, HKDF_INFO_KEY, 32)])
+      Promise.all([
+        hkdfSha256(ikm, HKDF_SALT, HKDF_INFO_KEY_ID, KEY_ID_LENGTH),
+        hkdfSha256(ikm, HKDF_SALT, HKDF_INFO_KEY, 32),
+      ])
     ),
   );
   const ids: number[] = [];
@@ -155,29 +125,6 @@ async function deriveAll(secrets: readonly Secret[]): Promise<Derived[]> {
   return derived.map(([id, key], i) => ({ id, idNumber: ids[i]!, key }));
 }
 
-function keyring(derived: readonly Derived[], prepared: readonly XaesKey[]): Keyring {
-  const keys = derived.map(({ id, idNumber }, i): SealKey => ({
-    id,
-    idNumber,
-    xaes: prepared[i]!,
-  }));
-  const byId = new Map(keys.map((key, index) => [key.idNumber, { key, index }]));
-  const sealing = keys[0]!;
-  return {
-    sync: sealing.xaes.sync,
-    sealingKey: () => sealing,
-    find: (idNumber) => byId.get(idNumber),
-  };
-}
-
-function nodeKeyring(node: NodeCrypto, derived: readonly Derived[]): Keyring {
-  return keyring(derived, derived.map(({ key }) => prepareNodeKey(node, key)));
-}
-
-async function webKeyring(derived: readonly Derived[]): Promise<Keyring> {
-  return keyring(derived, await Promise.all(derived.map(({ key }) => prepareWebKey(key))));
-}
-
 function wipe(derived: readonly Derived[]): void {
   for (const { key } of derived) key.fill(0);
 }
@@ -187,7 +134,7 @@ function wipe(derived: readonly Derived[]): void {
  *
  * `auto` prepares the keys over `node:crypto` where it exists and costs nothing to load, else
  * over Web Crypto. Where loading it is costly (Deno 2.9+), the keyring starts on Web Crypto and
- * moves to `node:crypto` shortly after its first message (see `keyring_switch.ts`).
+ * moves to `node:crypto` shortly after its first message (see `xaes_keys.ts`).
  *
  * @param secrets Secrets, newest first; each at least 32 bytes.
  * @param backend XAES-256-GCM implementation.
@@ -199,14 +146,15 @@ function wipe(derived: readonly Derived[]): void {
  * @example A keyring from two secrets
  * ```ts
  * import assert from "node:assert/strict";
+ * import { readUint32 } from "./bytes.ts";
  * import { deriveKeyring } from "./keys.ts";
  *
  * const ring = await deriveKeyring([
  *   "a secret of at least thirty-two bytes!",
  *   "an older secret, also of thirty-two bytes",
  * ], "node");
- * assert.equal(ring.sync, true);
- * assert.equal(ring.find(ring.sealingKey().idNumber)?.index, 0);
+ * assert.equal(ring.keys.sync, true);
+ * assert.equal(ring.find(readUint32(ring.ids[1]!, 0)), 1);
  * ```
  */
 export async function deriveKeyring(
@@ -215,25 +163,9 @@ export async function deriveKeyring(
 ): Promise<Keyring> {
   const derived = await deriveAll(secrets);
   try {
-    if (backend === "auto" && !nodeCryptoIsCheap()) {
-      const web = await webKeyring(derived);
-      // The switch's own copy of the raw keys, wiped once it has run.
-      const kept = derived.map((d) => ({ ...d, key: d.key.slice() }));
-      return startOnWebCrypto(web, () => {
-        try {
-          const node = nodeCrypto();
-          return node && nodeKeyring(node, kept);
-        } finally {
-          wipe(kept);
-        }
-      });
-    }
-    const node = backend === "webcrypto" ? undefined : nodeCrypto();
-    if (node) return nodeKeyring(node, derived);
-    if (backend === "node") {
-      throw new Error("Cannot use the node backend: node:crypto is not available in this runtime");
-    }
-    return await webKeyring(derived);
+    const keys = await prepareXaesKeys(derived.map(({ key }) => key), backend);
+    const byId = new Map(derived.map(({ idNumber }, index) => [idNumber, index]));
+    return { ids: derived.map(({ id }) => id), find: (idNumber) => byId.get(idNumber), keys };
   } finally {
     wipe(derived);
   }

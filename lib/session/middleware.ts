@@ -6,15 +6,17 @@
  */
 
 import type { Context, MiddlewareHandler } from "hono";
-import { guardRevocation, guardStore } from "./outage.ts";
-import { migration as foreignMigration, sharedMode } from "./foreign_mode.ts";
-import type { Mode } from "./mode.ts";
-import { normalise, type SessionOptions, type Settings } from "./options.ts";
-import type { SessionRevocation } from "./server_side.ts";
-import { withRevocation } from "./revocation_layer.ts";
-import { cookieMode, SealedCookies } from "./sealed_cookie.ts";
-import { COMMITTED, DECIDE, LOADED, Session, type SessionData, TOUCHED } from "./session.ts";
-import { withStore } from "./store_layer.ts";
+import { normalise, type SessionOptions } from "./options.ts";
+import { Pipeline } from "./pipeline.ts";
+import {
+  COMMITTED,
+  DECIDE,
+  LOADED,
+  Session,
+  type SessionData,
+  type SessionTiming,
+  TOUCHED,
+} from "./session.ts";
 
 export type { SessionCookieOptions, SessionOptions } from "./options.ts";
 
@@ -62,31 +64,21 @@ export function session<Data extends SessionData = SessionData>(
   options: SessionOptions,
 ): MiddlewareHandler<SessionEnv<Data>> {
   const settings = normalise(options);
-  const cookies = new SealedCookies(settings);
-  const revocation = settings.revocation &&
-    guardRevocation(settings.revocation, settings.failOpen);
-  const mode = stack(settings, cookies, revocation);
-  const timing = {
+  const pipeline = new Pipeline(settings);
+  const timing: SessionTiming = {
     maxAge: settings.maxAge,
     idleTimeout: settings.idleTimeout,
     idleRefreshAfter: settings.idleRefreshAfter,
     persistent: settings.persistent,
-    subjectRevocation: typeof settings.revocation?.revokeSubject === "function",
+    subjectRevocation: pipeline.signsOut,
   };
-  const { foreign } = settings;
-  const migration = foreign?.mode === "migrate"
-    ? foreignMigration(foreign, { now: settings.now, maxAge: settings.maxAge }, revocation)
-    : undefined;
 
   return async function session(c, next) {
-    const visit = cookies.find(c, cookies.sealer ?? await cookies.ready);
-    // Lazily where the cookie opens synchronously and nothing else is to check.
-    const loading = mode.load(visit);
-    visit.loader = typeof loading === "function" ? loading : await loading;
-    visit.sizeCheck = mode.fits;
+    const visit = pipeline.find(c, pipeline.sealer ?? await pipeline.ready);
+    await pipeline.open(visit);
     const current = new Session<Data>(visit, timing, settings.now);
     c.set("session", current);
-    const migrated = migration && await migration.load(visit, current);
+    const migrated = await pipeline.migrate(visit, current);
 
     await next();
 
@@ -96,43 +88,12 @@ export function session<Data extends SessionData = SessionData>(
     if (!current[TOUCHED] || (c.error !== undefined && c.res.status >= 500)) return;
     const vary = c.res.headers.get("vary");
     if (vary === null || !VARIES_ON_COOKIE.test(vary)) appendHeaders(c, "Vary", ["Cookie"]);
-    const decision = current[DECIDE](visit.invalid && !visit.keepCookie);
-    // Whatever becomes of the cookie, a sign-out everywhere holds. Only decided when the list
-    // keeps per-subject cut-offs (checked at the call).
-    for (const { subject, before } of decision.signOuts ?? []) {
-      await revocation!.revokeSubject!(subject, new Date(before));
-    }
-    const loaded = current[LOADED] ?? visit.unloaded;
-    const headers = decision.action === "none"
-      ? mode.unchanged(visit)
-      : decision.action === "delete"
-      ? await mode.remove(visit, decision, loaded)
-      : await mode.write(visit, decision, loaded);
+    const decision = current[DECIDE](visit.deletesRefused);
+    const loaded = current[LOADED] ?? visit.unloadedRecord;
+    const headers = await pipeline.commit(visit, decision, loaded, migrated);
     // Nothing at all to write: the cookie the browser holds must stay as it is.
-    if (headers === undefined) return;
-    if (migration) headers.push(...await migration.commit(visit, decision, migrated));
-    appendHeaders(c, "Set-Cookie", headers);
+    if (headers !== undefined) appendHeaders(c, "Set-Cookie", headers);
   };
-}
-
-/**
- * The modes of a configuration, built once: the sealed cookie (or a shared foreign cookie),
- * wrapped by the revocation list, wrapped by the store, each guarded for outages as
- * `failOpen` says.
- */
-function stack(
-  settings: Settings,
-  cookies: SealedCookies,
-  revocation: SessionRevocation | undefined,
-): Mode {
-  const { foreign, store, failOpen } = settings;
-  if (foreign?.mode === "shared") {
-    return sharedMode(foreign, { now: settings.now, maxAge: settings.maxAge });
-  }
-  let mode = cookieMode(cookies);
-  if (revocation) mode = withRevocation(mode, revocation);
-  if (store) mode = withStore(mode, guardStore(store, failOpen));
-  return mode;
 }
 
 /** A `Vary` value that already names `Cookie` (or is `*`). */

@@ -1,8 +1,8 @@
 /**
  * A bounded cache of opened cookies, keyed by cookie name and exact value. A browser sends the
  * same cookie on every request until it changes, so a hit skips the decryption; the data is kept
- * only as the sealed JSON text and parsed afresh on each hit, and expiry is checked every time,
- * so a hit answers exactly as a fresh open would.
+ * only as the sealed JSON text and parsed afresh on each hit; the sealer checks the deadlines
+ * of a hit as of a fresh open, so a hit answers exactly as a fresh open would.
  *
  * Admission is on second sight: a value is cached only when it opens a second time within a
  * while. With many visitors, most values on an isolate are seen once (or once per long
@@ -15,8 +15,7 @@
  */
 
 import { decodeBody } from "./body.ts";
-import { andThen, fail } from "./maybe_promise.ts";
-import { assertUnexpired, type OpenedRecord, type Sealer } from "./seal.ts";
+import type { OpenedRecord } from "./seal.ts";
 
 /** What a hit needs: the record without its parsed data, and the cookie name it opened under. */
 type Entry = OpenedRecord & { name: string };
@@ -40,30 +39,24 @@ function fingerprint(value: string): number {
 /**
  * Opened cookies, admitted on their second open, oldest evicted first.
  *
- * @example Opening the same cookie twice
+ * @example Opening the same cookie three times
  * ```ts
  * import assert from "node:assert/strict";
  * import { OpenCache } from "./open_cache.ts";
- * import { createSealer } from "./seal.ts";
  *
- * const sealer = await createSealer({
- *   secrets: ["a secret of at least thirty-two bytes!"],
- *   backend: "node",
- * });
- * const now = Math.floor(Date.now() / 1000);
- * const value = await sealer.seal({
- *   id: new Uint8Array(16),
- *   issuedAt: now,
- *   expiresAt: now + 60,
- *   idleExpiresAt: 0,
- *   data: { name: "Ada" },
- * }, "session");
+ * const record = {
+ *   id: new Uint8Array(16), issuedAt: 1, startedAt: 1, expiresAt: 2, idleExpiresAt: 0,
+ *   data: { name: "Ada" }, flash: undefined, persistent: true, sealedAt: 1, keyIndex: 0,
+ *   body: '{"name":"Ada"}',
+ * };
  * const cache = new OpenCache(100);
- * for (const step of ["opened", "admitted", "a hit"]) {
- *   const record = cache.open(sealer, value, "session", now);
- *   assert.ok(!(record instanceof Promise), step); // node:crypto answers at once
- *   assert.equal(record.data.name, "Ada");
- * }
+ * const value = "AQAAAAB" + "x".repeat(150); // a sealed value, as far as the cache cares
+ * assert.equal(cache.get(value, "session"), undefined);
+ * cache.admit(value, "session", record); // first sight: only remembered
+ * assert.equal(cache.get(value, "session"), undefined);
+ * cache.admit(value, "session", record); // second: kept
+ * assert.deepEqual(cache.get(value, "session")?.data, { name: "Ada" });
+ * assert.equal(cache.get(value, "other"), undefined);
  * ```
  */
 export class OpenCache {
@@ -82,39 +75,16 @@ export class OpenCache {
   }
 
   /**
-   * Opens a cookie value, from the cache when it was opened before. A hit answers at once on
-   * every backend (Web Crypto included: no asynchronous step at all); a miss answers as the
-   * sealer does, at once over `node:crypto`, else with a promise.
+   * The record a value opened to before, with its own copy of the data.
    *
-   * @param sealer The sealer.
    * @param value The cookie value.
    * @param name The cookie name it came in.
-   * @param now Current Unix time in seconds.
-   * @returns The record, with its own copy of the data.
-   * @throws {InvalidSessionError} As {@linkcode Sealer.open} (a rejection where the sealer
-   * answers with promises); failures are never cached.
+   * @returns The record, or undefined when not cached.
    */
-  open(
-    sealer: Sealer,
-    value: string,
-    name: string,
-    now: number,
-  ): OpenedRecord | Promise<OpenedRecord> {
-    if (this.#size === 0) return sealer.open(value, name, now);
-    let hit: OpenedRecord | undefined;
-    try {
-      hit = this.#hit(value, name, now);
-    } catch (error) {
-      return fail(sealer.sync, error);
-    }
-    return hit ??
-      andThen(sealer.open(value, name, now), (record) => this.#admit(value, name, record));
-  }
-
-  #hit(value: string, name: string, now: number): OpenedRecord | undefined {
+  get(value: string, name: string): OpenedRecord | undefined {
+    if (this.#size === 0) return undefined;
     const hit = this.#entries.get(value);
     if (!hit || hit.name !== name) return undefined;
-    assertUnexpired(hit, now);
     const { data, flash } = decodeBody(hit.body)!;
     return {
       id: hit.id,
@@ -132,13 +102,21 @@ export class OpenCache {
     };
   }
 
-  #admit(value: string, name: string, record: OpenedRecord): OpenedRecord {
+  /**
+   * Remembers a value that opened: kept when seen a second time within a while.
+   *
+   * @param value The cookie value.
+   * @param name The cookie name it came in.
+   * @param record What it opened to.
+   */
+  admit(value: string, name: string, record: OpenedRecord): void {
+    if (this.#size === 0) return;
     const print = fingerprint(value);
     const slot = print & this.#seenMask;
     if (this.#seen[slot] !== print) {
       // First sight (or forgotten): remember it, keep nothing else.
       this.#seen[slot] = print;
-      return record;
+      return;
     }
     // Map keeps insertion order: the first key is the oldest.
     if (this.#entries.size >= this.#size) this.#entries.delete(this.#entries.keys().next().value!);
@@ -157,6 +135,5 @@ export class OpenCache {
       body: record.body,
       name,
     });
-    return record;
   }
 }

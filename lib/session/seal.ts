@@ -14,9 +14,9 @@
  * all clear), 29 (no millisecond, sealing time or subject); without the start time, the
  * session started when it was issued.
  *
- * One {@linkcode Sealer} path serves both backends: over `node:crypto` it answers at once (and
- * throws), over Web Crypto with promises (which reject). The `./seal` entry wraps it for callers
- * that want promises on every backend (`async_sealer.ts`).
+ * One {@linkcode Sealer} for every backend: `seal()` and `open()` answer with promises; where
+ * the cipher answers at once (`node:crypto`), `openNow()` opens without waiting, so that the
+ * middleware can open a cookie only when a handler first touches the session.
  *
  * @module
  */
@@ -26,8 +26,9 @@ import { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
 import { decodeBody, encodeBody } from "./body.ts";
 import { readUint32 } from "./bytes.ts";
 import { assertKnownOptions, InvalidSessionError } from "./errors.ts";
-import { deriveKeyring, KEY_ID_LENGTH, type Keyring, type SealKey, type Secret } from "./keys.ts";
-import { andThen, fail } from "./maybe_promise.ts";
+import { deriveKeyring, KEY_ID_LENGTH, type Keyring, type Secret } from "./keys.ts";
+import { assertUnexpired, MAX_SEALED_TIME } from "./lifetime.ts";
+import { OpenCache } from "./open_cache.ts";
 import type { XaesBackend } from "./xaes.ts";
 import { NONCE_LENGTH, TAG_LENGTH, XaesAuthenticationError } from "./xaes_key.ts";
 
@@ -56,9 +57,6 @@ export const MAX_SUBJECT_BYTES = 200;
  * is also what a header without flags (sealed before they existed) means.
  */
 export const FLAG_BROWSER_SESSION = 0x01;
-
-/** Latest time a sealed value can hold: times are unsigned 32-bit Unix seconds (year 2106). */
-export const MAX_SEALED_TIME = 0xffff_ffff;
 
 const PREFIX_LENGTH = 1 + KEY_ID_LENGTH + NONCE_LENGTH;
 const MIN_SEALED_LENGTH = PREFIX_LENGTH + 1 + HEADER_LENGTH_V1 + 2 + TAG_LENGTH;
@@ -150,38 +148,6 @@ function utf8Decode(bytes: Uint8Array): string {
   return buffer
     ? buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length).toString("utf8")
     : decoder.decode(bytes);
-}
-
-/**
- * Checks a record's absolute lifetime and idle deadline.
- *
- * @param record The sealed instants, Unix seconds (`idleExpiresAt` 0: none).
- * @param now Current Unix time in seconds.
- * @throws {InvalidSessionError} With reason `expired` when either has passed.
- *
- * @example Accepting a live record and refusing an expired one
- * ```ts
- * import assert from "node:assert/strict";
- * import { assertUnexpired } from "./seal.ts";
- * import { InvalidSessionError } from "./errors.ts";
- *
- * assertUnexpired({ expiresAt: 2_000_000_000, idleExpiresAt: 0 }, 1_900_000_000);
- * assert.throws(
- *   () => assertUnexpired({ expiresAt: 2_000_000_000, idleExpiresAt: 1_900_000_000 }, 1_950_000_000),
- *   (error) => error instanceof InvalidSessionError && error.reason === "expired",
- * );
- * ```
- */
-export function assertUnexpired(
-  record: { expiresAt: number; idleExpiresAt: number },
-  now: number,
-): void {
-  const { expiresAt, idleExpiresAt } = record;
-  if (now >= expiresAt || (idleExpiresAt !== 0 && now >= idleExpiresAt)) {
-    throw new InvalidSessionError("expired", {
-      cause: new Error(`expired at ${Math.min(expiresAt, idleExpiresAt || expiresAt)}`),
-    });
-  }
 }
 
 /** The plaintext of a record: its header, then the body's UTF-8. */
@@ -300,7 +266,7 @@ function parse(value: string): Uint8Array {
 }
 
 /** The record in an opened plaintext. */
-function decode(plaintext: Uint8Array, keyIndex: number, now: number): OpenedRecord {
+function decode(plaintext: Uint8Array, keyIndex: number): OpenedRecord {
   const headerLength = plaintext[0]!;
   // A later format version may append header fields; they are skipped, not refused.
   if (headerLength < HEADER_LENGTH_V1 || plaintext.length < 1 + headerLength) {
@@ -342,7 +308,6 @@ function decode(plaintext: Uint8Array, keyIndex: number, now: number): OpenedRec
       );
     }
   }
-  assertUnexpired({ expiresAt, idleExpiresAt }, now);
   const body = utf8Decode(plaintext.subarray(1 + headerLength));
   const decoded = decodeBody(body);
   if (!decoded) {
@@ -377,90 +342,73 @@ function forged(error: unknown): unknown {
     : error;
 }
 
-function throwForged(error: unknown): never {
-  throw forged(error);
-}
-
 /**
  * Seals and opens session records under a keyring. Create one per configuration with
- * {@linkcode createSealer}; it keeps the derived keys.
+ * {@linkcode createSealer}; it keeps the derived keys, and the values it opened lately.
  *
- * Each answer comes the way the backend works: over `node:crypto` ({@linkcode Sealer.sync}) a
- * value at once, and errors thrown; over Web Crypto a promise, and errors as its rejection.
- *
- * @example Sealing and opening at once over node:crypto
+ * @example Sealing and opening
  * ```ts
  * import assert from "node:assert/strict";
  * import { createSealer } from "./seal.ts";
  *
- * const sealer = await createSealer({
- *   secrets: ["a secret of at least thirty-two bytes!"],
- *   backend: "node",
- * });
+ * const sealer = await createSealer({ secrets: ["a secret of at least thirty-two bytes!"] });
  * const now = Math.floor(Date.now() / 1000);
  * const record = { id: new Uint8Array(16), issuedAt: now, expiresAt: now + 60, idleExpiresAt: 0, data: { name: "Ada" } };
- * assert.equal(sealer.sync, true);
- * const value = sealer.seal(record, "session");
- * assert.ok(typeof value === "string"); // not a promise
- * const opened = sealer.open(value, "session");
- * assert.ok(!(opened instanceof Promise));
- * assert.equal(opened.data.name, "Ada");
- * assert.throws(() => sealer.open("not a sealed value", "session"));
+ * const value = await sealer.seal(record, "session");
+ * assert.equal((await sealer.open(value, "session")).data.name, "Ada");
+ * await assert.rejects(sealer.open("not a sealed value", "session"));
  * ```
  *
- * @example Promises over Web Crypto
+ * @example Opening at once, where the cipher answers at once
  * ```ts
  * import assert from "node:assert/strict";
  * import { createSealer } from "./seal.ts";
  *
- * const sealer = await createSealer({
- *   secrets: ["a secret of at least thirty-two bytes!"],
- *   backend: "webcrypto",
- * });
+ * const sealer = await createSealer({ secrets: ["a secret of at least thirty-two bytes!"], backend: "node" });
  * const now = Math.floor(Date.now() / 1000);
  * const record = { id: new Uint8Array(16), issuedAt: now, expiresAt: now + 60, idleExpiresAt: 0, data: { name: "Ada" } };
- * assert.equal(sealer.sync, false);
- * const sealing = sealer.seal(record, "session");
- * assert.ok(sealing instanceof Promise);
- * assert.equal((await sealer.open(await sealing, "session")).data.name, "Ada");
- * const refused = sealer.open("not a sealed value", "session");
- * assert.ok(refused instanceof Promise); // a rejection, never a throw
- * await assert.rejects(refused);
+ * const value = await sealer.seal(record, "session");
+ * assert.equal(sealer.sync, true);
+ * assert.equal(sealer.openNow(value, "session").data.name, "Ada"); // not a promise
+ * assert.throws(() => sealer.openNow("not a sealed value", "session"));
  * ```
  */
 export class Sealer {
   readonly #ring: Keyring;
-  /** The authenticated data by key id and cookie name: a few names per app, so kept. */
-  readonly #aad = new Map<number, Map<string, Uint8Array>>();
+  /** The authenticated data by key position and cookie name: a few names per app, so kept. */
+  readonly #aad: Map<string, Uint8Array>[];
+  readonly #opened: OpenCache;
 
   /**
    * Internal: use {@linkcode createSealer}, which derives the keyring.
    *
    * @param ring Derived keys, newest first.
+   * @param openCacheSize Opened values remembered (see `open_cache.ts`); 0 for none.
    */
-  constructor(ring: Keyring) {
+  constructor(ring: Keyring, openCacheSize = 0) {
     this.#ring = ring;
+    this.#aad = ring.ids.map(() => new Map());
+    this.#opened = new OpenCache(openCacheSize);
   }
 
   /**
-   * True when {@linkcode Sealer.seal} and {@linkcode Sealer.open} answer at once (the
-   * `node:crypto` backend). An `auto` sealer started on Web Crypto (Deno 2.9+) turns true when
-   * it moves to `node:crypto`, shortly after its first message.
+   * True when {@linkcode Sealer.openNow} can be used: the cipher answers at once
+   * (`node:crypto`). An `auto` sealer started on Web Crypto (Deno 2.9+) turns true when its
+   * keys move to `node:crypto`, shortly after its first message, and never turns false again.
    */
   get sync(): boolean {
-    return this.#ring.sync;
+    return this.#ring.keys.sync;
   }
 
   /** The authenticated data: version, key id and cookie name. */
-  #aadFor(key: SealKey, cookieName: string): Uint8Array {
-    let byName = this.#aad.get(key.idNumber);
-    if (!byName) this.#aad.set(key.idNumber, byName = new Map());
+  #aadFor(index: number, cookieName: string): Uint8Array {
+    const byName = this.#aad[index]!;
     let aad = byName.get(cookieName);
     if (!aad) {
       const name = encoder.encode(cookieName);
       aad = new Uint8Array(1 + KEY_ID_LENGTH + name.length);
       aad[0] = SEAL_VERSION;
-      aad.set(key.id, 1);
+      aad.set(this.#ring.ids[index]!, 1);
       aad.set(name, 1 + KEY_ID_LENGTH);
       // Names come from the configuration, but a caller of ./seal could pass any.
       if (byName.size > 64) byName.clear();
@@ -475,64 +423,100 @@ export class Sealer {
    * @param record The record.
    * @param cookieName The cookie name the value is for; it will not open under another.
    * @param body The JSON text of data and flash, if already computed.
-   * @returns The cookie value: at once over `node:crypto`, else a promise of it.
-   * @throws {TypeError} When the data is not JSON-serializable (a rejection over Web Crypto).
-   * @throws {RangeError} When the id is not 16 bytes or a time is outside 0 to 2^32 - 1 (a
-   * rejection over Web Crypto).
+   * @returns The cookie value.
+   * @throws {TypeError} When the data is not JSON-serializable.
+   * @throws {RangeError} When the id is not 16 bytes or a time is outside 0 to 2^32 - 1.
    */
-  seal(record: SessionRecord, cookieName: string, body?: string): string | Promise<string> {
-    try {
-      const plaintext = plaintextOf(record, body ?? encodeBody(record.data, record.flash));
-      const key = this.#ring.sealingKey();
-      const aad = this.#aadFor(key, cookieName);
-      return andThen(
-        key.xaes.seal(plaintext, aad, 1 + KEY_ID_LENGTH),
-        (sealed) => cookieValue(sealed, aad),
-      );
-    } catch (error) {
-      return fail(this.#ring.sync, error);
-    }
+  async seal(record: SessionRecord, cookieName: string, body?: string): Promise<string> {
+    const plaintext = plaintextOf(record, body ?? encodeBody(record.data, record.flash));
+    const aad = this.#aadFor(0, cookieName);
+    return cookieValue(await this.#ring.keys.key(0).seal(plaintext, aad, 1 + KEY_ID_LENGTH), aad);
   }
 
   /**
-   * Opens a value.
+   * Opens a value, and checks its sealed deadlines.
    *
    * @param value The cookie value.
    * @param cookieName The cookie name it was read from.
    * @param now Current Unix time in seconds.
    * @default {Date.now() / 1000}
-   * @returns The record: at once over `node:crypto`, else a promise of it.
-   * @throws {InvalidSessionError} For every value that does not open or has expired (a
-   * rejection over Web Crypto).
+   * @returns The record.
+   * @throws {InvalidSessionError} For every value that does not open or has expired.
    */
-  open(
+  async open(
     value: string,
     cookieName: string,
     now: number = Date.now() / 1000,
-  ): OpenedRecord | Promise<OpenedRecord> {
-    try {
-      const bytes = parse(value);
-      const idNumber = readUint32(bytes, 1);
-      const found = this.#ring.find(idNumber);
-      if (!found) {
-        throw new InvalidSessionError("unknown-key", {
-          cause: new Error(`no configured secret has key id ${idNumber.toString(16)}`),
-        });
+  ): Promise<OpenedRecord> {
+    let record = this.#opened.get(value, cookieName);
+    if (!record) {
+      const { index, bytes } = this.#locate(value);
+      const aad = this.#aadFor(index, cookieName);
+      let plaintext: Uint8Array;
+      try {
+        plaintext = await this.#ring.keys.key(index).open(nonceOf(bytes), sealedOf(bytes), aad);
+      } catch (error) {
+        throw forged(error);
       }
-      const { key, index } = found;
-      return andThen(
-        key.xaes.open(
-          bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH),
-          bytes.subarray(PREFIX_LENGTH),
-          this.#aadFor(key, cookieName),
-        ),
-        (plaintext) => decode(plaintext, index, now),
-        throwForged,
-      );
-    } catch (error) {
-      return fail(this.#ring.sync, forged(error));
-    }
+      record = decode(plaintext, index);
+      assertUnexpired(record, now);
+      this.#opened.admit(value, cookieName, record);
+    } else assertUnexpired(record, now);
+    return record;
   }
+
+  /**
+   * Opens a value at once, as {@linkcode Sealer.open} does: only while {@linkcode Sealer.sync}.
+   *
+   * @param value The cookie value.
+   * @param cookieName The cookie name it was read from.
+   * @param now Current Unix time in seconds.
+   * @default {Date.now() / 1000}
+   * @returns The record.
+   * @throws {InvalidSessionError} For every value that does not open or has expired.
+   */
+  openNow(value: string, cookieName: string, now: number = Date.now() / 1000): OpenedRecord {
+    let record = this.#opened.get(value, cookieName);
+    if (!record) {
+      const { index, bytes } = this.#locate(value);
+      const aad = this.#aadFor(index, cookieName);
+      let plaintext: Uint8Array;
+      try {
+        plaintext = this.#ring.keys.key(index).open(
+          nonceOf(bytes),
+          sealedOf(bytes),
+          aad,
+        ) as Uint8Array;
+      } catch (error) {
+        throw forged(error);
+      }
+      record = decode(plaintext, index);
+      assertUnexpired(record, now);
+      this.#opened.admit(value, cookieName, record);
+    } else assertUnexpired(record, now);
+    return record;
+  }
+
+  /** The bytes of a value and the position of the key it names. */
+  #locate(value: string): { index: number; bytes: Uint8Array } {
+    const bytes = parse(value);
+    const idNumber = readUint32(bytes, 1);
+    const index = this.#ring.find(idNumber);
+    if (index === undefined) {
+      throw new InvalidSessionError("unknown-key", {
+        cause: new Error(`no configured secret has key id ${idNumber.toString(16)}`),
+      });
+    }
+    return { index, bytes };
+  }
+}
+
+function nonceOf(bytes: Uint8Array): Uint8Array {
+  return bytes.subarray(1 + KEY_ID_LENGTH, PREFIX_LENGTH);
+}
+
+function sealedOf(bytes: Uint8Array): Uint8Array {
+  return bytes.subarray(PREFIX_LENGTH);
 }
 
 /**
@@ -564,4 +548,18 @@ export class Sealer {
 export async function createSealer(options: SealerOptions): Promise<Sealer> {
   assertKnownOptions(options, SEALER_OPTIONS);
   return new Sealer(await deriveKeyring(options.secrets, options.backend));
+}
+
+/**
+ * The sealer of a middleware: {@linkcode createSealer}'s, remembering the values it opened.
+ *
+ * @param options Secrets and backend.
+ * @param openCacheSize Opened values to remember.
+ * @returns The sealer.
+ */
+export async function createCachingSealer(
+  options: SealerOptions,
+  openCacheSize: number,
+): Promise<Sealer> {
+  return new Sealer(await deriveKeyring(options.secrets, options.backend), openCacheSize);
 }

@@ -10,8 +10,8 @@ import { hex, utf8Length } from "./bytes.ts";
 import { encodeBody } from "./body.ts";
 import { SessionConfigError, SessionError } from "./errors.ts";
 import { assertJsonValue, stringBound } from "./json_value.ts";
+import { idleDeadline, idleRefreshDue, issue, type Lifetimes, signOutCutoff } from "./lifetime.ts";
 import {
-  MAX_SEALED_TIME,
   MAX_SUBJECT_BYTES,
   type OpenedRecord,
   SESSION_ID_LENGTH,
@@ -22,14 +22,8 @@ import {
 /** Session data: a JSON object. */
 export type SessionData = Record<string, unknown>;
 
-/** The settings of a session: its timing, in seconds, and what the middleware offers it. */
-export interface SessionTiming {
-  /** Absolute lifetime from issue. */
-  maxAge: number;
-  /** Idle timeout; undefined for none. */
-  idleTimeout: number | undefined;
-  /** Fraction of the idle window that must pass before the deadline is pushed back. */
-  idleRefreshAfter: number;
+/** The settings of a session: its lifetimes, in seconds, and what the middleware offers it. */
+export interface SessionTiming extends Lifetimes {
   /**
    * Whether a new session's cookie is persistent (`Max-Age`) rather than a browser-session
    * cookie, until a handler chooses with {@linkcode Session.persistent}.
@@ -103,12 +97,6 @@ export interface FlashMessage<T = unknown> {
   /** The message. */
   message: T;
 }
-
-/**
- * Seconds by which instances' clocks may differ: an idle deadline that far beyond the current
- * window is not taken for one sealed under a longer timeout.
- */
-const CLOCK_SKEW = 60;
 
 function newId(): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(SESSION_ID_LENGTH));
@@ -231,16 +219,12 @@ export class Session<Data extends SessionData = SessionData> {
    *   cut-offs still reach it; otherwise it starts now.
    */
   #start(carry = false): void {
-    // To the millisecond: a cut-off at this very second must tell it from sessions before it.
-    let ms = Math.floor(this.#clock());
     // A session started after a sign-out in this request is not itself signed out.
-    for (const { before } of this.#signOuts ?? []) ms = Math.max(ms, before + 1);
-    const now = ms / 1000;
+    const times = issue(this.#clock(), this.#timing.maxAge, this.#signOuts?.map((s) => s.before));
     this.#id = newId();
-    this.#issuedAt = now;
-    if (!carry) this.#startedAt = now;
-    // A lifetime past what the cookie can hold ends at the last time it can: never wraps round.
-    this.#expiresAt = Math.min(Math.floor(now) + this.#timing.maxAge, MAX_SEALED_TIME);
+    this.#issuedAt = times.issuedAt;
+    if (!carry) this.#startedAt = times.issuedAt;
+    this.#expiresAt = times.expiresAt;
   }
 
   /** Header bytes beyond the fixed fields: the subject, and the start time when sealed. */
@@ -533,9 +517,7 @@ export class Session<Data extends SessionData = SessionData> {
         "Cannot sign out everywhere: the session has no subject; set session.subject when the user logs in",
       );
     }
-    // Sessions started before this millisecond: one started in it, here or on another device,
-    // is taken for a login after the sign-out.
-    (this.#signOuts ??= []).push({ subject, before: Math.floor(this.#clock()) - 1 });
+    (this.#signOuts ??= []).push({ subject, before: signOutCutoff(this.#clock()) });
     this.destroy();
   }
 
@@ -677,32 +659,11 @@ export class Session<Data extends SessionData = SessionData> {
     // Untouched data is not serialised again to be compared: the opened body still holds.
     const body = opened && !this.#dirty ? opened.body : encodeBody(this.#data, this.#flash);
     const now = this.#now();
-    const { idleTimeout, idleRefreshAfter } = this.#timing;
     const dataChanged = !opened || body !== opened.body;
     const persistent = this.persistent;
-    let cookieDue = !opened || this.#renewed || opened.keyIndex > 0 ||
-      persistent !== opened.persistent || this.#subject !== opened.subject;
-    if (!cookieDue && opened) {
-      if (idleTimeout === undefined) {
-        // The idle timeout was turned off: drop a deadline sealed under the earlier setting.
-        cookieDue = opened.idleExpiresAt !== 0;
-      } else if (
-        opened.idleExpiresAt === 0 || opened.idleExpiresAt > now + idleTimeout + CLOCK_SKEW
-      ) {
-        // Sealed with no idle deadline, or a longer one, before this timeout was configured:
-        // when it was last used is unknown, so this use starts its idle clock (re-sealed with
-        // the deadline) rather than letting it run on. Nothing to gain when the absolute expiry
-        // comes first anyway.
-        cookieDue = now + idleTimeout < opened.expiresAt;
-      }
-    }
-    if (!cookieDue && opened && idleTimeout !== undefined) {
-      const deadline = opened.idleExpiresAt || opened.expiresAt;
-      // Due once enough of the window has passed, unless the deadline is already at the
-      // absolute expiry (then it cannot move, and re-writing would only cost bytes).
-      cookieDue = deadline - now < idleTimeout * (1 - idleRefreshAfter) &&
-        Math.min(now + idleTimeout, opened.expiresAt) > deadline;
-    }
+    const cookieDue = !opened || this.#renewed || opened.keyIndex > 0 ||
+      persistent !== opened.persistent || this.#subject !== opened.subject ||
+      idleRefreshDue(opened, now, this.#timing);
     if (!dataChanged && !cookieDue) return { action: "none" };
     if (!this.#id) this.#start();
     return {
@@ -716,7 +677,7 @@ export class Session<Data extends SessionData = SessionData> {
         issuedAt: this.#issuedAt,
         startedAt: this.#startedAt,
         expiresAt: this.#expiresAt,
-        idleExpiresAt: idleTimeout === undefined ? 0 : Math.min(now + idleTimeout, this.#expiresAt),
+        idleExpiresAt: idleDeadline(now, this.#timing.idleTimeout, this.#expiresAt),
         data: this.#data,
         flash: this.#flash,
         persistent,
