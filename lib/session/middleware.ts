@@ -75,10 +75,11 @@ export function session<Data extends SessionData = SessionData>(
 
   return async function session(c, next) {
     const visit = pipeline.find(c, pipeline.sealer ?? await pipeline.ready);
-    await pipeline.open(visit);
+    if (pipeline.opensWhenTouched(visit.sealer)) visit.openWhenTouched();
+    else await pipeline.open(visit);
     const current = new Session<Data>(visit, timing, settings.now);
     c.set("session", current);
-    const migrated = await pipeline.migrate(visit, current);
+    const migrated = pipeline.migrates ? await pipeline.migrate(visit, current) : undefined;
 
     await next();
 
@@ -90,7 +91,10 @@ export function session<Data extends SessionData = SessionData>(
     if (vary === null || !VARIES_ON_COOKIE.test(vary)) appendHeaders(c, "Vary", ["Cookie"]);
     const decision = current[DECIDE](visit.deletesRefused);
     const loaded = current[LOADED] ?? visit.unloadedRecord;
-    const headers = await pipeline.commit(visit, decision, loaded, migrated);
+    // A session only read stores and records nothing: its headers are known at once.
+    const headers = decision.action === "none"
+      ? pipeline.unchanged(visit)
+      : await pipeline.commit(visit, decision, loaded, migrated);
     // Nothing at all to write: the cookie the browser holds must stay as it is.
     if (headers !== undefined) appendHeaders(c, "Set-Cookie", headers);
   };

@@ -35,6 +35,8 @@ import type { SessionRevocation } from "./server_side.ts";
 import type { Session, SessionData, SessionDecision } from "./session.ts";
 import { Visit, type VisitSettings } from "./visit.ts";
 
+/** A decision that changes something: to delete the session, or to write it. */
+type Change = Exclude<SessionDecision, { action: "none" }>;
 /** The decision to write, as the write steps take it. */
 type WriteDecision = Extract<SessionDecision, { action: "write" }>;
 
@@ -54,6 +56,8 @@ export class Pipeline {
   readonly #migrating: ForeignSession | undefined;
   readonly #revocation: SessionRevocation | undefined;
   readonly #store: GuardedStore | undefined;
+  /** No revocation list, store or shared foreign cookie: nothing to check before the handler. */
+  readonly #checksNothing: boolean;
 
   /** @param settings The normalised options. */
   constructor(settings: Settings) {
@@ -64,6 +68,7 @@ export class Pipeline {
     this.#migrating = foreign?.mode === "migrate" ? foreign : undefined;
     this.#revocation = revocation && guardRevocation(revocation, failOpen);
     this.#store = store && guardStore(store, failOpen);
+    this.#checksNothing = !this.#shared && !this.#revocation && !this.#store;
     const storeFits = this.#store?.assertFits;
     this.#visits = {
       lifetimes: settings,
@@ -85,6 +90,23 @@ export class Pipeline {
     // A derivation failure surfaces on each request (as a 500 through app.onError), never as an
     // unhandled rejection that would end the process.
     this.ready.catch(() => {});
+  }
+
+  /**
+   * Whether the request's sealed cookie is opened only when the handler first touches the
+   * session: where the cipher answers at once and nothing else is to check (no revocation list,
+   * store or shared foreign cookie). A handler that never touches it costs no cryptography.
+   *
+   * @param sealer The sealer, ready.
+   * @returns True when {@linkcode Pipeline.open} is not needed.
+   */
+  opensWhenTouched(sealer: Sealer): boolean {
+    return sealer.sync && this.#checksNothing;
+  }
+
+  /** Whether a foreign cookie may be moved in: {@linkcode Pipeline.migrate} is needed. */
+  get migrates(): boolean {
+    return this.#migrating !== undefined;
   }
 
   /** Whether `signOutEverywhere()` can be recorded: a list that keeps per-subject cut-offs. */
@@ -125,16 +147,14 @@ export class Pipeline {
   }
 
   /**
-   * Opens the session: a sealed cookie when the handler first touches it where the cipher
-   * answers at once and nothing else is to check; otherwise now, then checks it against the
-   * revocation list and loads its data from the store, as configured. A shared foreign cookie
-   * is read now.
+   * Opens the session now (unless {@linkcode Pipeline.opensWhenTouched}): the sealed cookie,
+   * then checks it against the revocation list and loads its data from the store, as
+   * configured; or reads a shared foreign cookie.
    *
    * @param visit The request's visit.
    */
   async open(visit: Visit): Promise<void> {
     if (this.#shared) return await this.#readShared(visit, this.#shared);
-    if (visit.sealer.sync && !this.#revocation && !this.#store) return visit.openWhenTouched();
     const record = await visit.openNow();
     if (record && this.#revocation) await this.#checkRevocation(visit, record, this.#revocation);
     if (visit.record && this.#store) await this.#loadStored(visit, visit.record, this.#store);
@@ -206,9 +226,26 @@ export class Pipeline {
   // ---- after the handler -----------------------------------------------------------------
 
   /**
-   * Everything the end of the request does, in order: seals the cookie (so that a session too
-   * large throws before anything is stored), saves or deletes in the store, records the
-   * revocations and cut-offs, and expires a migrated foreign cookie.
+   * The headers of a request that leaves the session as it was: nothing to store or record.
+   * Expires the form of the sealed cookie that was not read when both a single cookie and
+   * chunks were sent (rather than leave it to be read should the other one go), and a foreign
+   * cookie a migrating request carried.
+   *
+   * @param visit The request's visit.
+   * @returns The `Set-Cookie` headers.
+   */
+  unchanged(visit: Visit): string[] {
+    if (this.#shared) return [];
+    const { found, target } = visit;
+    const headers = found.stale.map((name) => serializeCookie(name, "", target.attributes, 0));
+    if (this.#migrating && visit.foreignValue !== undefined) headers.push(this.#migrating.clear());
+    return headers;
+  }
+
+  /**
+   * Everything the end of a request that changed the session does, in order: seals the cookie
+   * (so that a session too large throws before anything is stored), saves or deletes in the
+   * store, records the revocations and cut-offs, and expires a migrated foreign cookie.
    *
    * @param visit The request's visit.
    * @param decision What the session decided.
@@ -218,7 +255,7 @@ export class Pipeline {
    */
   async commit(
     visit: Visit,
-    decision: SessionDecision,
+    decision: Change,
     loaded: OpenedRecord | undefined,
     migrated: ForeignSessionData | undefined,
   ): Promise<string[] | undefined> {
@@ -236,9 +273,8 @@ export class Pipeline {
   }
 
   /** The cookie's headers: nothing is stored or sent yet. */
-  async #cookieHeaders(visit: Visit, decision: SessionDecision): Promise<string[]> {
+  async #cookieHeaders(visit: Visit, decision: Change): Promise<string[]> {
     const shared = this.#shared;
-    if (decision.action === "none") return shared ? [] : this.#staleCookies(visit);
     if (decision.action === "delete") {
       return shared
         ? [shared.clear()]
@@ -274,28 +310,17 @@ export class Pipeline {
   }
 
   /**
-   * Expires, now, the form of the sealed cookie that was not read when both a single cookie and
-   * chunks were sent, rather than leave it to be read should the other one go. Writes and
-   * deletions already expire every cookie they do not write.
-   */
-  #staleCookies(visit: Visit): string[] {
-    const { found, target } = visit;
-    return found.stale.map((name) => serializeCookie(name, "", target.attributes, 0));
-  }
-
-  /**
    * Saves the data (with the version loaded) or deletes it. Returns the cookie headers to send,
    * or undefined to keep the browser's cookie as it is: the store is down and this request saw
    * an empty session, or (failing open) the save did not happen.
    */
   async #saveStored(
     visit: Visit,
-    decision: SessionDecision,
+    decision: Change,
     loaded: OpenedRecord | undefined,
     headers: string[],
     store: GuardedStore,
   ): Promise<string[] | undefined> {
-    if (decision.action === "none") return headers;
     if (decision.action === "delete") {
       if (loaded) await store.delete(loaded.id);
       return headers;
@@ -318,7 +343,7 @@ export class Pipeline {
    * cookie), the session deleted, or the id a written session replaced.
    */
   async #recordEnds(
-    decision: SessionDecision,
+    decision: Change,
     loaded: OpenedRecord | undefined,
     written: boolean,
     revocation: SessionRevocation,
@@ -341,7 +366,7 @@ export class Pipeline {
    */
   async #migrated(
     visit: Visit,
-    decision: SessionDecision,
+    decision: Change,
     migrated: ForeignSessionData | undefined,
     foreign: ForeignSession,
   ): Promise<string[]> {
@@ -351,8 +376,7 @@ export class Pipeline {
       await this.#revocation.revoke(migrated.id, expiresAt);
     }
     if (visit.foreignValue === undefined) return [];
-    const replaced = decision.action !== "none" &&
-      foreign.isCookie(visit.target.name, visit.target.attributes);
+    const replaced = foreign.isCookie(visit.target.name, visit.target.attributes);
     return replaced ? [] : [foreign.clear()];
   }
 
