@@ -26,7 +26,7 @@ import {
   isDevMode,
   loadConfig,
 } from "./routes/config.ts";
-import { errorSummary } from "./lib/session/errors.ts";
+import { errorSummary } from "./lib/common/errors.ts";
 import { listeningLine, logRequests } from "./routes/logging.ts";
 import { listenError } from "./routes/startup_errors.ts";
 

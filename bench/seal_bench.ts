@@ -14,7 +14,7 @@
 
 import * as iron from "iron-webcrypto";
 import { compactDecrypt, CompactEncrypt } from "jose";
-import { createCachingSealer, createSealer, type SessionRecord } from "../lib/session/seal.ts";
+import { createCachingSealer, createSealer, type SessionRecord } from "../lib/sealing/sealer.ts";
 
 const PAYLOAD = { name: "Ada", lastname: "Lovelace" } as const;
 const PAYLOAD_JSON = JSON.stringify(PAYLOAD);

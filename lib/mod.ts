@@ -31,9 +31,9 @@
  * @module
  */
 
-export { session } from "./session/middleware.ts";
-export type { SessionEnv } from "./session/middleware.ts";
-export type { SessionCookieOptions, SessionOptions } from "./session/options.ts";
+export { session } from "./middleware/middleware.ts";
+export type { SessionEnv } from "./middleware/middleware.ts";
+export type { SessionCookieOptions, SessionOptions } from "./middleware/options.ts";
 export type { Session, SessionData } from "./session/session.ts";
 export {
   InvalidSessionError,
@@ -42,9 +42,9 @@ export {
   SessionError,
   SessionStoreUnavailableError,
   SessionTooLargeError,
-} from "./session/errors.ts";
-export type { InvalidReason, SessionErrorCode } from "./session/errors.ts";
-export type { Secret } from "./session/keys.ts";
-export type { SameSite } from "./session/cookie.ts";
-export type { SessionRevocation, SessionStore, StoredSession } from "./session/server_side.ts";
-export type { ForeignSession, ForeignSessionData } from "./session/foreign.ts";
+} from "./common/errors.ts";
+export type { InvalidReason, SessionErrorCode } from "./common/errors.ts";
+export type { Secret } from "./sealing/keys.ts";
+export type { SameSite } from "./cookie/attributes.ts";
+export type { SessionRevocation, SessionStore, StoredSession } from "./server_side/contracts.ts";
+export type { ForeignSession, ForeignSessionData } from "./middleware/foreign.ts";

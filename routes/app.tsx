@@ -13,7 +13,7 @@ import { crossSiteGuard, UNSAFE_METHODS } from "./cross_site.ts";
 import { errorHandler, notFound } from "./errors.ts";
 import type { Greeting } from "./greeting.ts";
 import { securityHeaders } from "./headers.ts";
-import { errorSummary } from "../lib/session/errors.ts";
+import { errorSummary } from "../lib/common/errors.ts";
 import { type AppEnv, serviceRoutes } from "./service_routes.ts";
 
 export type { AppEnv };

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { unrefDelay } from "../lib/session/unref_delay.ts";
+import { unrefDelay } from "../lib/common/unref_delay.ts";
 
 /** Largest body accepted, in bytes: 16 KiB, far above two 100-character names. */
 export const MAX_BODY_BYTES = 16 * 1024;

@@ -52,7 +52,7 @@ async function documents(): Promise<string[]> {
   );
 }
 
-/** `./lib/seal.ts` → `./esm/seal`, the same path without `lib/` and `.ts`. */
+/** `./lib/sealing/mod.ts` → `./esm/sealing/mod`, the same path without `lib/` and `.ts`. */
 function built(source: string): string {
   const match = /^\.\/lib\/(.+)\.ts$/.exec(source);
   if (!match) throw new Error(`Cannot map export ${source}: it is not a .ts file under lib/`);

@@ -50,7 +50,7 @@ Deno.test("the service's start path statically imports neither the Flask codec n
   const graph = await staticGraph("main.ts");
   // The app itself is there: the check reads the right graph.
   assert.ok(graph.includes("routes/app.tsx"), graph.join("\n"));
-  assert.ok(graph.includes("lib/session/middleware.ts"), graph.join("\n"));
+  assert.ok(graph.includes("lib/middleware/middleware.ts"), graph.join("\n"));
   const configuredOnly = graph.filter((path) =>
     path.startsWith("lib/kv/") || path === "lib/flask/mod.ts" || path === "lib/flask/codec.ts"
   );
@@ -93,7 +93,7 @@ Deno.test("a KV-mode and a Flask-mode service still load their layers when confi
  * answers at once), a record maker, and a wait for the move to `node:crypto`.
  */
 const SEALER_PREAMBLE = `
-  import { createSealer } from "./lib/session/seal.ts";
+  import { createSealer } from "./lib/sealing/sealer.ts";
   const SECRET = "a secret of at least thirty-two bytes!";
   const now = Math.floor(Date.now() / 1000);
   const record = (name: string) => ({
@@ -232,7 +232,7 @@ Deno.test("a sealer goes on with Web Crypto, without an unhandled error, where n
     Object.defineProperty(globalThis, "process", {
       value: { getBuiltinModule() { throw new Error("node built-ins are refused here"); } },
     });
-    const { createSealer } = await import("./lib/session/seal.ts");
+    const { createSealer } = await import("./lib/sealing/sealer.ts");
     const now = Math.floor(Date.now() / 1000);
     const record = { id: new Uint8Array(16), issuedAt: now, expiresAt: now + 60, idleExpiresAt: 0, data: { name: "Ada" } };
     let unhandled = 0;

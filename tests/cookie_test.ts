@@ -2,15 +2,14 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { CookieJar } from "./_cookie_jar.ts";
 import { SessionConfigError, SessionTooLargeError } from "../lib/mod.ts";
+import { assertCookieName, type CookieAttributes } from "../lib/cookie/attributes.ts";
 import {
-  assertCookieName,
-  type CookieAttributes,
   deletionCookies,
   MAX_COOKIE_BYTES,
   planSessionCookies,
-  readSessionCookies,
   serializeCookie,
-} from "../lib/session/cookie.ts";
+} from "../lib/cookie/write.ts";
+import { readSessionCookies } from "../lib/cookie/read.ts";
 
 const ATTRS: CookieAttributes = { path: "/", secure: false, httpOnly: true, sameSite: "Lax" };
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -14,7 +14,7 @@ import {
 import { kvRevocation, kvStore } from "../lib/kv/mod.ts";
 import { redisRevocation, redisStore } from "../lib/redis/mod.ts";
 import { flaskMigration } from "../lib/flask/mod.ts";
-import { createSealer } from "../lib/seal.ts";
+import { createSealer } from "../lib/sealing/mod.ts";
 
 const OLD = "the old secret, rotated out, 32+ bytes long";
 const NEW = "the new secret, sealing from now on, 32+ bytes";

@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { InvalidSessionError, session, type SessionEnv } from "../lib/mod.ts";
-import { deriveKeyring } from "../lib/session/keys.ts";
-import { Sealer } from "../lib/session/seal.ts";
-import type { XaesKeySet } from "../lib/session/xaes_keys.ts";
+import { deriveKeyring } from "../lib/sealing/keys.ts";
+import { Sealer } from "../lib/sealing/sealer.ts";
+import type { XaesKeySet } from "../lib/cipher/key_set.ts";
 
 const SECRET = "open cache test secret, 32 bytes or more";
 const NOW = 1_700_000_000;

@@ -13,8 +13,8 @@ import {
   unsealFlaskCookie,
 } from "../lib/flask/mod.ts";
 import { kvStore } from "../lib/kv/mod.ts";
-import { xaes256gcm } from "../lib/xaes.ts";
-import { decodeBase64Url, encodeBase64Url } from "../lib/session/base64url.ts";
+import { xaes256gcm } from "../lib/cipher/mod.ts";
+import { decodeBase64Url, encodeBase64Url } from "../lib/sealing/base64url.ts";
 import fixture from "./fixtures/seal_v1_cookies.json" with { type: "json" };
 
 const SECRET = "persistence test secret, thirty-two bytes or more";

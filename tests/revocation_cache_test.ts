@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { RevocationCache } from "../lib/session/revocation_cache.ts";
-import { SessionConfigError } from "../lib/session/errors.ts";
+import { RevocationCache } from "../lib/server_side/revocation_cache.ts";
+import { SessionConfigError } from "../lib/common/errors.ts";
 
 const none = { revoked: false, before: 0 };
 

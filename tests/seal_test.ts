@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { InvalidSessionError, SessionConfigError } from "../lib/mod.ts";
-import { createSealer, type InvalidReason, type SessionRecord } from "../lib/seal.ts";
-import { xaes256gcmWebCrypto } from "../lib/xaes.ts";
-import { HKDF_INFO_KEY, HKDF_INFO_KEY_ID, HKDF_SALT } from "../lib/session/keys.ts";
+import { createSealer, type InvalidReason, type SessionRecord } from "../lib/sealing/mod.ts";
+import { xaes256gcmWebCrypto } from "../lib/cipher/mod.ts";
+import { HKDF_INFO_KEY, HKDF_INFO_KEY_ID, HKDF_SALT } from "../lib/sealing/keys.ts";
 
 const SECRET = "the first test secret, long enough to be a key";
 const OTHER = "the second test secret, also more than 32 bytes";
@@ -79,7 +79,7 @@ interface Handmade {
 }
 
 /**
- * Seals a value by hand from the documented layout (lib/session/seal.ts):
+ * Seals a value by hand from the documented layout (lib/sealing/sealer.ts):
  * value = base64url(version || keyId || nonce || ciphertext || tag),
  * aad = version || keyId || cookieName,
  * plaintext = headerLength || sessionId || issuedAt || expiresAt || idleExpiresAt || json.

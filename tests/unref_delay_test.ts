@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { unrefDelay } from "../lib/session/unref_delay.ts";
+import { unrefDelay } from "../lib/common/unref_delay.ts";
 import { evalFresh } from "./_server.ts";
 
 Deno.test("unrefDelay resolves once the time asked for has passed", async () => {
@@ -13,7 +13,7 @@ Deno.test("unrefDelay resolves once the time asked for has passed", async () => 
 
 Deno.test("unrefDelay never keeps a process alive: a script waiting on nothing else ends first", async () => {
   const script = `
-    import { unrefDelay } from "./lib/session/unref_delay.ts";
+    import { unrefDelay } from "./lib/common/unref_delay.ts";
     const start = Date.now();
     unrefDelay(20_000).then(() => console.log("resolved"));
     globalThis.addEventListener("unload", () => console.log(Date.now() - start));

@@ -4,7 +4,7 @@ import {
   startOnWebCrypto,
   SWITCH_DELAY_MS,
   type XaesKeySet,
-} from "../lib/session/xaes_keys.ts";
+} from "../lib/cipher/key_set.ts";
 
 const RAW = [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)];
 const web = await prepareXaesKeys(RAW, "webcrypto");

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as nodeCrypto from "node:crypto";
-import { xaes256gcm, xaes256gcmWebCrypto, XaesAuthenticationError } from "../lib/xaes.ts";
-import { prepareNodeKey } from "../lib/session/xaes_node.ts";
-import { prepareWebKey } from "../lib/session/xaes_web.ts";
+import { xaes256gcm, xaes256gcmWebCrypto, XaesAuthenticationError } from "../lib/cipher/mod.ts";
+import { prepareNodeKey } from "../lib/cipher/xaes_node.ts";
+import { prepareWebKey } from "../lib/cipher/xaes_web.ts";
 
 const encoder = new TextEncoder();
 const hex = (bytes: Uint8Array) =>

@@ -51,7 +51,7 @@ async function start(): Promise<void> {
   const importsCpu = threadCpu();
   await time("hono", () => import("hono"));
   await time("jsx", () => Promise.all([import("hono/jsx/jsx-runtime"), import("hono/html")]));
-  await time("sessionCore", () => import("../../lib/session/middleware.ts"));
+  await time("sessionCore", () => import("../../lib/middleware/middleware.ts"));
   const { loadConfig } = await time("config", () => import("../../routes/config.ts"));
   await time("pages", () => import("../../routes/pages.tsx"));
   const { createApp } = await time("app", () => import("../../routes/app.tsx"));
@@ -89,7 +89,7 @@ async function start(): Promise<void> {
 }
 
 async function parts(): Promise<void> {
-  const { createSealer } = await import("../../lib/session/seal.ts");
+  const { createSealer } = await import("../../lib/sealing/sealer.ts");
   const web = await time(
     "webHkdf",
     () => createSealer({ secrets: [SECRET], backend: "webcrypto" }),
@@ -99,7 +99,7 @@ async function parts(): Promise<void> {
   const webSealed = await time("webSeal", () => web.seal(record("Ada"), "session"));
   await time("webOpen", () => web.open(webSealed, "session"));
 
-  const { nodeCrypto } = await import("../../lib/session/_node_crypto.ts");
+  const { nodeCrypto } = await import("../../lib/cipher/node_crypto.ts");
   await time("nodeCrypto", () => nodeCrypto());
   const node = await time("nodeHkdf", () => createSealer({ secrets: [SECRET], backend: "node" }));
   const sealed = await time("nodeSeal", () => node.seal(record("Ada"), "session"));

@@ -9,7 +9,7 @@
 export const START_STEPS = [
   ["hono", "import `hono` (the first npm module: also the npm resolver's start)"],
   ["jsx", "import `hono/jsx/jsx-runtime` and `hono/html` (JSX runtime)"],
-  ["sessionCore", "import `lib/session/middleware.ts` and what it imports"],
+  ["sessionCore", "import `lib/middleware/middleware.ts` and what it imports"],
   ["config", "import `routes/config.ts`"],
   ["pages", "import `routes/pages.tsx`"],
   ["app", "import `routes/app.tsx` (the rest of it)"],

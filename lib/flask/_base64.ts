@@ -13,9 +13,9 @@
 import {
   decodeBase64Url as decodeStrict,
   encodeBase64Url as encodeUrlSafe,
-} from "../session/base64url.ts";
+} from "../sealing/base64url.ts";
 
-// One codec (lib/session/base64url.ts); Flask's two dialects are spellings of it.
+// One codec (lib/sealing/base64url.ts); Flask's two dialects are spellings of it.
 const TO_STANDARD: Record<string, string> = { "-": "+", "_": "/" };
 const FROM_STANDARD: Record<string, string> = { "+": "-", "/": "_" };
 const STANDARD_ONLY = /^[A-Za-z0-9+/]*$/;

@@ -9,17 +9,11 @@
  * @module
  */
 
-import {
-  attributeText,
-  type CookieAttributes,
-  forEachCookie,
-  MAX_COOKIE_BYTES,
-  type SameSite,
-  serializeCookie,
-  validateCookie,
-} from "../session/cookie.ts";
-import { assertKnownOptions, SessionConfigError, SessionTooLargeError } from "../session/errors.ts";
-import type { ForeignSession, ForeignSessionData } from "../session/foreign.ts";
+import { attributeText, MAX_COOKIE_BYTES, serializeCookie } from "../cookie/write.ts";
+import { type CookieAttributes, type SameSite, validateCookie } from "../cookie/attributes.ts";
+import { forEachCookie } from "../cookie/read.ts";
+import { assertKnownOptions, SessionConfigError, SessionTooLargeError } from "../common/errors.ts";
+import type { ForeignSession, ForeignSessionData } from "../middleware/foreign.ts";
 import { decodeBase64Url, encodeBase64, encodeBase64Url } from "./_base64.ts";
 import { PERMANENT_SESSION_LIFETIME } from "./_lifetime.ts";
 import type { FlaskCookieOptions } from "./codec.ts";

@@ -10,12 +10,12 @@ import {
   assertKnownOptions,
   SessionConfigError,
   SessionStoreUnavailableError,
-} from "../session/errors.ts";
-import type { SessionRevocation } from "../session/server_side.ts";
-import { hex } from "../session/bytes.ts";
-import { deadline } from "../session/deadline.ts";
-import { MAX_AGE_LIMIT } from "../session/options.ts";
-import { RevocationCache } from "../session/revocation_cache.ts";
+} from "../common/errors.ts";
+import type { SessionRevocation } from "../server_side/contracts.ts";
+import { hex } from "../common/bytes.ts";
+import { deadline } from "../server_side/deadline.ts";
+import { MAX_AGE_LIMIT } from "../sealing/lifetime.ts";
+import { RevocationCache } from "../server_side/revocation_cache.ts";
 
 /** Options of {@linkcode kvRevocation}. */
 export interface KvRevocationOptions {

@@ -11,10 +11,10 @@ import {
   SessionConflictError,
   SessionStoreUnavailableError,
   SessionTooLargeError,
-} from "../session/errors.ts";
-import type { SessionStore, StoredSession } from "../session/server_side.ts";
-import { hex } from "../session/bytes.ts";
-import { deadline } from "../session/deadline.ts";
+} from "../common/errors.ts";
+import type { SessionStore, StoredSession } from "../server_side/contracts.ts";
+import { hex } from "../common/bytes.ts";
+import { deadline } from "../server_side/deadline.ts";
 
 /**
  * Largest value Deno KV accepts, in bytes: a session body above it cannot be stored.

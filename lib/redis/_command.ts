@@ -6,8 +6,8 @@
  * @module
  */
 
-import { deadline } from "../session/deadline.ts";
-import { SessionConfigError, SessionStoreUnavailableError } from "../session/errors.ts";
+import { deadline } from "../server_side/deadline.ts";
+import { SessionConfigError, SessionStoreUnavailableError } from "../common/errors.ts";
 
 /**
  * A connected Redis client: node-redis (`createClient()`, which has `sendCommand`) or ioredis

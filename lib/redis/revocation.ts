@@ -17,11 +17,11 @@ import {
   assertKnownOptions,
   SessionConfigError,
   SessionStoreUnavailableError,
-} from "../session/errors.ts";
-import type { SessionRevocation } from "../session/server_side.ts";
-import { hex } from "../session/bytes.ts";
-import { MAX_AGE_LIMIT } from "../session/options.ts";
-import { RevocationCache } from "../session/revocation_cache.ts";
+} from "../common/errors.ts";
+import type { SessionRevocation } from "../server_side/contracts.ts";
+import { hex } from "../common/bytes.ts";
+import { MAX_AGE_LIMIT } from "../sealing/lifetime.ts";
+import { RevocationCache } from "../server_side/revocation_cache.ts";
 import { commandSender, type RedisClientLike } from "./_command.ts";
 
 /** Options of {@linkcode redisRevocation}. */

@@ -13,9 +13,9 @@ import {
   SessionConfigError,
   SessionConflictError,
   SessionTooLargeError,
-} from "../session/errors.ts";
-import type { SessionStore, StoredSession } from "../session/server_side.ts";
-import { hex } from "../session/bytes.ts";
+} from "../common/errors.ts";
+import type { SessionStore, StoredSession } from "../server_side/contracts.ts";
+import { hex } from "../common/bytes.ts";
 import { commandSender, type RedisClientLike } from "./_command.ts";
 
 /**

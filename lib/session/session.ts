@@ -6,18 +6,24 @@
  * @module
  */
 
-import { hex, utf8Length } from "./bytes.ts";
-import { encodeBody } from "./body.ts";
-import { SessionConfigError, SessionError } from "./errors.ts";
+import { hex, utf8Length } from "../common/bytes.ts";
+import { encodeBody } from "../sealing/body.ts";
+import { SessionConfigError, SessionError } from "../common/errors.ts";
 import { assertJsonValue, stringBound } from "./json_value.ts";
-import { idleDeadline, idleRefreshDue, issue, type Lifetimes, signOutCutoff } from "./lifetime.ts";
+import {
+  idleDeadline,
+  idleRefreshDue,
+  issue,
+  type Lifetimes,
+  signOutCutoff,
+} from "../sealing/lifetime.ts";
 import {
   MAX_SUBJECT_BYTES,
   type OpenedRecord,
   SESSION_ID_LENGTH,
   type SessionRecord,
   STARTED_AT_LENGTH,
-} from "./seal.ts";
+} from "../sealing/sealer.ts";
 
 /** Session data: a JSON object. */
 export type SessionData = Record<string, unknown>;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { DENO_VERSION, type NodeCrypto } from "./_node_crypto.ts";
+import { DENO_VERSION, type NodeCrypto } from "./node_crypto.ts";
 import {
   checkKeyLength,
   cmacSubkey,

@@ -8,8 +8,8 @@
  * @module
  */
 
-import { errorSummary, SessionError } from "./errors.ts";
-import type { SessionRevocation, SessionStore, StoredSession } from "./server_side.ts";
+import { errorSummary, SessionError } from "../common/errors.ts";
+import type { SessionRevocation, SessionStore, StoredSession } from "./contracts.ts";
 
 /** What a guarded store's `load` answers when the store is down and the request fails open. */
 export const UNAVAILABLE: unique symbol = Symbol("store unavailable");

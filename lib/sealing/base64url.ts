@@ -6,7 +6,7 @@
  * @module
  */
 
-import { nodeBuffer } from "./_node_crypto.ts";
+import { nodeBuffer } from "../cipher/node_crypto.ts";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const ALPHABET_ONLY = /^[A-Za-z0-9_-]*$/;

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { nodeCrypto } from "./_node_crypto.ts";
+import { nodeCrypto } from "./node_crypto.ts";
 import { checkKeyLength, NONCE_LENGTH } from "./xaes_key.ts";
 import { encryptNode, prepareNodeKey } from "./xaes_node.ts";
 import { encryptWeb, prepareWebKey } from "./xaes_web.ts";
@@ -79,7 +79,7 @@ function checkLengths(key: Uint8Array, nonce: Uint8Array): void {
  * @example The first test vector of the C2SP spec
  * ```ts
  * import assert from "node:assert/strict";
- * import { xaes256gcm } from "./xaes.ts";
+ * import { xaes256gcm } from "./one_shot.ts";
  *
  * const key = new Uint8Array(32).fill(1);
  * const nonce = new TextEncoder().encode("ABCDEFGHIJKLMNOPQRSTUVWX");
@@ -112,7 +112,7 @@ export const xaes256gcm: Xaes256Gcm = {
  * @example Both backends give the same bytes
  * ```ts
  * import assert from "node:assert/strict";
- * import { xaes256gcm, xaes256gcmWebCrypto } from "./xaes.ts";
+ * import { xaes256gcm, xaes256gcmWebCrypto } from "./one_shot.ts";
  *
  * const key = new Uint8Array(32).fill(3);
  * const nonce = new Uint8Array(24);

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { CookieAttributes } from "./cookie.ts";
+import type { CookieAttributes } from "../cookie/attributes.ts";
 
 /** A foreign session's contents, as the middleware takes and gives them. */
 export interface ForeignSessionData {

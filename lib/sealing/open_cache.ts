@@ -15,7 +15,7 @@
  */
 
 import { decodeBody } from "./body.ts";
-import type { OpenedRecord } from "./seal.ts";
+import type { OpenedRecord } from "./sealer.ts";
 
 /** What a hit needs: the record without its parsed data, and the cookie name it opened under. */
 type Entry = OpenedRecord & { name: string };

@@ -16,7 +16,7 @@ import {
   type SessionData,
   type SessionTiming,
   TOUCHED,
-} from "./session.ts";
+} from "../session/session.ts";
 
 export type { SessionCookieOptions, SessionOptions } from "./options.ts";
 

@@ -28,7 +28,7 @@ export const TAG_LENGTH = 16;
  * @example Telling a failed decryption apart
  * ```ts
  * import assert from "node:assert/strict";
- * import { xaes256gcm } from "./xaes.ts";
+ * import { xaes256gcm } from "./one_shot.ts";
  * import { XaesAuthenticationError } from "./xaes_key.ts";
  *
  * const key = new Uint8Array(32);

@@ -14,25 +14,30 @@ import {
   cookieHeaderBytes,
   deletionCookies,
   planSessionCookies,
-  readSessionCookies,
   serializeCookie,
   tooLargeForCookies,
-} from "./cookie.ts";
-import { InvalidSessionError } from "./errors.ts";
+} from "../cookie/write.ts";
+import { readSessionCookies } from "../cookie/read.ts";
+import { InvalidSessionError } from "../common/errors.ts";
 import type { ForeignSession, ForeignSessionData } from "./foreign.ts";
-import { type GuardedStore, guardRevocation, guardStore, UNAVAILABLE } from "./outage.ts";
+import {
+  type GuardedStore,
+  guardRevocation,
+  guardStore,
+  UNAVAILABLE,
+} from "../server_side/outage.ts";
 import { type Settings, type Target, targets } from "./options.ts";
-import { sameBytes, utf8Length } from "./bytes.ts";
-import { decodeBody, encodeBody } from "./body.ts";
+import { sameBytes, utf8Length } from "../common/bytes.ts";
+import { decodeBody, encodeBody } from "../sealing/body.ts";
 import {
   createCachingSealer,
   type OpenedRecord,
   sealedLength,
   type Sealer,
   SESSION_ID_LENGTH,
-} from "./seal.ts";
-import type { SessionRevocation } from "./server_side.ts";
-import type { Session, SessionData, SessionDecision } from "./session.ts";
+} from "../sealing/sealer.ts";
+import type { SessionRevocation } from "../server_side/contracts.ts";
+import type { Session, SessionData, SessionDecision } from "../session/session.ts";
 import { Visit, type VisitSettings } from "./visit.ts";
 
 /** A decision that changes something: to delete the session, or to write it. */
@@ -267,7 +272,7 @@ export class Pipeline {
       await this.#recordEnds(decision, loaded, headers !== undefined, this.#revocation);
     }
     if (headers && this.#migrating) {
-      headers.push(...await this.#migrated(visit, decision, migrated, this.#migrating));
+      headers.push(...await this.#migrated(visit, migrated, this.#migrating));
     }
     return headers;
   }
@@ -360,13 +365,13 @@ export class Pipeline {
 
   /**
    * After a migration: remembers the foreign cookie moved in as used, and expires a foreign
-   * cookie the request carried, however the request ended (written, destroyed, or only read),
-   * so that a destroyed session cannot come back from it. Not when the sealed cookie written or
-   * deleted here is that very cookie: the sealed headers replace it.
+   * cookie the request carried, however the request ended (written or destroyed here, only read
+   * in {@linkcode Pipeline.unchanged}), so that a destroyed session cannot come back from it.
+   * Not when the sealed cookie written or deleted here is that very cookie: the sealed headers
+   * replace it.
    */
   async #migrated(
     visit: Visit,
-    decision: Change,
     migrated: ForeignSessionData | undefined,
     foreign: ForeignSession,
   ): Promise<string[]> {

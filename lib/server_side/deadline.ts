@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SessionConfigError } from "./errors.ts";
+import { SessionConfigError } from "../common/errors.ts";
 
 /**
  * Makes a function that waits for a promise at most `timeoutMs`, validating the bound once.

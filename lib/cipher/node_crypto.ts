@@ -58,7 +58,7 @@ const BUILTINS_LOAD_LAZILY = DENO_VERSION !== undefined &&
  * @example Finding node:crypto where the runtime has it
  * ```ts
  * import assert from "node:assert/strict";
- * import { nodeCrypto } from "./_node_crypto.ts";
+ * import { nodeCrypto } from "./node_crypto.ts";
  *
  * // Deno, Node and Bun have it.
  * assert.equal(typeof nodeCrypto()?.createCipheriv, "function");
@@ -78,7 +78,7 @@ export function nodeCrypto(): NodeCrypto | undefined {
  * @example Cheap once looked up
  * ```ts
  * import assert from "node:assert/strict";
- * import { nodeCrypto, nodeCryptoIsCheap } from "./_node_crypto.ts";
+ * import { nodeCrypto, nodeCryptoIsCheap } from "./node_crypto.ts";
  *
  * nodeCrypto();
  * assert.equal(nodeCryptoIsCheap(), true);
@@ -97,7 +97,7 @@ export function nodeCryptoIsCheap(): boolean {
  * @example Available without loading it
  * ```ts
  * import assert from "node:assert/strict";
- * import { hasNodeCryptoModule, nodeCrypto } from "./_node_crypto.ts";
+ * import { hasNodeCryptoModule, nodeCrypto } from "./node_crypto.ts";
  *
  * const available = hasNodeCryptoModule(); // asked first: nothing is loaded for the answer
  * assert.equal(available, nodeCrypto() !== undefined);
@@ -118,7 +118,7 @@ export function hasNodeCryptoModule(): boolean {
  * @example Buffer once node:crypto is found
  * ```ts
  * import assert from "node:assert/strict";
- * import { nodeBuffer, nodeCrypto } from "./_node_crypto.ts";
+ * import { nodeBuffer, nodeCrypto } from "./node_crypto.ts";
  *
  * nodeCrypto();
  * assert.equal(nodeBuffer()?.from("héllo", "utf8").length, 6);

@@ -6,21 +6,22 @@
  */
 
 import type { Context } from "hono";
-import { sameBytes } from "./bytes.ts";
+import { sameBytes } from "../common/bytes.ts";
 import {
   assertCookieName,
   type CookieAttributes,
-  DEFAULT_MAX_COOKIE_BYTES,
   type SessionCookieOptions,
   validateCookie,
-} from "./cookie.ts";
-import { assertKnownOptions, type InvalidReason, SessionConfigError } from "./errors.ts";
+} from "../cookie/attributes.ts";
+import { DEFAULT_MAX_COOKIE_BYTES } from "../cookie/write.ts";
+import { assertKnownOptions, type InvalidReason, SessionConfigError } from "../common/errors.ts";
 import type { ForeignSession } from "./foreign.ts";
-import { type Secret, secretBytes } from "./keys.ts";
-import type { SessionRevocation, SessionStore } from "./server_side.ts";
-import { hasNodeCryptoModule } from "./_node_crypto.ts";
+import { type Secret, secretBytes } from "../sealing/keys.ts";
+import { MAX_AGE_LIMIT } from "../sealing/lifetime.ts";
+import type { SessionRevocation, SessionStore } from "../server_side/contracts.ts";
+import { hasNodeCryptoModule } from "../cipher/node_crypto.ts";
 
-export type { SessionCookieOptions } from "./cookie.ts";
+export type { SessionCookieOptions } from "../cookie/attributes.ts";
 
 /**
  * The cookie's name when `cookieName` is not given: not `session`, which Flask, hono-sessions
@@ -171,9 +172,6 @@ const SESSION_OPTIONS: Record<keyof SessionOptions, true> = {
   backend: true,
   now: true,
 };
-
-/** Longest lifetime accepted, in seconds: browsers cap a cookie's Max-Age at 400 days. */
-export const MAX_AGE_LIMIT = 400 * 24 * 60 * 60;
 
 function positiveInteger(value: unknown, option: string): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {

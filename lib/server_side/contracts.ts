@@ -13,7 +13,7 @@
  * @example A revocation list that never revokes (for tests)
  * ```ts
  * import assert from "node:assert/strict";
- * import type { SessionRevocation } from "./server_side.ts";
+ * import type { SessionRevocation } from "./contracts.ts";
  *
  * const none: SessionRevocation = {
  *   isRevoked: () => Promise.resolve(false),
@@ -72,7 +72,7 @@ export interface StoredSession {
  * @example An in-memory store (a single process only)
  * ```ts
  * import assert from "node:assert/strict";
- * import type { SessionStore, StoredSession } from "./server_side.ts";
+ * import type { SessionStore, StoredSession } from "./contracts.ts";
  *
  * const map = new Map<string, StoredSession>();
  * const key = (id: Uint8Array) => id.join();

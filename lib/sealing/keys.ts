@@ -8,10 +8,10 @@
  * @module
  */
 
-import { readUint32, sameBytes } from "./bytes.ts";
-import { SessionConfigError } from "./errors.ts";
-import type { XaesBackend } from "./xaes.ts";
-import { hkdfSha256, prepareXaesKeys, type XaesKeySet } from "./xaes_keys.ts";
+import { readUint32, sameBytes } from "../common/bytes.ts";
+import { SessionConfigError } from "../common/errors.ts";
+import type { XaesBackend } from "../cipher/one_shot.ts";
+import { hkdfSha256, prepareXaesKeys, type XaesKeySet } from "../cipher/key_set.ts";
 
 /** Minimum bytes in a secret: 256 bits, the key size. */
 export const MIN_SECRET_BYTES = 32;
@@ -146,7 +146,7 @@ function wipe(derived: readonly Derived[]): void {
  * @example A keyring from two secrets
  * ```ts
  * import assert from "node:assert/strict";
- * import { readUint32 } from "./bytes.ts";
+ * import { readUint32 } from "../common/bytes.ts";
  * import { deriveKeyring } from "./keys.ts";
  *
  * const ring = await deriveKeyring([

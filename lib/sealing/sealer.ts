@@ -21,16 +21,16 @@
  * @module
  */
 
-import { nodeBuffer } from "./_node_crypto.ts";
+import { nodeBuffer } from "../cipher/node_crypto.ts";
 import { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
 import { decodeBody, encodeBody } from "./body.ts";
-import { readUint32 } from "./bytes.ts";
-import { assertKnownOptions, InvalidSessionError } from "./errors.ts";
+import { readUint32 } from "../common/bytes.ts";
+import { assertKnownOptions, InvalidSessionError } from "../common/errors.ts";
 import { deriveKeyring, KEY_ID_LENGTH, type Keyring, type Secret } from "./keys.ts";
 import { assertUnexpired, MAX_SEALED_TIME } from "./lifetime.ts";
 import { OpenCache } from "./open_cache.ts";
-import type { XaesBackend } from "./xaes.ts";
-import { NONCE_LENGTH, TAG_LENGTH, XaesAuthenticationError } from "./xaes_key.ts";
+import type { XaesBackend } from "../cipher/one_shot.ts";
+import { NONCE_LENGTH, TAG_LENGTH, XaesAuthenticationError } from "../cipher/xaes_key.ts";
 
 /** The format version, first byte of every sealed value. */
 export const SEAL_VERSION = 1;
@@ -225,7 +225,7 @@ const EMPTY = new Uint8Array(0);
  * @example The length of a sealed greeting
  * ```ts
  * import assert from "node:assert/strict";
- * import { createSealer, sealedLength } from "./seal.ts";
+ * import { createSealer, sealedLength } from "./sealer.ts";
  *
  * const sealer = await createSealer({ secrets: ["a secret of at least thirty-two bytes!"] });
  * const body = JSON.stringify({ name: "Ada", lastname: "Lovelace" });
@@ -349,7 +349,7 @@ function forged(error: unknown): unknown {
  * @example Sealing and opening
  * ```ts
  * import assert from "node:assert/strict";
- * import { createSealer } from "./seal.ts";
+ * import { createSealer } from "./sealer.ts";
  *
  * const sealer = await createSealer({ secrets: ["a secret of at least thirty-two bytes!"] });
  * const now = Math.floor(Date.now() / 1000);
@@ -362,7 +362,7 @@ function forged(error: unknown): unknown {
  * @example Opening at once, where the cipher answers at once
  * ```ts
  * import assert from "node:assert/strict";
- * import { createSealer } from "./seal.ts";
+ * import { createSealer } from "./sealer.ts";
  *
  * const sealer = await createSealer({ secrets: ["a secret of at least thirty-two bytes!"], backend: "node" });
  * const now = Math.floor(Date.now() / 1000);
@@ -530,7 +530,7 @@ function sealedOf(bytes: Uint8Array): Uint8Array {
  * @example Sealing a record for the cookie "session" and opening it again
  * ```ts
  * import assert from "node:assert/strict";
- * import { createSealer } from "./seal.ts";
+ * import { createSealer } from "./sealer.ts";
  *
  * const sealer = await createSealer({ secrets: ["a secret of at least thirty-two bytes!"] });
  * const now = Math.floor(Date.now() / 1000);

@@ -9,13 +9,13 @@
  * @module
  */
 
-import { errorSummary } from "./errors.ts";
-import { nodeCrypto, nodeCryptoIsCheap } from "./_node_crypto.ts";
-import type { XaesBackend } from "./xaes.ts";
+import { errorSummary } from "../common/errors.ts";
+import { nodeCrypto, nodeCryptoIsCheap } from "./node_crypto.ts";
+import type { XaesBackend } from "./one_shot.ts";
 import type { XaesKey } from "./xaes_key.ts";
 import { prepareNodeKey } from "./xaes_node.ts";
 import { prepareWebKey } from "./xaes_web.ts";
-import { unrefDelay } from "./unref_delay.ts";
+import { unrefDelay } from "../common/unref_delay.ts";
 
 /**
  * How long after its first message an `auto` set started on Web Crypto moves to `node:crypto`:
@@ -52,7 +52,7 @@ export interface XaesKeySet {
  * @example Two keys, and the backend they run on
  * ```ts
  * import assert from "node:assert/strict";
- * import { prepareXaesKeys } from "./xaes_keys.ts";
+ * import { prepareXaesKeys } from "./key_set.ts";
  *
  * const raw = [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)];
  * const web = await prepareXaesKeys(raw, "webcrypto");
@@ -101,7 +101,7 @@ export async function prepareXaesKeys(
  * @example The first bytes of RFC 5869's test case 3 (no salt, no info)
  * ```ts
  * import assert from "node:assert/strict";
- * import { hkdfSha256 } from "./xaes_keys.ts";
+ * import { hkdfSha256 } from "./key_set.ts";
  *
  * const okm = await hkdfSha256(new Uint8Array(22).fill(0x0b), new Uint8Array(0), new Uint8Array(0), 4);
  * assert.deepEqual([...okm], [0x8d, 0xa4, 0xe7, 0x75]);
@@ -156,7 +156,7 @@ async function webKeys(raw: readonly Uint8Array[]): Promise<XaesKeySet> {
  * @example Moving after the first message
  * ```ts
  * import assert from "node:assert/strict";
- * import { prepareXaesKeys, startOnWebCrypto, SWITCH_DELAY_MS } from "./xaes_keys.ts";
+ * import { prepareXaesKeys, startOnWebCrypto, SWITCH_DELAY_MS } from "./key_set.ts";
  *
  * const raw = [new Uint8Array(32).fill(7)];
  * const [web, node] = [await prepareXaesKeys(raw, "webcrypto"), await prepareXaesKeys(raw, "node")];

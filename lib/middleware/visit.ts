@@ -8,13 +8,13 @@
  */
 
 import type { Context } from "hono";
-import type { RequestCookies } from "./cookie.ts";
-import { errorSummary, type InvalidReason, InvalidSessionError } from "./errors.ts";
-import { type Lifetimes, outlived } from "./lifetime.ts";
+import type { RequestCookies } from "../cookie/read.ts";
+import { errorSummary, type InvalidReason, InvalidSessionError } from "../common/errors.ts";
+import { type Lifetimes, outlived } from "../sealing/lifetime.ts";
 import type { Settings, Target } from "./options.ts";
-import type { OpenedRecord, Sealer } from "./seal.ts";
-import type { StoredSession } from "./server_side.ts";
-import type { SessionSource } from "./session.ts";
+import type { OpenedRecord, Sealer } from "../sealing/sealer.ts";
+import type { StoredSession } from "../server_side/contracts.ts";
+import type { SessionSource } from "../session/session.ts";
 
 /** What every visit of one configuration shares: built once, at set-up. */
 export interface VisitSettings {

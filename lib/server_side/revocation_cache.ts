@@ -7,7 +7,8 @@
  * @module
  */
 
-import { SessionConfigError } from "./errors.ts";
+import { SessionConfigError } from "../common/errors.ts";
+import { cutOff } from "../sealing/lifetime.ts";
 
 /** Options of {@linkcode RevocationCache}. */
 export interface RevocationCacheOptions {
@@ -139,7 +140,7 @@ export class RevocationCache {
       if (own === undefined) return undefined;
       before = Math.max(before, own.value);
     }
-    return id.value || startedAt <= before;
+    return id.value || cutOff(startedAt, before);
   }
 
   #fresh<T>(fact: Fact<T> | undefined): Fact<T> | undefined {
@@ -188,7 +189,7 @@ export class RevocationCache {
         this.#settleCutoff(read, scope(subject), answer.subjectBefore ?? 0),
       );
     }
-    return revoked || startedAt <= before;
+    return revoked || cutOff(startedAt, before);
   }
 
   /** A cut-off as read, raised to what this process knows is newer, and kept. */

@@ -7,7 +7,7 @@
  * @example Encrypting and decrypting one message
  * ```ts
  * import assert from "node:assert/strict";
- * import { xaes256gcm, XaesAuthenticationError } from "./xaes.ts";
+ * import { xaes256gcm, XaesAuthenticationError } from "./mod.ts";
  *
  * const key = crypto.getRandomValues(new Uint8Array(32));
  * const nonce = crypto.getRandomValues(new Uint8Array(24));
@@ -24,11 +24,6 @@
  * @module
  */
 
-export { xaes256gcm, xaes256gcmWebCrypto } from "./session/xaes.ts";
-export type { Xaes256Gcm } from "./session/xaes.ts";
-export {
-  KEY_LENGTH,
-  NONCE_LENGTH,
-  TAG_LENGTH,
-  XaesAuthenticationError,
-} from "./session/xaes_key.ts";
+export { xaes256gcm, xaes256gcmWebCrypto } from "./one_shot.ts";
+export type { Xaes256Gcm } from "./one_shot.ts";
+export { KEY_LENGTH, NONCE_LENGTH, TAG_LENGTH, XaesAuthenticationError } from "./xaes_key.ts";

@@ -7,13 +7,16 @@
  * @module
  */
 
-import { InvalidSessionError } from "./errors.ts";
+import { InvalidSessionError } from "../common/errors.ts";
 
 /**
  * Seconds by which instances' clocks may differ: an idle deadline that far beyond the current
  * window is not taken for one sealed under a longer timeout.
  */
 export const CLOCK_SKEW = 60;
+
+/** Longest lifetime accepted, in seconds: browsers cap a cookie's Max-Age at 400 days. */
+export const MAX_AGE_LIMIT = 400 * 24 * 60 * 60;
 
 /** Latest time a sealed value can hold: times are unsigned 32-bit Unix seconds (year 2106). */
 export const MAX_SEALED_TIME = 0xffff_ffff;
@@ -51,7 +54,7 @@ export interface SealedTimes {
  * ```ts
  * import assert from "node:assert/strict";
  * import { assertUnexpired } from "./lifetime.ts";
- * import { InvalidSessionError } from "./errors.ts";
+ * import { InvalidSessionError } from "../common/errors.ts";
  *
  * assertUnexpired({ expiresAt: 2_000_000_000, idleExpiresAt: 0 }, 1_900_000_000);
  * assert.throws(

@@ -7,7 +7,7 @@
  * @example Sealing a record and opening it under a rotated keyring
  * ```ts
  * import assert from "node:assert/strict";
- * import { createSealer, InvalidSessionError } from "./seal.ts";
+ * import { createSealer, InvalidSessionError } from "./mod.ts";
  *
  * const oldSecret = "the secret we used until last week, 32+ bytes";
  * const newSecret = "the secret we use from today on, also 32+ bytes";
@@ -31,9 +31,9 @@
  * @module
  */
 
-export { createSealer, type Sealer } from "./session/seal.ts";
-export type { OpenedRecord, SealerOptions, SessionRecord } from "./session/seal.ts";
-export { InvalidSessionError, SessionConfigError, SessionError } from "./session/errors.ts";
-export type { InvalidReason, SessionErrorCode } from "./session/errors.ts";
-export type { Secret } from "./session/keys.ts";
-export type { XaesBackend } from "./session/xaes.ts";
+export { createSealer, type Sealer } from "./sealer.ts";
+export type { OpenedRecord, SealerOptions, SessionRecord } from "./sealer.ts";
+export { InvalidSessionError, SessionConfigError, SessionError } from "../common/errors.ts";
+export type { InvalidReason, SessionErrorCode } from "../common/errors.ts";
+export type { Secret } from "./keys.ts";
+export type { XaesBackend } from "../cipher/one_shot.ts";
