@@ -22,17 +22,13 @@ async function counted(
   const ring = await deriveKeyring([SECRET], backend);
   let opens = 0;
   const keys: XaesKeySet = {
-    get sync() {
-      return ring.keys.sync;
-    },
-    key(index) {
-      const key = ring.keys.key(index);
-      return {
-        sync: key.sync,
-        seal: (...args) => key.seal(...args),
-        open: (...args) => (opens++, key.open(...args)),
-      };
-    },
+    sync: ring.keys.sync,
+    keys: ring.keys.keys.map((key) => ({
+      sync: key.sync,
+      seal: (...args: Parameters<typeof key.seal>) => key.seal(...args),
+      open: (...args: Parameters<typeof key.open>) => (opens++, key.open(...args)),
+    })),
+    firstUse: undefined,
   };
   return { sealer: new Sealer({ ...ring, keys }, size), opens: () => opens };
 }

@@ -30,13 +30,13 @@ export interface XaesKeySet {
    * turns true when it moves, never back.
    */
   readonly sync: boolean;
+  /** The keys, at the positions of the raw keys they were prepared from. */
+  readonly keys: readonly XaesKey[];
   /**
-   * The key at a position of the raw keys it was prepared from.
-   *
-   * @param index The position.
-   * @returns The key.
+   * Call before a message while set: the first message of a set started on Web Crypto
+   * schedules its move to `node:crypto`, and clears this.
    */
-  key(index: number): XaesKey;
+  readonly firstUse: (() => void) | undefined;
 }
 
 /**
@@ -60,8 +60,8 @@ export interface XaesKeySet {
  * const node = await prepareXaesKeys(raw, "node");
  * assert.equal(node.sync, true);
  * const aad = new Uint8Array(0);
- * const sealed = await web.key(1).seal(new TextEncoder().encode("hi"), aad);
- * const opened = node.key(1).open(sealed.subarray(0, 24), sealed.subarray(24), aad);
+ * const sealed = await web.keys[1]!.seal(new TextEncoder().encode("hi"), aad);
+ * const opened = node.keys[1]!.open(sealed.subarray(0, 24), sealed.subarray(24), aad);
  * assert.equal(new TextDecoder().decode(opened as Uint8Array), "hi");
  * ```
  */
@@ -136,7 +136,7 @@ export async function hkdfSha256(
 }
 
 function fixed(keys: readonly XaesKey[], sync: boolean): XaesKeySet {
-  return { sync, key: (index) => keys[index]! };
+  return { sync, keys, firstUse: undefined };
 }
 
 async function webKeys(raw: readonly Uint8Array[]): Promise<XaesKeySet> {
@@ -161,10 +161,11 @@ async function webKeys(raw: readonly Uint8Array[]): Promise<XaesKeySet> {
  * const raw = [new Uint8Array(32).fill(7)];
  * const [web, node] = [await prepareXaesKeys(raw, "webcrypto"), await prepareXaesKeys(raw, "node")];
  * const keys = startOnWebCrypto(web, () => node);
- * assert.equal(keys.key(0), web.key(0)); // the first message schedules the move
+ * assert.equal(keys.keys[0], web.keys[0]);
+ * keys.firstUse?.(); // the first message schedules the move
  * await new Promise((resolve) => setTimeout(resolve, SWITCH_DELAY_MS + 30));
  * assert.equal(keys.sync, true);
- * assert.equal(keys.key(0), node.key(0));
+ * assert.equal(keys.keys[0], node.keys[0]);
  * ```
  */
 export function startOnWebCrypto(
@@ -175,41 +176,30 @@ export function startOnWebCrypto(
 }
 
 class SwitchingKeys implements XaesKeySet {
-  /** The keys that answer now. */
-  #current: XaesKeySet;
-  /** The move still to schedule; undefined once the first message has scheduled it. */
-  #pending: (() => XaesKeySet | undefined) | undefined;
+  sync: boolean;
+  keys: readonly XaesKey[];
+  firstUse: (() => void) | undefined;
 
   constructor(web: XaesKeySet, loadNode: () => XaesKeySet | undefined) {
-    this.#current = web;
-    this.#pending = loadNode;
-  }
-
-  get sync(): boolean {
-    return this.#current.sync;
-  }
-
-  key(index: number): XaesKey {
-    if (this.#pending) this.#schedule();
-    return this.#current.key(index);
-  }
-
-  #schedule(): void {
-    const loadNode = this.#pending!;
-    this.#pending = undefined;
-    // Never holds the process open: a script that seals once and ends is not kept waiting.
-    void unrefDelay(SWITCH_DELAY_MS).then(() => {
-      try {
-        const node = loadNode();
-        if (node) this.#current = node;
-      } catch (error) {
-        // Runs from a timer: a throw here would end the process.
-        console.error(
-          `sealed-sessions: node:crypto refused the keys (${
-            errorSummary(error)
-          }); staying on Web Crypto`,
-        );
-      }
-    });
+    this.sync = web.sync;
+    this.keys = web.keys;
+    this.firstUse = () => {
+      this.firstUse = undefined;
+      // Never holds the process open: a script that seals once and ends is not kept waiting.
+      void unrefDelay(SWITCH_DELAY_MS).then(() => {
+        try {
+          const node = loadNode();
+          // Replaced by reference: a key taken before finishes its message as it began it.
+          if (node) [this.keys, this.sync] = [node.keys, node.sync];
+        } catch (error) {
+          // Runs from a timer: a throw here would end the process.
+          console.error(
+            `sealed-sessions: node:crypto refused the keys (${
+              errorSummary(error)
+            }); staying on Web Crypto`,
+          );
+        }
+      });
+    };
   }
 }

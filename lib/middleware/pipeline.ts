@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import {
   cookieHeaderBytes,
   deletionCookies,
@@ -28,17 +28,36 @@ import {
 } from "../server_side/outage.ts";
 import { type Settings, type Target, targets } from "./options.ts";
 import { sameBytes, utf8Length } from "../common/bytes.ts";
-import { decodeBody, encodeBody } from "../sealing/body.ts";
 import {
   createCachingSealer,
+  decodeBody,
+  encodeBody,
   type OpenedRecord,
   sealedLength,
   type Sealer,
   SESSION_ID_LENGTH,
 } from "../sealing/sealer.ts";
 import type { SessionRevocation } from "../server_side/contracts.ts";
-import type { Session, SessionData, SessionDecision } from "../session/session.ts";
+import {
+  COMMITTED,
+  DECIDE,
+  LOADED,
+  Session,
+  type SessionData,
+  type SessionDecision,
+  type SessionTiming,
+  TOUCHED,
+} from "../session/session.ts";
 import { Visit, type VisitSettings } from "./visit.ts";
+
+/**
+ * Hono environment with a typed session, for `new Hono<SessionEnv<Data>>()`.
+ *
+ * @typeParam Data The shape of the session data.
+ */
+export type SessionEnv<Data extends SessionData = SessionData> = {
+  Variables: { session: Session<Data> };
+};
 
 /** A decision that changes something: to delete the session, or to write it. */
 type Change = Exclude<SessionDecision, { action: "none" }>;
@@ -48,11 +67,12 @@ type WriteDecision = Extract<SessionDecision, { action: "write" }>;
 /** The steps of every request of one configuration. */
 export class Pipeline {
   /** The sealer, once its keys are derived. */
-  sealer: Sealer | undefined;
+  #sealer: Sealer | undefined;
   /** Resolves to the sealer; requests wait for it only the first time. */
-  readonly ready: Promise<Sealer>;
+  readonly #ready: Promise<Sealer>;
   readonly #settings: Settings;
   readonly #visits: VisitSettings;
+  readonly #timing: SessionTiming;
   readonly #plain: Target;
   readonly #secure: Target;
   /** The foreign cookie is the session (no sealed cookie): `foreign: flaskShared(…)`. */
@@ -87,36 +107,59 @@ export class Pipeline {
         ? (_visit, bodyBytes) => storeFits?.(bodyBytes)
         : (visit, bodyBytes, headerBytes) => this.#fitsCookie(visit, bodyBytes, headerBytes),
     };
+    this.#timing = {
+      maxAge: settings.maxAge,
+      idleTimeout: settings.idleTimeout,
+      idleRefreshAfter: settings.idleRefreshAfter,
+      persistent: settings.persistent,
+      subjectRevocation: typeof this.#revocation?.revokeSubject === "function",
+    };
     // Keys are derived once, here.
-    this.ready = createCachingSealer({
+    this.#ready = createCachingSealer({
       secrets: [...settings.secrets, ...settings.nextSecrets],
       backend: settings.backend,
-    }, settings.openCacheSize).then((sealer) => (this.sealer = sealer));
+    }, settings.openCacheSize).then((sealer) => (this.#sealer = sealer));
     // A derivation failure surfaces on each request (as a 500 through app.onError), never as an
     // unhandled rejection that would end the process.
-    this.ready.catch(() => {});
+    this.#ready.catch(() => {});
   }
 
   /**
-   * Whether the request's sealed cookie is opened only when the handler first touches the
-   * session: where the cipher answers at once and nothing else is to check (no revocation list,
-   * store or shared foreign cookie). A handler that never touches it costs no cryptography.
+   * The middleware: every step of a request, in the order they happen.
    *
-   * @param sealer The sealer, ready.
-   * @returns True when {@linkcode Pipeline.open} is not needed.
+   * @typeParam Data The shape of the session data.
+   * @returns The named handler `session(c, next)`.
    */
-  opensWhenTouched(sealer: Sealer): boolean {
-    return sealer.sync && this.#checksNothing;
-  }
+  handler<Data extends SessionData>(): MiddlewareHandler<SessionEnv<Data>> {
+    // An arrow function named by its binding: stack traces read `session`.
+    const session: MiddlewareHandler<SessionEnv<Data>> = async (c, next) => {
+      const visit = this.#find(c, this.#sealer ?? await this.#ready);
+      // Where the cipher answers at once and nothing else is to check, the cookie is opened
+      // when the handler first touches the session: a handler that never does costs nothing.
+      if (visit.sealer.sync && this.#checksNothing) visit.openWhenTouched();
+      else await this.#open(visit);
+      const current = new Session<Data>(visit, this.#timing, this.#settings.now);
+      c.set("session", current);
+      const migrated = this.#migrating ? await this.#migrate(visit, current) : undefined;
 
-  /** Whether a foreign cookie may be moved in: {@linkcode Pipeline.migrate} is needed. */
-  get migrates(): boolean {
-    return this.#migrating !== undefined;
-  }
+      await next();
 
-  /** Whether `signOutEverywhere()` can be recorded: a list that keeps per-subject cut-offs. */
-  get signsOut(): boolean {
-    return typeof this.#revocation?.revokeSubject === "function";
+      current[COMMITTED]();
+      // A handler that failed (threw, answered as a server error) saves nothing: what it
+      // changed before failing may be half a change.
+      if (!current[TOUCHED] || (c.error !== undefined && c.res.status >= 500)) return;
+      const vary = c.res.headers.get("vary");
+      if (vary === null || !VARIES_ON_COOKIE.test(vary)) appendHeaders(c, "Vary", ["Cookie"]);
+      const decision = current[DECIDE](visit.deletesRefused);
+      const loaded = current[LOADED] ?? visit.unloadedRecord;
+      // A session only read stores and records nothing: its headers are known at once.
+      const headers = decision.action === "none"
+        ? this.#unchanged(visit)
+        : await this.#commit(visit, decision, loaded, migrated);
+      // Nothing at all to write: the cookie the browser holds must stay as it is.
+      if (headers !== undefined) appendHeaders(c, "Set-Cookie", headers);
+    };
+    return session;
   }
 
   // ---- before the handler ----------------------------------------------------------------
@@ -128,7 +171,7 @@ export class Pipeline {
    * @param sealer The sealer, ready.
    * @returns The visit.
    */
-  find(c: Context, sealer: Sealer): Visit {
+  #find(c: Context, sealer: Sealer): Visit {
     const settings = this.#settings;
     const target = settings.secure === "auto"
       ? (c.req.url.startsWith("https:") ? this.#secure : this.#plain)
@@ -152,13 +195,13 @@ export class Pipeline {
   }
 
   /**
-   * Opens the session now (unless {@linkcode Pipeline.opensWhenTouched}): the sealed cookie,
+   * Opens the session now (unless it is opened when touched): the sealed cookie,
    * then checks it against the revocation list and loads its data from the store, as
    * configured; or reads a shared foreign cookie.
    *
    * @param visit The request's visit.
    */
-  async open(visit: Visit): Promise<void> {
+  async #open(visit: Visit): Promise<void> {
     if (this.#shared) return await this.#readShared(visit, this.#shared);
     const record = await visit.openNow();
     if (record && this.#revocation) await this.#checkRevocation(visit, record, this.#revocation);
@@ -204,7 +247,7 @@ export class Pipeline {
    * @param current The request's session.
    * @returns The foreign session moved in, if one was.
    */
-  async migrate<Data extends SessionData>(
+  async #migrate<Data extends SessionData>(
     visit: Visit,
     current: Session<Data>,
   ): Promise<ForeignSessionData | undefined> {
@@ -239,7 +282,7 @@ export class Pipeline {
    * @param visit The request's visit.
    * @returns The `Set-Cookie` headers.
    */
-  unchanged(visit: Visit): string[] {
+  #unchanged(visit: Visit): string[] {
     if (this.#shared) return [];
     const { found, target } = visit;
     const headers = found.stale.map((name) => serializeCookie(name, "", target.attributes, 0));
@@ -258,7 +301,7 @@ export class Pipeline {
    * @param migrated The foreign session moved in, if one was.
    * @returns The `Set-Cookie` headers; undefined when the browser's cookie must stay as it is.
    */
-  async commit(
+  async #commit(
     visit: Visit,
     decision: Change,
     loaded: OpenedRecord | undefined,
@@ -366,7 +409,7 @@ export class Pipeline {
   /**
    * After a migration: remembers the foreign cookie moved in as used, and expires a foreign
    * cookie the request carried, however the request ended (written or destroyed here, only read
-   * in {@linkcode Pipeline.unchanged}), so that a destroyed session cannot come back from it.
+   * in `#unchanged()`), so that a destroyed session cannot come back from it.
    * Not when the sealed cookie written or deleted here is that very cookie: the sealed headers
    * replace it.
    */
@@ -427,4 +470,25 @@ function foreignRecord(session: ForeignSessionData, now: number, maxAge: number)
     keyIndex: 0,
     body: encodeBody(session.data, session.flash),
   };
+}
+
+/** A `Vary` value that already names `Cookie` (or is `*`). */
+const VARIES_ON_COOKIE = /(?:^|,)[ \t]*(?:cookie|\*)[ \t]*(?:,|$)/i;
+
+/**
+ * Appends headers to the response. Straight onto its headers where they are mutable: Hono's
+ * `c.header()` after the handler copies the whole response on every call.
+ */
+function appendHeaders(c: Context, name: string, values: readonly string[]): void {
+  if (values.length === 0) return;
+  let headers = c.res.headers;
+  try {
+    headers.append(name, values[0]!);
+  } catch {
+    // Immutable headers (a Response.redirect() or fetch() response): copy it once.
+    c.res = new Response(c.res.body, c.res);
+    headers = c.res.headers;
+    headers.append(name, values[0]!);
+  }
+  for (let i = 1; i < values.length; i++) headers.append(name, values[i]!);
 }

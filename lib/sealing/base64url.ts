@@ -6,7 +6,7 @@
  * @module
  */
 
-import { nodeBuffer } from "../cipher/node_crypto.ts";
+import { type NodeBuffer, nodeBuffer } from "../cipher/node_crypto.ts";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const ALPHABET_ONLY = /^[A-Za-z0-9_-]*$/;
@@ -14,7 +14,9 @@ const LOOKUP = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
 
 // Buffer's native codec is faster than a JavaScript loop (bench/seal_bench.ts); nodeBuffer()
-// gives it only once it costs no load of Node's built-ins (see _node_crypto.ts).
+// gives it only once it costs no load of Node's built-ins (see node_crypto.ts), asked again
+// until then.
+let buffer: NodeBuffer | undefined;
 
 /**
  * Encodes bytes as base64url without padding.
@@ -31,9 +33,9 @@ for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
  * ```
  */
 export function encodeBase64Url(bytes: Uint8Array): string {
-  const buffer = nodeBuffer();
-  if (buffer) {
-    return buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length)
+  const node = buffer ??= nodeBuffer();
+  if (node) {
+    return node.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length)
       .toString("base64url");
   }
   let out = "";
@@ -97,9 +99,9 @@ export function decodeBase64Url(
       text = text.slice(0, -1) + ALPHABET[last & ~unused];
     }
   }
-  const buffer = nodeBuffer();
-  if (buffer) {
-    const b = buffer.from(text, "base64url");
+  const node = buffer ??= nodeBuffer();
+  if (node) {
+    const b = node.from(text, "base64url");
     return new Uint8Array(b.buffer, b.byteOffset, b.length);
   }
   const out = new Uint8Array(Math.floor((text.length * 3) / 4));

@@ -33,13 +33,8 @@ export type Secret = string | Uint8Array;
 export interface Keyring {
   /** The key ids, in the order of the secrets: the first seals. */
   readonly ids: readonly Uint8Array[];
-  /**
-   * Finds the position of the key with this id.
-   *
-   * @param idNumber The key id as a big-endian number.
-   * @returns Its position in the secrets (0 = newest), or undefined.
-   */
-  find(idNumber: number): number | undefined;
+  /** The position of each key (0 = newest) by its id as a big-endian number. */
+  readonly byId: ReadonlyMap<number, number>;
   /** The prepared keys, in the same order. */
   readonly keys: XaesKeySet;
 }
@@ -154,7 +149,7 @@ function wipe(derived: readonly Derived[]): void {
  *   "an older secret, also of thirty-two bytes",
  * ], "node");
  * assert.equal(ring.keys.sync, true);
- * assert.equal(ring.find(readUint32(ring.ids[1]!, 0)), 1);
+ * assert.equal(ring.byId.get(readUint32(ring.ids[1]!, 0)), 1);
  * ```
  */
 export async function deriveKeyring(
@@ -165,7 +160,7 @@ export async function deriveKeyring(
   try {
     const keys = await prepareXaesKeys(derived.map(({ key }) => key), backend);
     const byId = new Map(derived.map(({ idNumber }, index) => [idNumber, index]));
-    return { ids: derived.map(({ id }) => id), find: (idNumber) => byId.get(idNumber), keys };
+    return { ids: derived.map(({ id }) => id), byId, keys };
   } finally {
     wipe(derived);
   }

@@ -1,8 +1,8 @@
 /**
  * A bounded cache of opened cookies, keyed by cookie name and exact value. A browser sends the
  * same cookie on every request until it changes, so a hit skips the decryption; the data is kept
- * only as the sealed JSON text and parsed afresh on each hit; the sealer checks the deadlines
- * of a hit as of a fresh open, so a hit answers exactly as a fresh open would.
+ * only as the sealed JSON text, which the sealer parses afresh on each hit, and checks the
+ * deadlines of a hit as of a fresh open, so a hit answers exactly as a fresh open would.
  *
  * Admission is on second sight: a value is cached only when it opens a second time within a
  * while. With many visitors, most values on an isolate are seen once (or once per long
@@ -14,7 +14,6 @@
  * @module
  */
 
-import { decodeBody } from "./body.ts";
 import type { OpenedRecord } from "./sealer.ts";
 
 /** What a hit needs: the record without its parsed data, and the cookie name it opened under. */
@@ -55,7 +54,7 @@ function fingerprint(value: string): number {
  * cache.admit(value, "session", record); // first sight: only remembered
  * assert.equal(cache.get(value, "session"), undefined);
  * cache.admit(value, "session", record); // second: kept
- * assert.deepEqual(cache.get(value, "session")?.data, { name: "Ada" });
+ * assert.equal(cache.get(value, "session")?.body, '{"name":"Ada"}');
  * assert.equal(cache.get(value, "other"), undefined);
  * ```
  */
@@ -75,31 +74,17 @@ export class OpenCache {
   }
 
   /**
-   * The record a value opened to before, with its own copy of the data.
+   * What a value opened to before. Its data is not kept: the caller parses `body` afresh, so
+   * that each request gets its own copy. Never to be changed.
    *
    * @param value The cookie value.
    * @param name The cookie name it came in.
-   * @returns The record, or undefined when not cached.
+   * @returns The record without its data, or undefined when not cached.
    */
-  get(value: string, name: string): OpenedRecord | undefined {
+  get(value: string, name: string): Readonly<OpenedRecord> | undefined {
     if (this.#size === 0) return undefined;
     const hit = this.#entries.get(value);
-    if (!hit || hit.name !== name) return undefined;
-    const { data, flash } = decodeBody(hit.body)!;
-    return {
-      id: hit.id,
-      issuedAt: hit.issuedAt,
-      startedAt: hit.startedAt,
-      expiresAt: hit.expiresAt,
-      idleExpiresAt: hit.idleExpiresAt,
-      data,
-      flash,
-      persistent: hit.persistent,
-      sealedAt: hit.sealedAt,
-      subject: hit.subject,
-      keyIndex: hit.keyIndex,
-      body: hit.body,
-    };
+    return hit && hit.name === name ? hit : undefined;
   }
 
   /**

@@ -21,14 +21,13 @@
  * @module
  */
 
-import { nodeBuffer } from "../cipher/node_crypto.ts";
+import { type NodeBuffer, nodeBuffer } from "../cipher/node_crypto.ts";
 import { decodeBase64Url, encodeBase64Url } from "./base64url.ts";
-import { decodeBody, encodeBody } from "./body.ts";
-import { readUint32 } from "../common/bytes.ts";
 import { assertKnownOptions, InvalidSessionError } from "../common/errors.ts";
 import { deriveKeyring, KEY_ID_LENGTH, type Keyring, type Secret } from "./keys.ts";
 import { assertUnexpired, MAX_SEALED_TIME } from "./lifetime.ts";
 import { OpenCache } from "./open_cache.ts";
+import type { XaesKeySet } from "../cipher/key_set.ts";
 import type { XaesBackend } from "../cipher/one_shot.ts";
 import { NONCE_LENGTH, TAG_LENGTH, XaesAuthenticationError } from "../cipher/xaes_key.ts";
 
@@ -131,23 +130,99 @@ const SEALER_OPTIONS: Record<keyof SealerOptions, true> = { secrets: true, backe
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/** A big-endian unsigned 32-bit integer at `at`. */
+function uint32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>>
+    0;
+}
+
+/** Node's `Buffer`, once `nodeBuffer()` gives it (asked again until then). */
+let buffer: NodeBuffer | undefined;
+
 /**
  * UTF-8 of a session body. Buffer's encoder beats TextEncoder for short strings
  * (bench/seal_bench.ts), where it costs no load of Node's built-ins (see _node_crypto.ts).
  */
 function utf8(text: string): Uint8Array {
-  const buffer = nodeBuffer();
-  return buffer ? buffer.from(text, "utf8") : encoder.encode(text);
+  const node = buffer ??= nodeBuffer();
+  return node ? node.from(text, "utf8") : encoder.encode(text);
 }
 
 /** The text of an opened body. */
 function utf8Decode(bytes: Uint8Array): string {
-  const buffer = nodeBuffer();
+  const node = buffer ??= nodeBuffer();
   // The plaintext passed GCM authentication, so it is the UTF-8 we sealed: no need for the
   // strict decoder's validation there.
-  return buffer
-    ? buffer.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length).toString("utf8")
+  return node
+    ? node.from(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length).toString("utf8")
     : decoder.decode(bytes);
+}
+
+/**
+ * The JSON text sealed for some data and flash values: the data object alone, or
+ * `[data, flash]` when there are flash values.
+ *
+ * @param data The session data.
+ * @param flash Flash values, if any.
+ * @returns The JSON text.
+ * @throws {TypeError} When the data cannot be written as JSON (a bigint, a cycle).
+ *
+ * @example Data alone, and data with flash values
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeBody } from "./sealer.ts";
+ *
+ * assert.equal(encodeBody({ a: 1 }), '{"a":1}');
+ * assert.equal(encodeBody({ a: 1 }, { note: "hi" }), '[{"a":1},{"note":"hi"}]');
+ * ```
+ */
+export function encodeBody(
+  data: Record<string, unknown>,
+  flash?: Record<string, unknown>,
+): string {
+  try {
+    return JSON.stringify(flash && Object.keys(flash).length > 0 ? [data, flash] : data);
+  } catch (cause) {
+    throw new TypeError(
+      "Cannot seal the session: its data is not JSON-serializable (no bigint, no cycles)",
+      { cause },
+    );
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Reads the JSON text written by {@linkcode encodeBody}.
+ *
+ * @param body The JSON text.
+ * @returns The data and flash values, or undefined when it is not such a text.
+ *
+ * @example Reading flash values and refusing a non-object
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeBody } from "./sealer.ts";
+ *
+ * assert.equal(decodeBody('[{"a":1},{"note":"hi"}]')?.flash?.note, "hi");
+ * assert.equal(decodeBody("[1,2]"), undefined);
+ * ```
+ */
+export function decodeBody(
+  body: string,
+): { data: Record<string, unknown>; flash: Record<string, unknown> | undefined } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  let data: unknown = parsed;
+  let flash: unknown;
+  if (Array.isArray(parsed) && parsed.length === 2) [data, flash] = parsed;
+  if (!isObject(data) || (flash !== undefined && !isObject(flash))) return undefined;
+  return { data, flash: flash as Record<string, unknown> | undefined };
 }
 
 /** The plaintext of a record: its header, then the body's UTF-8. */
@@ -272,9 +347,9 @@ function decode(plaintext: Uint8Array, keyIndex: number): OpenedRecord {
   if (headerLength < HEADER_LENGTH_V1 || plaintext.length < 1 + headerLength) {
     throw new InvalidSessionError("malformed", { cause: new Error("short header") });
   }
-  let issuedAt = readUint32(plaintext, 1 + SESSION_ID_LENGTH);
-  const expiresAt = readUint32(plaintext, 5 + SESSION_ID_LENGTH);
-  const idleExpiresAt = readUint32(plaintext, 9 + SESSION_ID_LENGTH);
+  let issuedAt = uint32(plaintext, 1 + SESSION_ID_LENGTH);
+  const expiresAt = uint32(plaintext, 5 + SESSION_ID_LENGTH);
+  const idleExpiresAt = uint32(plaintext, 9 + SESSION_ID_LENGTH);
   // No flags byte: sealed before it existed, when every cookie was persistent. Bits this
   // version does not know are ignored, like header bytes it does not know.
   const flags = headerLength > HEADER_LENGTH_V1 ? plaintext[1 + HEADER_LENGTH_V1]! : 0;
@@ -288,7 +363,7 @@ function decode(plaintext: Uint8Array, keyIndex: number): OpenedRecord {
       999,
       (plaintext[1 + HEADER_LENGTH_FLAGS]! << 8) | plaintext[2 + HEADER_LENGTH_FLAGS]!,
     ) / 1000;
-    sealedAt = readUint32(plaintext, 3 + HEADER_LENGTH_FLAGS);
+    sealedAt = uint32(plaintext, 3 + HEADER_LENGTH_FLAGS);
     const subjectLength = plaintext[7 + HEADER_LENGTH_FLAGS]!;
     if (HEADER_LENGTH + subjectLength > headerLength) {
       throw new InvalidSessionError("malformed", { cause: new Error("subject past the header") });
@@ -303,7 +378,7 @@ function decode(plaintext: Uint8Array, keyIndex: number): OpenedRecord {
       // A start later than the issue is not one this format writes: the issue time holds.
       startedAt = Math.min(
         issuedAt,
-        readUint32(plaintext, at) + Math.min(999, (plaintext[at + 4]! << 8) | plaintext[at + 5]!) /
+        uint32(plaintext, at) + Math.min(999, (plaintext[at + 4]! << 8) | plaintext[at + 5]!) /
             1000,
       );
     }
@@ -374,7 +449,9 @@ function forged(error: unknown): unknown {
  * ```
  */
 export class Sealer {
-  readonly #ring: Keyring;
+  readonly #ids: readonly Uint8Array[];
+  readonly #byId: ReadonlyMap<number, number>;
+  readonly #keys: XaesKeySet;
   /** The authenticated data by key position and cookie name: a few names per app, so kept. */
   readonly #aad: Map<string, Uint8Array>[];
   readonly #opened: OpenCache;
@@ -386,7 +463,7 @@ export class Sealer {
    * @param openCacheSize Opened values remembered (see `open_cache.ts`); 0 for none.
    */
   constructor(ring: Keyring, openCacheSize = 0) {
-    this.#ring = ring;
+    ({ ids: this.#ids, byId: this.#byId, keys: this.#keys } = ring);
     this.#aad = ring.ids.map(() => new Map());
     this.#opened = new OpenCache(openCacheSize);
   }
@@ -397,7 +474,7 @@ export class Sealer {
    * keys move to `node:crypto`, shortly after its first message, and never turns false again.
    */
   get sync(): boolean {
-    return this.#ring.keys.sync;
+    return this.#keys.sync;
   }
 
   /** The authenticated data: version, key id and cookie name. */
@@ -408,7 +485,7 @@ export class Sealer {
       const name = encoder.encode(cookieName);
       aad = new Uint8Array(1 + KEY_ID_LENGTH + name.length);
       aad[0] = SEAL_VERSION;
-      aad.set(this.#ring.ids[index]!, 1);
+      aad.set(this.#ids[index]!, 1);
       aad.set(name, 1 + KEY_ID_LENGTH);
       // Names come from the configuration, but a caller of ./seal could pass any.
       if (byName.size > 64) byName.clear();
@@ -430,7 +507,8 @@ export class Sealer {
   async seal(record: SessionRecord, cookieName: string, body?: string): Promise<string> {
     const plaintext = plaintextOf(record, body ?? encodeBody(record.data, record.flash));
     const aad = this.#aadFor(0, cookieName);
-    return cookieValue(await this.#ring.keys.key(0).seal(plaintext, aad, 1 + KEY_ID_LENGTH), aad);
+    this.#keys.firstUse?.();
+    return cookieValue(await this.#keys.keys[0]!.seal(plaintext, aad, 1 + KEY_ID_LENGTH), aad);
   }
 
   /**
@@ -448,13 +526,13 @@ export class Sealer {
     cookieName: string,
     now: number = Date.now() / 1000,
   ): Promise<OpenedRecord> {
-    let record = this.#opened.get(value, cookieName);
+    let record = this.#cached(value, cookieName);
     if (!record) {
       const { index, bytes } = this.#locate(value);
       const aad = this.#aadFor(index, cookieName);
       let plaintext: Uint8Array;
       try {
-        plaintext = await this.#ring.keys.key(index).open(nonceOf(bytes), sealedOf(bytes), aad);
+        plaintext = await this.#keys.keys[index]!.open(nonceOf(bytes), sealedOf(bytes), aad);
       } catch (error) {
         throw forged(error);
       }
@@ -476,13 +554,13 @@ export class Sealer {
    * @throws {InvalidSessionError} For every value that does not open or has expired.
    */
   openNow(value: string, cookieName: string, now: number = Date.now() / 1000): OpenedRecord {
-    let record = this.#opened.get(value, cookieName);
+    let record = this.#cached(value, cookieName);
     if (!record) {
       const { index, bytes } = this.#locate(value);
       const aad = this.#aadFor(index, cookieName);
       let plaintext: Uint8Array;
       try {
-        plaintext = this.#ring.keys.key(index).open(
+        plaintext = this.#keys.keys[index]!.open(
           nonceOf(bytes),
           sealedOf(bytes),
           aad,
@@ -497,11 +575,33 @@ export class Sealer {
     return record;
   }
 
+  /** A value opened before, with its data parsed afresh from the sealed JSON. */
+  #cached(value: string, cookieName: string): OpenedRecord | undefined {
+    const hit = this.#opened.get(value, cookieName);
+    if (!hit) return undefined;
+    const { data, flash } = decodeBody(hit.body)!;
+    return {
+      id: hit.id,
+      issuedAt: hit.issuedAt,
+      startedAt: hit.startedAt,
+      expiresAt: hit.expiresAt,
+      idleExpiresAt: hit.idleExpiresAt,
+      data,
+      flash,
+      persistent: hit.persistent,
+      sealedAt: hit.sealedAt,
+      subject: hit.subject,
+      keyIndex: hit.keyIndex,
+      body: hit.body,
+    };
+  }
+
   /** The bytes of a value and the position of the key it names. */
   #locate(value: string): { index: number; bytes: Uint8Array } {
     const bytes = parse(value);
-    const idNumber = readUint32(bytes, 1);
-    const index = this.#ring.find(idNumber);
+    const idNumber = uint32(bytes, 1);
+    this.#keys.firstUse?.();
+    const index = this.#byId.get(idNumber);
     if (index === undefined) {
       throw new InvalidSessionError("unknown-key", {
         cause: new Error(`no configured secret has key id ${idNumber.toString(16)}`),

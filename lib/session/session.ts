@@ -7,7 +7,6 @@
  */
 
 import { hex, utf8Length } from "../common/bytes.ts";
-import { encodeBody } from "../sealing/body.ts";
 import { SessionConfigError, SessionError } from "../common/errors.ts";
 import { assertJsonValue, stringBound } from "./json_value.ts";
 import {
@@ -18,6 +17,7 @@ import {
   signOutCutoff,
 } from "../sealing/lifetime.ts";
 import {
+  encodeBody,
   MAX_SUBJECT_BYTES,
   type OpenedRecord,
   SESSION_ID_LENGTH,
