@@ -262,11 +262,14 @@ interface Deadline {
 const DEADLINE_CHECK_MS = 1000;
 
 // The body reads in flight, checked by one process-wide clock: a timer created and cleared per
-// request costs more than the rest of reading a small body. The clock runs from import, before
-// any request, and never keeps the process alive.
+// request costs more than the rest of reading a small body. The clock starts with the first read
+// and stops once none is left; it never keeps the process alive, and nothing runs at import.
 const waiting = new Set<Deadline>();
-void (async () => {
-  for (;;) {
+let ticking = false;
+
+async function tick(): Promise<void> {
+  ticking = true;
+  while (waiting.size > 0) {
     await unrefDelay(DEADLINE_CHECK_MS);
     const now = Date.now();
     for (const deadline of waiting) {
@@ -275,13 +278,15 @@ void (async () => {
       deadline.expire();
     }
   }
-})();
+  ticking = false;
+}
 
 function joinDeadline(timeoutMs: number): Deadline {
   let expire!: () => void;
   const late = new Promise<typeof TIMED_OUT>((resolve) => (expire = () => resolve(TIMED_OUT)));
   const deadline = { at: Date.now() + timeoutMs, late, expire };
   waiting.add(deadline);
+  if (!ticking) void tick();
   return deadline;
 }
 

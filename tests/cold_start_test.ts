@@ -280,3 +280,21 @@ Deno.test("rendering the service's pages makes no Hono JSX node", async () => {
   }
   assert.match(String(rendered[1]), /value="&lt;b&gt;"/);
 });
+
+Deno.test("importing the service and the library starts no timer, loop or clock", async () => {
+  const out = await evalFresh(`
+    let started = 0;
+    const count = <T extends (...args: never[]) => unknown>(fn: T): T =>
+      ((...args: Parameters<T>) => (started++, fn(...args))) as T;
+    globalThis.setTimeout = count(globalThis.setTimeout);
+    globalThis.setInterval = count(globalThis.setInterval);
+    AbortSignal.timeout = count(AbortSignal.timeout);
+    for await (const entry of Deno.readDir("./routes")) {
+      await import("./routes/" + entry.name);
+    }
+    await import("./lib/mod.ts");
+    await import("./main.ts");
+    console.log(JSON.stringify({ started }));
+  `);
+  assert.deepEqual(JSON.parse(out), { started: 0 });
+});
