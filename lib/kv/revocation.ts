@@ -14,7 +14,7 @@ import {
 import type { SessionRevocation } from "../server_side/contracts.ts";
 import { hex } from "../common/bytes.ts";
 import { deadline } from "../server_side/deadline.ts";
-import { MAX_AGE_LIMIT } from "../sealing/lifetime.ts";
+import { CLOCK_SKEW, MAX_AGE_LIMIT } from "../sealing/lifetime.ts";
 import { RevocationCache } from "../server_side/revocation_cache.ts";
 
 /** Options of {@linkcode kvRevocation}. */
@@ -218,7 +218,7 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
     async revoke(id, expiresAt) {
       const key = hex(id);
       // Kept a minute past expiry so clock skew between instances cannot reopen it.
-      const expireIn = Math.max(1, expiresAt * 1000 - now()) + 60_000;
+      const expireIn = Math.max(1, expiresAt * 1000 - now()) + CLOCK_SKEW * 1000;
       try {
         await within(kv.set(idKey(key), expiresAt, { expireIn }));
       } catch (error) {
@@ -233,7 +233,7 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
     },
 
     async revokeSubject(subject, before = new Date()) {
-      const expireIn = Math.max(1, before.getTime() + maxAge * 1000 - now()) + 60_000;
+      const expireIn = Math.max(1, before.getTime() + maxAge * 1000 - now()) + CLOCK_SKEW * 1000;
       cache.cutoff(
         await raise(subjectKey(subject), before, expireIn, "sign the subject out"),
         subject,

@@ -20,7 +20,7 @@ import {
 } from "../common/errors.ts";
 import type { SessionRevocation } from "../server_side/contracts.ts";
 import { hex } from "../common/bytes.ts";
-import { MAX_AGE_LIMIT } from "../sealing/lifetime.ts";
+import { CLOCK_SKEW, MAX_AGE_LIMIT } from "../sealing/lifetime.ts";
 import { RevocationCache } from "../server_side/revocation_cache.ts";
 import { commandSender, type RedisClientLike } from "./_command.ts";
 
@@ -157,7 +157,7 @@ export function redisRevocation(
 ): RedisRevocation {
   assertKnownOptions(options, REDIS_REVOCATION_OPTIONS);
   const prefix = options.prefix ?? "sealed-sessions:revoked";
-  const skewMs = options.skewMs ?? 60_000;
+  const skewMs = options.skewMs ?? CLOCK_SKEW * 1000;
   const now = options.now ?? Date.now;
   if (!Number.isFinite(skewMs) || skewMs < 0) {
     throw new SessionConfigError(
