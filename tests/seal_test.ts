@@ -459,6 +459,36 @@ Deno.test("Sealer keeps a start before the issue time, and writes none otherwise
   assert.equal(same.length, plain.length);
 });
 
+Deno.test("Sealer keeps a session's handle, after a start time that is then always written", async () => {
+  const handle = new Uint8Array(8).fill(9);
+  const record = {
+    id: new Uint8Array(16).fill(3),
+    issuedAt: NOW + 0.5,
+    expiresAt: NOW + 100,
+    idleExpiresAt: 0,
+    data: {},
+    subject: "ada",
+  };
+  const plain = await sealer.seal(record, "session", "{}");
+  const withHandle = await sealer.seal({ ...record, handle }, "session", "{}");
+  const opened = await sealer.open(withHandle, "session", NOW);
+  assert.deepEqual(opened.handle, handle);
+  assert.equal(opened.startedAt, NOW + 0.5);
+  assert.equal((await sealer.open(plain, "session", NOW)).handle, undefined);
+  // The start time and the handle: 14 bytes more, 19 characters.
+  assert.equal(withHandle.length - plain.length, 19);
+  const regenerated = await sealer.open(
+    await sealer.seal({ ...record, handle, startedAt: NOW - 10 }, "session", "{}"),
+    "session",
+    NOW,
+  );
+  assert.deepEqual([regenerated.startedAt, regenerated.handle], [NOW - 10, handle]);
+  await assert.rejects(
+    sealer.seal({ ...record, handle: new Uint8Array(7) }, "session"),
+    RangeError,
+  );
+});
+
 Deno.test("Sealer.open() refuses authentic values that break the layout as malformed", async (t) => {
   const cases: Record<string, Handmade> = {
     "another format version": { version: 2, body: '{"a":1}' },

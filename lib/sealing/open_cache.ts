@@ -116,6 +116,7 @@ export class OpenCache {
       persistent: record.persistent,
       sealedAt: record.sealedAt,
       subject: record.subject,
+      handle: record.handle,
       keyIndex: record.keyIndex,
       body: record.body,
       name,

@@ -7,12 +7,12 @@
  * aad       = version || keyId || cookieName
  * plaintext = headerLength || sessionId || issuedAt || expiresAt || idleExpiresAt || flags
  *             || issuedAtMillis || sealedAt || subjectLength || subject
- *             || [startedAt || startedAtMillis] || json
+ *             || [startedAt || startedAtMillis [|| handle]] || json
  * ```
  *
  * Shorter headers, sealed before their later fields existed, still open: 28 bytes (no `flags`:
  * all clear), 29 (no millisecond, sealing time or subject); without the start time, the
- * session started when it was issued.
+ * session started when it was issued; without a handle, it has none.
  *
  * One {@linkcode Sealer} for every backend: `seal()` and `open()` answer with promises; where
  * the cipher answers at once (`node:crypto`), `openNow()` opens without waiting, so that the
@@ -49,6 +49,11 @@ export const HEADER_LENGTH = HEADER_LENGTH_FLAGS + 2 + 4 + 1;
  * written only when the session started before this id was issued (a `regenerate()`).
  */
 export const STARTED_AT_LENGTH = 6;
+/**
+ * Bytes of a session's handle in its subject's list of sessions, after the start time (which is
+ * then always written).
+ */
+export const HANDLE_LENGTH = 8;
 /** Most UTF-8 bytes in a subject: what the header's length byte leaves room for, rounded down. */
 export const MAX_SUBJECT_BYTES = 200;
 /**
@@ -97,6 +102,11 @@ export interface SessionRecord {
    * undefined for an anonymous session.
    */
   subject?: string | undefined;
+  /**
+   * The session's handle in its subject's list of sessions ({@linkcode HANDLE_LENGTH} random
+   * bytes, kept through `regenerate()`); undefined when it has none.
+   */
+  handle?: Uint8Array | undefined;
 }
 
 /** A record opened from a cookie. */
@@ -249,8 +259,18 @@ function plaintextOf(record: SessionRecord, body: string): Uint8Array {
     );
   }
   const json = utf8(body);
-  const started = startedBefore(record);
-  const headerLength = HEADER_LENGTH + subject.length + (started ? STARTED_AT_LENGTH : 0);
+  const { handle } = record;
+  if (handle !== undefined && handle.length !== HANDLE_LENGTH) {
+    throw new RangeError(
+      `Cannot seal the session: the handle must be ${HANDLE_LENGTH} bytes, received ${handle.length}`,
+    );
+  }
+  // With a handle the start time is always written: it comes first.
+  const started = handle
+    ? Math.round(Math.min(record.startedAt ?? record.issuedAt, record.issuedAt) * 1000)
+    : startedBefore(record);
+  const headerLength = HEADER_LENGTH + subject.length +
+    (handle ? STARTED_AT_LENGTH + HANDLE_LENGTH : started ? STARTED_AT_LENGTH : 0);
   const plaintext = new Uint8Array(1 + headerLength + json.length);
   const view = new DataView(plaintext.buffer);
   const issued = Math.floor(record.issuedAt);
@@ -267,10 +287,11 @@ function plaintextOf(record: SessionRecord, body: string): Uint8Array {
   view.setUint32(3 + HEADER_LENGTH_FLAGS, Math.floor(sealedAt));
   plaintext[7 + HEADER_LENGTH_FLAGS] = subject.length;
   plaintext.set(subject, 1 + HEADER_LENGTH);
-  if (started) {
+  if (started || handle) {
     const at = 1 + HEADER_LENGTH + subject.length;
     view.setUint32(at, Math.floor(started / 1000));
     view.setUint16(at + 4, started % 1000);
+    if (handle) plaintext.set(handle, at + STARTED_AT_LENGTH);
   }
   plaintext.set(json, 1 + headerLength);
   return plaintext;
@@ -356,6 +377,7 @@ function decode(plaintext: Uint8Array, keyIndex: number): OpenedRecord {
   let sealedAt: number | undefined;
   let subject: string | undefined;
   let startedAt: number | undefined;
+  let handle: Uint8Array | undefined;
   if (headerLength >= HEADER_LENGTH) {
     // Sealed before these existed: the issue time counts as the start of its second (which a
     // cut-off at that second refuses), the sealing time and the subject as unknown.
@@ -382,6 +404,9 @@ function decode(plaintext: Uint8Array, keyIndex: number): OpenedRecord {
             1000,
       );
     }
+    if (HEADER_LENGTH + subjectLength + STARTED_AT_LENGTH + HANDLE_LENGTH <= headerLength) {
+      handle = plaintext.slice(at + STARTED_AT_LENGTH, at + STARTED_AT_LENGTH + HANDLE_LENGTH);
+    }
   }
   const body = utf8Decode(plaintext.subarray(1 + headerLength));
   const decoded = decodeBody(body);
@@ -402,6 +427,7 @@ function decode(plaintext: Uint8Array, keyIndex: number): OpenedRecord {
     persistent: (flags & FLAG_BROWSER_SESSION) === 0,
     sealedAt,
     subject,
+    handle,
     keyIndex,
     body,
   };
@@ -591,6 +617,7 @@ export class Sealer {
       persistent: hit.persistent,
       sealedAt: hit.sealedAt,
       subject: hit.subject,
+      handle: hit.handle,
       keyIndex: hit.keyIndex,
       body: hit.body,
     };

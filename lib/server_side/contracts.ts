@@ -1,7 +1,8 @@
 /**
  * The contracts between the middleware and optional server-side layers: a revocation list
- * (logout that holds even against copies of the cookie) and a session store (data kept on the
- * server, the cookie holding only the sealed session id). `lib/kv/` implements both on Deno KV;
+ * (logout that holds even against copies of the cookie, and optionally each subject's list of
+ * signed-in sessions) and a session store (data kept on the server, the cookie holding only the
+ * sealed session id). `lib/kv/` implements both on Deno KV;
  * anything else that meets these interfaces works too.
  *
  * @module
@@ -33,10 +34,12 @@ export interface SessionRevocation {
    *   first issued, or its subject last set (a login); `regenerate()` keeps it. Cut-offs are
    *   compared with it.
    * @param subject Whom it belongs to, if anyone.
+   * @param handle Its handle in its subject's list of sessions, if it has one: refused too when
+   *   that session was ended ({@linkcode SessionRevocation.endSession}).
    * @returns True when it must be refused.
    * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the list cannot be read.
    */
-  isRevoked(id: Uint8Array, startedAt: number, subject?: string): Promise<boolean>;
+  isRevoked(id: Uint8Array, startedAt: number, subject?: string, handle?: string): Promise<boolean>;
   /**
    * Revokes one session until it would have expired anyway.
    *
@@ -56,6 +59,72 @@ export interface SessionRevocation {
    * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the list cannot be written.
    */
   revokeSubject?(subject: string, before?: Date): Promise<void>;
+
+  /**
+   * Records a session in its subject's list of signed-in sessions, or updates its entry: at
+   * login, at `regenerate()`, when its lifetime changes. An entry whose `label` is undefined
+   * keeps the label recorded before. Beyond the list's bound, the subject's oldest entries are
+   * dropped (their sessions go on). Optional, with the four below: a list keeps all five or none.
+   *
+   * @param subject The subject.
+   * @param session The entry; it expires with the session.
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the list cannot be written.
+   */
+  addSession?(subject: string, session: SignedInSession): Promise<void>;
+  /**
+   * The subject's live sessions, newest first, in one round trip: not expired, and started
+   * after every cut-off that applies to them.
+   *
+   * @param subject The subject.
+   * @returns The entries.
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the list cannot be read.
+   */
+  listSessions?(subject: string): Promise<SignedInSession[]>;
+  /**
+   * Notes that a session was used now. Coarse: written at most once per interval per session
+   * and process, so most calls cost nothing; an entry that is gone is not brought back.
+   *
+   * @param subject The subject.
+   * @param id The session's handle.
+   * @param expiresAt When the session expires, Unix seconds.
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the list cannot be written.
+   */
+  seenSession?(subject: string, id: string, expiresAt: number): Promise<void>;
+  /**
+   * Ends one session of a subject: every copy of its cookie is refused on every instance (within
+   * the cache time), and its entry leaves the list.
+   *
+   * @param subject The subject.
+   * @param id The session's handle.
+   * @returns False when the subject has no such session (ended already, or another subject's).
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the list cannot be written.
+   */
+  endSession?(subject: string, id: string): Promise<boolean>;
+  /**
+   * Removes a session's entry: the session ended otherwise (a logout, which revoked its id).
+   *
+   * @param subject The subject.
+   * @param id The session's handle.
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the list cannot be written.
+   */
+  removeSession?(subject: string, id: string): Promise<void>;
+}
+
+/** One signed-in session of a subject, as its revocation list keeps it. */
+export interface SignedInSession {
+  /**
+   * Its handle: 16 hex digits, sealed in its cookie, the same through `regenerate()`; not the
+   * session id, which it does not reveal.
+   */
+  id: string;
+  /** What the app said of it at login, e.g. "Firefox on Linux"; undefined when nothing. */
+  label: string | undefined;
+  /** When it signed in (the session's start), Unix seconds to the millisecond. */
+  issuedAt: number;
+  /** When it was last used, Unix seconds to the millisecond, refreshed at most once per interval. */
+  lastSeenAt: number;
+  /** When it expires at the latest, Unix seconds: its entry expires with it. */
+  expiresAt: number;
 }
 
 /** Session data as stored server-side. */

@@ -54,6 +54,8 @@ export interface RevocationAnswer {
   before: number;
   /** The session's subject's own cut-off, likewise (0 for none; absent without a subject). */
   subjectBefore?: number;
+  /** The session's handle was ended (absent without a handle). */
+  handleRevoked?: boolean;
 }
 
 /** The scope of the cut-off that applies to every session. */
@@ -91,6 +93,8 @@ export class RevocationCache {
   readonly #cutoffs = new Map<string, Fact<number>>();
   /** The highest cut-off this process set itself, by scope: no read moves one below it. */
   readonly #localCutoffs = new Map<string, number>();
+  /** When this process last wrote down each session's use, by handle. */
+  readonly #seen = new Map<string, number>();
   /** Counts the facts learnt here: a read is ordered by the count when it began. */
   #seq = 0;
   /**
@@ -127,10 +131,12 @@ export class RevocationCache {
    * @param key The session id, as the list keys it.
    * @param startedAt When the session started, Unix seconds (with a fraction).
    * @param subject Whom it belongs to, if anyone.
+   * @param handle Its handle in its subject's list, if any.
    * @returns True when revoked, false when not, undefined when the shared list must be read.
    */
-  cached(key: string, startedAt: number, subject?: string): boolean | undefined {
+  cached(key: string, startedAt: number, subject?: string, handle?: string): boolean | undefined {
     if (this.#revokedHere.has(key)) return true;
+    if (handle !== undefined && this.#revokedHere.has(handleKey(handle))) return true;
     const id = this.#fresh(this.#ids.get(key));
     const everyone = this.#fresh(this.#cutoffs.get(EVERYONE));
     if (id === undefined || everyone === undefined) return undefined;
@@ -167,6 +173,8 @@ export class RevocationCache {
    * @param answer What the shared list said.
    * @param startedAt When the session started, Unix seconds (with a fraction).
    * @param subject Whom it belongs to, if anyone (then `answer.subjectBefore` is its cut-off).
+   * @param handle Its handle in its subject's list, if any (then `answer.handleRevoked` says
+   *   whether it was ended).
    * @returns True when the session is revoked.
    */
   settle(
@@ -175,12 +183,16 @@ export class RevocationCache {
     answer: RevocationAnswer,
     startedAt: number,
     subject?: string,
+    handle?: string,
   ): boolean {
     const current = this.#ids.get(key);
-    let revoked = answer.revoked || this.#revokedHere.has(key);
+    // A session's handle never changes: whether it was ended is kept with its id.
+    const found = answer.revoked || answer.handleRevoked === true;
+    let revoked = found || this.#revokedHere.has(key) ||
+      (handle !== undefined && this.#revokedHere.has(handleKey(handle)));
     if (current !== undefined && current.seq > read.seq) revoked ||= current.value;
     else if (read.seq >= this.#forgotten) {
-      this.#remember(this.#ids, key, { value: answer.revoked, at: read.at, seq: read.seq });
+      this.#remember(this.#ids, key, { value: found, at: read.at, seq: read.seq });
     }
     let before = this.#settleCutoff(read, EVERYONE, answer.before);
     if (subject !== undefined) {
@@ -211,6 +223,32 @@ export class RevocationCache {
   revoked(key: string): void {
     this.#seq++;
     if (keep(this.#revokedHere, key, true, this.#cacheSize)) this.#forgotten = this.#seq;
+  }
+
+  /**
+   * Records that this process ended a session by its handle (after the shared list accepted
+   * it): every id carrying that handle is refused here at once.
+   *
+   * @param handle The session's handle.
+   */
+  ended(handle: string): void {
+    this.revoked(handleKey(handle));
+  }
+
+  /**
+   * Whether a session's use is worth writing down as its "last seen": true, and remembered, when
+   * this process has not written it within `intervalMs`; false otherwise. Bounded like the rest.
+   *
+   * @param handle The session's handle.
+   * @param intervalMs The interval, in milliseconds.
+   * @returns True when it is due.
+   */
+  seenDue(handle: string, intervalMs: number): boolean {
+    const now = this.#now();
+    const last = this.#seen.get(handle);
+    if (last !== undefined && now - last < intervalMs) return false;
+    keep(this.#seen, handle, now, this.#cacheSize);
+    return true;
   }
 
   /**
@@ -252,6 +290,11 @@ function keep<T>(facts: Map<string, T>, key: string, value: T, size: number): bo
   }
   facts.set(key, value);
   return forgot;
+}
+
+/** The cache's key of a session ended by its handle. */
+function handleKey(handle: string): string {
+  return `h:${handle}`;
 }
 
 /** The cache's scope of a subject's cut-off. */
