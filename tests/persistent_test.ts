@@ -584,3 +584,52 @@ Deno.test("a cookie answered from the open cache keeps its persistence", async (
     assert.equal(isPersistent(changed), persistent);
   }
 });
+
+Deno.test("persistentMaxAge: a remembered session lasts its own lifetime, the others maxAge", async (t) => {
+  const DAY = 86_400;
+  const { app, clock } = makeApp({ persistent: false, maxAge: DAY, persistentMaxAge: 30 * DAY });
+  const remembered = sessionCookie(await post(app, "/set/Ada?remember=true"));
+  const forgotten = sessionCookie(await post(app, "/set/Bea?remember=false"));
+
+  await t.step("the remembered cookie's Max-Age is the longer lifetime", () => {
+    assert.equal(remembered.attributes.get("max-age"), String(30 * DAY));
+    assert.equal(forgotten.attributes.get("max-age"), undefined);
+  });
+  await t.step("after two days only the remembered one is alive", async () => {
+    clock.now = T0 + 2 * DAY * 1000;
+    assert.equal((await read(app, pair(remembered))).name, "Ada");
+    assert.equal((await read(app, pair(forgotten))).name, null);
+  });
+  await t.step("unticking Remember me brings the day back, counted from the issue", async () => {
+    clock.now = T0 + 3_600_000;
+    const res = await post(app, "/remember/false", pair(remembered));
+    const unticked = sessionCookie(res);
+    assert.equal(unticked.attributes.get("max-age"), undefined);
+    clock.now = T0 + 2 * DAY * 1000;
+    assert.equal((await read(app, pair(unticked))).name, null);
+  });
+  await t.step("ticking it on a day-long session gives it the longer lifetime", async () => {
+    clock.now = T0;
+    const day = sessionCookie(await post(app, "/set/Cy?remember=false"));
+    const ticked = sessionCookie(await post(app, "/remember/true", pair(day)));
+    assert.equal(ticked.attributes.get("max-age"), String(30 * DAY));
+    clock.now = T0 + 10 * DAY * 1000;
+    assert.equal((await read(app, pair(ticked))).name, "Cy");
+  });
+  await t.step(
+    "an instance that does not know the longer lifetime refuses it but keeps the cookie",
+    async () => {
+      const other = makeApp({ persistent: false, maxAge: DAY });
+      other.clock.now = T0 + 2 * DAY * 1000;
+      const res = await other.app.request("/", { headers: { cookie: pair(remembered) } });
+      assert.equal((await res.json()).name, null);
+      assert.deepEqual(res.headers.getSetCookie(), []);
+    },
+  );
+  await t.step("persistentMaxAge shorter than maxAge is refused at set-up", () => {
+    assert.throws(
+      () => session({ secrets: [SECRET], maxAge: DAY, persistentMaxAge: 60 }),
+      /persistentMaxAge/,
+    );
+  });
+});

@@ -70,6 +70,14 @@ export interface SessionOptions {
    */
   persistent?: boolean;
   /**
+   * Absolute lifetime in seconds of a persistent session, one a handler remembers with
+   * `session.persistent = true` (a "remember me" box); `maxAge` is then the lifetime of the
+   * others. Sealed inside the cookie like every deadline: "remember me for 30 days, else a
+   * day" is `maxAge: 86400, persistentMaxAge: 2592000`. At least `maxAge`, at most 400 days.
+   * @default {maxAge}
+   */
+  persistentMaxAge?: number;
+  /**
    * Idle timeout in seconds: a session unused this long expires. Unset for none. A change
    * applies to sessions already issued, on their next use: one sealed without an idle deadline
    * (or with a later one than this timeout allows) is re-sealed with a deadline starting then
@@ -159,6 +167,7 @@ const SESSION_OPTIONS: Record<keyof SessionOptions, true> = {
   cookieName: true,
   maxAge: true,
   persistent: true,
+  persistentMaxAge: true,
   idleTimeout: true,
   idleRefreshAfter: true,
   maxCookieBytes: true,
@@ -191,6 +200,7 @@ export interface Settings {
   cookieName: string;
   maxAge: number;
   persistent: boolean;
+  persistentMaxAge: number;
   idleTimeout: number | undefined;
   idleRefreshAfter: number;
   maxCookieBytes: number;
@@ -258,6 +268,16 @@ export function normalise(options: SessionOptions): Settings {
       }`,
     );
   }
+  const persistentMaxAge = positiveInteger(
+    options.persistentMaxAge ?? maxAge,
+    "persistentMaxAge",
+  );
+  if (persistentMaxAge < maxAge || persistentMaxAge > MAX_AGE_LIMIT) {
+    throw new SessionConfigError(
+      "persistentMaxAge",
+      `must be from maxAge (${maxAge}) to ${MAX_AGE_LIMIT} seconds (400 days), received ${persistentMaxAge}: a remembered session lasts at least as long as the others`,
+    );
+  }
   const idleTimeout = options.idleTimeout === undefined
     ? undefined
     : positiveInteger(options.idleTimeout, "idleTimeout");
@@ -302,6 +322,7 @@ export function normalise(options: SessionOptions): Settings {
     cookieName,
     maxAge,
     persistent,
+    persistentMaxAge,
     idleTimeout,
     idleRefreshAfter,
     maxCookieBytes,

@@ -24,10 +24,11 @@ import {
   type GuardedStore,
   guardRevocation,
   guardStore,
+  keepsSessions,
   UNAVAILABLE,
 } from "../server_side/outage.ts";
 import { type Settings, type Target, targets } from "./options.ts";
-import { sameBytes, utf8Length } from "../common/bytes.ts";
+import { hex, sameBytes, utf8Length } from "../common/bytes.ts";
 import {
   createCachingSealer,
   decodeBody,
@@ -80,6 +81,8 @@ export class Pipeline {
   /** A foreign cookie is moved into a new sealed session once: `foreign: flaskMigration(…)`. */
   readonly #migrating: ForeignSession | undefined;
   readonly #revocation: SessionRevocation | undefined;
+  /** The revocation list, when it keeps each subject's list of signed-in sessions. */
+  readonly #lists: Required<SessionRevocation> | undefined;
   readonly #store: GuardedStore | undefined;
   /** No revocation list, store or shared foreign cookie: nothing to check before the handler. */
   readonly #checksNothing: boolean;
@@ -92,6 +95,9 @@ export class Pipeline {
     this.#shared = foreign?.mode === "shared" ? foreign : undefined;
     this.#migrating = foreign?.mode === "migrate" ? foreign : undefined;
     this.#revocation = revocation && guardRevocation(revocation, failOpen);
+    this.#lists = this.#revocation && keepsSessions(this.#revocation)
+      ? this.#revocation as Required<SessionRevocation>
+      : undefined;
     this.#store = store && guardStore(store, failOpen);
     this.#checksNothing = !this.#shared && !this.#revocation && !this.#store;
     const storeFits = this.#store?.assertFits;
@@ -99,6 +105,7 @@ export class Pipeline {
       lifetimes: settings,
       sealingSecrets: settings.secrets.length,
       onInvalid: settings.onInvalid,
+      list: this.#lists,
       now: settings.now,
       // The cookie holds only the id with a store: the store's own limit is the one to check.
       fits: this.#shared
@@ -109,10 +116,12 @@ export class Pipeline {
     };
     this.#timing = {
       maxAge: settings.maxAge,
+      persistentMaxAge: settings.persistentMaxAge,
       idleTimeout: settings.idleTimeout,
       idleRefreshAfter: settings.idleRefreshAfter,
       persistent: settings.persistent,
       subjectRevocation: typeof this.#revocation?.revokeSubject === "function",
+      sessionList: this.#lists !== undefined,
     };
     // Keys are derived once, here.
     this.#ready = createCachingSealer({
@@ -213,8 +222,13 @@ export class Pipeline {
     record: OpenedRecord,
     revocation: SessionRevocation,
   ): Promise<void> {
-    if (await revocation.isRevoked(record.id, record.startedAt, record.subject)) {
+    const { subject, handle } = record;
+    const listed = handle && hex(handle);
+    if (await revocation.isRevoked(record.id, record.startedAt, subject, listed)) {
       visit.refuse(new InvalidSessionError("revoked"));
+    } else if (listed && subject !== undefined && this.#lists) {
+      // Coarse: the list writes it down at most once per interval, most requests pay nothing.
+      await this.#lists.seenSession(subject, listed, record.expiresAt);
     }
   }
 
@@ -388,7 +402,9 @@ export class Pipeline {
 
   /**
    * Records what the request ended: every subject signed out everywhere (whatever becomes of the
-   * cookie), the session deleted, or the id a written session replaced.
+   * cookie), the session deleted, or the id a written session replaced; and keeps the subject's
+   * list of signed-in sessions: a session issued or changed there is recorded, an ended one
+   * leaves it.
    */
   async #recordEnds(
     decision: Change,
@@ -400,10 +416,33 @@ export class Pipeline {
     for (const { subject, before } of decision.signOuts ?? []) {
       await revocation.revokeSubject!(subject, new Date(before));
     }
-    if (!loaded) return;
-    const ended = decision.action === "delete" ||
-      (decision.action === "write" && written && renewedOver(loaded, decision.record.id));
-    if (ended) await revocation.revoke(loaded.id, loaded.expiresAt);
+    const record = decision.action === "write" && written ? decision.record : undefined;
+    if (loaded) {
+      const ended = decision.action === "delete" || (record && renewedOver(loaded, record.id));
+      if (ended) await revocation.revoke(loaded.id, loaded.expiresAt);
+    }
+    const lists = this.#lists;
+    if (!lists) return;
+    if (record?.subject !== undefined && record.handle && decision.action === "write") {
+      const { listed } = decision;
+      if (listed) {
+        await lists.addSession(record.subject, {
+          id: hex(record.handle),
+          label: listed.label,
+          issuedAt: record.startedAt ?? record.issuedAt,
+          lastSeenAt: this.#settings.now() / 1000,
+          expiresAt: record.expiresAt,
+        });
+      }
+    }
+    // The loaded session left the list: deleted, or replaced by another subject's or handle.
+    if (loaded?.subject !== undefined && loaded.handle) {
+      const kept = record && record.subject === loaded.subject && record.handle &&
+        sameBytes(record.handle, loaded.handle);
+      if (decision.action === "delete" || (record && !kept)) {
+        await lists.removeSession(loaded.subject, hex(loaded.handle));
+      }
+    }
   }
 
   /**
@@ -436,7 +475,7 @@ export class Pipeline {
     const { name, attributes } = visit.target;
     const length = sealedLength(bodyBytes, headerBytes);
     // The longest Max-Age a write can carry, so that what passes here passes at the commit.
-    const needed = cookieHeaderBytes(name, length, attributes, this.#settings.maxAge);
+    const needed = cookieHeaderBytes(name, length, attributes, this.#settings.persistentMaxAge);
     const budget = this.#settings.maxCookieBytes;
     if (needed > budget) throw tooLargeForCookies(needed, budget);
   }

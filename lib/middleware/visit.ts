@@ -14,7 +14,7 @@ import { type Lifetimes, outlived } from "../sealing/lifetime.ts";
 import type { Settings, Target } from "./options.ts";
 import type { OpenedRecord, Sealer } from "../sealing/sealer.ts";
 import type { StoredSession } from "../server_side/contracts.ts";
-import type { SessionSource } from "../session/session.ts";
+import type { SessionList, SessionSource } from "../session/session.ts";
 
 /** What every visit of one configuration shares: built once, at set-up. */
 export interface VisitSettings {
@@ -28,6 +28,8 @@ export interface VisitSettings {
   now: () => number;
   /** Throws `SessionTooLargeError` when a session of this size does not fit where it is kept. */
   fits(visit: Visit, bodyBytes: number, headerBytes: number): void;
+  /** The subjects' lists of signed-in sessions, when the revocation list keeps them. */
+  list: SessionList | undefined;
 }
 
 /** One request's session cookie and its fate: the source its {@linkcode Session} reads. */
@@ -89,6 +91,11 @@ export class Visit implements SessionSource {
    */
   fits(bodyBytes: number, headerBytes: number): void {
     this.settings.fits(this, bodyBytes, headerBytes);
+  }
+
+  /** The subjects' lists of signed-in sessions, when the revocation list keeps them. */
+  get list(): SessionList | undefined {
+    return this.settings.list;
   }
 
   /** The sealed cookie is opened when the handler first touches the session (at once). */

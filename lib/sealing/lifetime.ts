@@ -25,6 +25,8 @@ export const MAX_SEALED_TIME = 0xffff_ffff;
 export interface Lifetimes {
   /** Absolute lifetime from issue. */
   maxAge: number;
+  /** Absolute lifetime from issue of a persistent ("remembered") session; `maxAge` when absent. */
+  persistentMaxAge?: number | undefined;
   /** Idle timeout; undefined for none. */
   idleTimeout: number | undefined;
   /** Fraction of the idle window that must pass before the deadline is pushed back. */
@@ -41,6 +43,29 @@ export interface SealedTimes {
   idleExpiresAt: number;
   /** When it was sealed; undefined for a value sealed before the time was recorded. */
   sealedAt?: number | undefined;
+  /** Whether it is persistent (remembered); such a session may have a longer lifetime. */
+  persistent?: boolean | undefined;
+}
+
+/**
+ * The absolute lifetime of a session, persistent (remembered) or not.
+ *
+ * @param persistent Whether the session is persistent.
+ * @param lifetimes The configured lifetimes.
+ * @returns Seconds from its issue.
+ *
+ * @example "Remember me for 30 days, else a day"
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lifetimeOf } from "./lifetime.ts";
+ *
+ * const lifetimes = { maxAge: 86400, persistentMaxAge: 30 * 86400, idleTimeout: undefined, idleRefreshAfter: 0.5 };
+ * assert.equal(lifetimeOf(true, lifetimes), 30 * 86400);
+ * assert.equal(lifetimeOf(false, lifetimes), 86400);
+ * ```
+ */
+export function lifetimeOf(persistent: boolean, lifetimes: Lifetimes): number {
+  return persistent ? lifetimes.persistentMaxAge ?? lifetimes.maxAge : lifetimes.maxAge;
 }
 
 /**
@@ -76,7 +101,7 @@ export function assertUnexpired(
 }
 
 /**
- * Whether a record within its sealed deadlines is past the configured ones: a `maxAge` shortened
+ * Whether a record within its sealed deadlines is past the configured ones: a lifetime shortened
  * since it was issued, or an idle timeout, counted from when it was sealed, whatever deadline it
  * carries (so it holds for every copy of the cookie). A value sealed before the sealing time was
  * recorded is trusted only while its own idle deadline lies within the current timeout; else its
@@ -100,7 +125,7 @@ export function assertUnexpired(
  * ```
  */
 export function outlived(record: SealedTimes, now: number, lifetimes: Lifetimes): boolean {
-  if (now >= record.issuedAt + lifetimes.maxAge) return true;
+  if (now >= record.issuedAt + lifetimeOf(record.persistent !== false, lifetimes)) return true;
   const timeout = lifetimes.idleTimeout;
   if (timeout === undefined) return false;
   if (record.sealedAt !== undefined) return now >= record.sealedAt + timeout;

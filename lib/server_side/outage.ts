@@ -67,13 +67,41 @@ export function guardRevocation(
   failOpen: boolean,
 ): SessionRevocation {
   const tolerate = guard(failOpen);
-  return {
-    isRevoked: (id, startedAt, subject) =>
-      tolerate(() => revocation.isRevoked(id, startedAt, subject), false),
-    revoke: (id, expiresAt) => tolerate(() => revocation.revoke(id, expiresAt), undefined),
-    revokeSubject: revocation.revokeSubject &&
-      ((subject, before) => tolerate(() => revocation.revokeSubject!(subject, before), undefined)),
+  const r = revocation;
+  const guarded: SessionRevocation = {
+    isRevoked: (id, startedAt, subject, handle) =>
+      tolerate(() => r.isRevoked(id, startedAt, subject, handle), false),
+    revoke: (id, expiresAt) => tolerate(() => r.revoke(id, expiresAt), undefined),
+    revokeSubject: r.revokeSubject &&
+      ((subject, before) => tolerate(() => r.revokeSubject!(subject, before), undefined)),
   };
+  if (!keepsSessions(r)) return guarded;
+  // Failing open, the list reads as empty and ends nothing.
+  return {
+    ...guarded,
+    addSession: (subject, entry) => tolerate(() => r.addSession!(subject, entry), undefined),
+    listSessions: (subject) => tolerate(() => r.listSessions!(subject), []),
+    seenSession: (subject, id, expiresAt) =>
+      tolerate(() => r.seenSession!(subject, id, expiresAt), undefined),
+    endSession: (subject, id) => tolerate(() => r.endSession!(subject, id), false),
+    removeSession: (subject, id) => tolerate(() => r.removeSession!(subject, id), undefined),
+  };
+}
+
+/**
+ * Whether a revocation list keeps each subject's list of signed-in sessions: all of its five
+ * methods, and `revokeSubject()`.
+ *
+ * @param revocation The list.
+ * @returns True when it does.
+ */
+export function keepsSessions(revocation: SessionRevocation): boolean {
+  return typeof revocation.revokeSubject === "function" &&
+    typeof revocation.addSession === "function" &&
+    typeof revocation.listSessions === "function" &&
+    typeof revocation.seenSession === "function" &&
+    typeof revocation.endSession === "function" &&
+    typeof revocation.removeSession === "function";
 }
 
 /**

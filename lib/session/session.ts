@@ -13,17 +13,21 @@ import {
   idleDeadline,
   idleRefreshDue,
   issue,
+  lifetimeOf,
   type Lifetimes,
+  MAX_SEALED_TIME,
   signOutCutoff,
 } from "../sealing/lifetime.ts";
 import {
   encodeBody,
+  HANDLE_LENGTH,
   MAX_SUBJECT_BYTES,
   type OpenedRecord,
   SESSION_ID_LENGTH,
   type SessionRecord,
   STARTED_AT_LENGTH,
 } from "../sealing/sealer.ts";
+import type { SignedInSession } from "../server_side/contracts.ts";
 
 /** Session data: a JSON object. */
 export type SessionData = Record<string, unknown>;
@@ -42,6 +46,37 @@ export interface SessionTiming extends Lifetimes {
    * @default {false}
    */
   subjectRevocation?: boolean;
+  /**
+   * Whether the revocation list keeps each subject's list of signed-in sessions, so that a
+   * session with a subject gets a handle in it, and {@linkcode Session.sessions},
+   * {@linkcode Session.signOut} and {@linkcode Session.signOutOthers} can work.
+   * @default {false}
+   */
+  sessionList?: boolean;
+}
+
+/** A subject's list of signed-in sessions, as a session reaches it (outages decided). */
+export interface SessionList {
+  /** The subject's live sessions, newest first. */
+  listSessions(subject: string): Promise<SignedInSession[]>;
+  /** Ends one session of the subject by its handle; false when it has no such session. */
+  endSession(subject: string, id: string): Promise<boolean>;
+  /** Refuses every session of the subject started up to `before`. */
+  revokeSubject(subject: string, before: Date): Promise<void>;
+}
+
+/** One of the subject's signed-in sessions, as {@linkcode Session.sessions} lists them. */
+export interface SignedInSessionInfo {
+  /** Its handle: what {@linkcode Session.signOut} takes. Not its session id. */
+  id: string;
+  /** True for the session of this request. */
+  current: boolean;
+  /** What the app said of it at login (`setSubject(subject, { label })`), if anything. */
+  label: string | undefined;
+  /** When it signed in. */
+  issuedAt: Date;
+  /** When it was last used; coarse, refreshed at most once per interval. */
+  lastSeenAt: Date;
 }
 
 /** Internal: what a session asks of the request it belongs to (the middleware's visit). */
@@ -59,6 +94,8 @@ export interface SessionSource {
    * @throws {SessionTooLargeError} When it does not.
    */
   fits(bodyBytes: number, headerBytes: number): void;
+  /** The subject's list of signed-in sessions, when the revocation list keeps one. */
+  readonly list?: SessionList | undefined;
 }
 
 /** Ending every session of a subject, asked for by {@linkcode Session.signOutEverywhere}. */
@@ -85,6 +122,11 @@ export type SessionDecision =
     /** The cookie itself must be re-sealed: new id, older key, or idle deadline to move. */
     cookieDue: boolean;
     signOuts: readonly SignOut[] | undefined;
+    /**
+     * The session is to be recorded in its subject's list (it was issued or regenerated, or
+     * given a label or a new lifetime), with this label (undefined: keep the one recorded).
+     */
+    listed: { label: string | undefined } | undefined;
   };
 
 /** Internal: decides what to write. Not part of the public API. */
@@ -104,8 +146,18 @@ export interface FlashMessage<T = unknown> {
   message: T;
 }
 
+/** Most characters in a session's label, in its subject's list of sessions. */
+export const MAX_LABEL_LENGTH = 200;
+
+/** A handle as the list and {@linkcode Session.signOut} spell it: 16 hex digits. */
+const HANDLE_TEXT = /^[0-9a-f]{16}$/;
+
 function newId(): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(SESSION_ID_LENGTH));
+}
+
+function newHandle(): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(HANDLE_LENGTH));
 }
 
 /**
@@ -164,6 +216,14 @@ export class Session<Data extends SessionData = SessionData> {
   #subject: string | undefined;
   /** The subjects signed out everywhere by this request. */
   #signOuts: SignOut[] | undefined;
+  /** Cut-offs this request set (Unix ms): a session issued afterwards is issued after them. */
+  #issueAfter: number[] | undefined;
+  /** The session's handle in its subject's list of sessions, if it has one. */
+  #handle: Uint8Array | undefined;
+  /** To be recorded in the subject's list at the end of the request. */
+  #listed = false;
+  /** The label to record with it; undefined keeps the one recorded. */
+  #label: string | undefined;
 
   /**
    * Internal: the middleware creates one per request.
@@ -195,6 +255,7 @@ export class Session<Data extends SessionData = SessionData> {
       this.#data = opened.data;
       this.#flash = flashQueues(opened.flash);
       this.#subject = opened.subject;
+      this.#handle = opened.handle;
       // Every UTF-16 unit is at most three bytes of UTF-8.
       this.#bound = 3 * opened.body.length;
     }
@@ -226,16 +287,19 @@ export class Session<Data extends SessionData = SessionData> {
    */
   #start(carry = false): void {
     // A session started after a sign-out in this request is not itself signed out.
-    const times = issue(this.#clock(), this.#timing.maxAge, this.#signOuts?.map((s) => s.before));
+    const lifetime = lifetimeOf(this.persistent, this.#timing);
+    const times = issue(this.#clock(), lifetime, this.#issueAfter);
     this.#id = newId();
     this.#issuedAt = times.issuedAt;
     if (!carry) this.#startedAt = times.issuedAt;
     this.#expiresAt = times.expiresAt;
+    if (this.#handle) this.#listed = true;
   }
 
   /** Header bytes beyond the fixed fields: the subject, and the start time when sealed. */
   #headerBytes(): number {
     const subject = this.#subject === undefined ? 0 : utf8Length(this.#subject);
+    if (this.#handle) return subject + STARTED_AT_LENGTH + HANDLE_LENGTH;
     return this.#startedAt < this.#issuedAt ? subject + STARTED_AT_LENGTH : subject;
   }
 
@@ -408,6 +472,12 @@ export class Session<Data extends SessionData = SessionData> {
       );
     }
     this.#ensure();
+    if (value !== this.persistent && this.#id) {
+      // A remembered session may live longer (persistentMaxAge): its lifetime follows the choice.
+      const lifetime = lifetimeOf(value, this.#timing);
+      this.#expiresAt = Math.min(Math.floor(this.#issuedAt) + lifetime, MAX_SEALED_TIME);
+      if (this.#handle) this.#listed = true;
+    }
     this.#persistent = value;
   }
 
@@ -424,6 +494,9 @@ export class Session<Data extends SessionData = SessionData> {
     this.#id = undefined;
     this.#persistent = undefined;
     this.#subject = undefined;
+    this.#handle = undefined;
+    this.#listed = false;
+    this.#label = undefined;
   }
 
   /**
@@ -464,13 +537,29 @@ export class Session<Data extends SessionData = SessionData> {
    *
    * @param subject The subject (a user id), or undefined for none.
    * @param options `regenerate: false` keeps the session id (for a change that is no login).
+   *   `label`: what the subject's list of signed-in sessions shows of this one, e.g. "Firefox on
+   *   Linux" (kept server-side, in the revocation list, never in the cookie; at most
+   *   {@linkcode MAX_LABEL_LENGTH} characters); given for the same subject, it only updates the
+   *   label.
    * @default {{ regenerate: true }}
    * @throws {TypeError} When the subject is not a non-empty string of at most 200 bytes of UTF-8,
-   * or is the text `"undefined"` or `"null"`.
+   * or is the text `"undefined"` or `"null"`; or when the label is not a string of at most
+   * {@linkcode MAX_LABEL_LENGTH} characters.
    * @throws {SessionError} With code `ERR_SESSION_COMMITTED` after the response was committed.
    */
-  setSubject(subject: string | undefined, options: { regenerate?: boolean } = {}): void {
+  setSubject(
+    subject: string | undefined,
+    options: { regenerate?: boolean; label?: string } = {},
+  ): void {
     this.#change();
+    const { label } = options;
+    if (label !== undefined && (typeof label !== "string" || label.length > MAX_LABEL_LENGTH)) {
+      throw new TypeError(
+        `Cannot set the session's label: expected a string of at most ${MAX_LABEL_LENGTH} characters, received ${
+          typeof label === "string" ? `${label.length} characters` : typeof label
+        }`,
+      );
+    }
     if (
       subject !== undefined &&
       (typeof subject !== "string" || subject === "" || utf8Length(subject) > MAX_SUBJECT_BYTES)
@@ -488,10 +577,21 @@ export class Session<Data extends SessionData = SessionData> {
         `Cannot set session.subject: received the text "${subject}", which is what String() makes of a missing value; pass the user's id`,
       );
     }
-    if (subject === this.#subject) return;
-    const before = this.#subject;
+    if (subject === this.#subject) {
+      if (label !== undefined && subject !== undefined && this.#timing.sessionList) {
+        // Signed in before the list was kept: the label gives it its place now.
+        this.#handle ??= newHandle();
+        [this.#label, this.#listed] = [label, true];
+      }
+      return;
+    }
+    const [before, handle] = [this.#subject, this.#handle];
     this.#subject = subject;
-    this.#checkFits(0, () => (this.#subject = before));
+    // A new subject is a new entry in the new subject's list.
+    this.#handle = subject !== undefined && this.#timing.sessionList ? newHandle() : undefined;
+    this.#checkFits(0, () => [this.#subject, this.#handle] = [before, handle]);
+    this.#label = label;
+    this.#listed = this.#handle !== undefined;
     // A login: a new id, and the session starts now.
     if (options.regenerate !== false) this.#renew(false);
   }
@@ -523,8 +623,101 @@ export class Session<Data extends SessionData = SessionData> {
         "Cannot sign out everywhere: the session has no subject; set session.subject when the user logs in",
       );
     }
-    (this.#signOuts ??= []).push({ subject, before: signOutCutoff(this.#clock()) });
+    const before = signOutCutoff(this.#clock());
+    (this.#signOuts ??= []).push({ subject, before });
+    (this.#issueAfter ??= []).push(before);
     this.destroy();
+  }
+
+  /**
+   * The signed-in sessions of this session's subject, as its revocation list keeps them:
+   * every device where the user is signed in, this one marked `current`, newest first. One
+   * round trip to the list.
+   *
+   * @returns The sessions.
+   * @throws {SessionConfigError} When the revocation list keeps no list of sessions.
+   * @throws {TypeError} When the session has no subject.
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the list does not
+   * answer and the middleware fails closed (failing open, the list is empty).
+   */
+  async sessions(): Promise<SignedInSessionInfo[]> {
+    const { list, subject } = this.#subjectList("list its sessions");
+    const own = this.#handle && hex(this.#handle);
+    return (await list.listSessions(subject)).map((entry) => ({
+      id: entry.id,
+      current: entry.id === own,
+      label: entry.label,
+      issuedAt: new Date(entry.issuedAt * 1000),
+      lastSeenAt: new Date(entry.lastSeenAt * 1000),
+    }));
+  }
+
+  /**
+   * Ends one session of this session's subject, found with {@linkcode sessions}: every copy of
+   * its cookie is refused, on every instance within the list's cache time. Ending this very
+   * session signs this device out, as {@linkcode destroy} does.
+   *
+   * @param id The session's handle, as {@linkcode sessions} gives it.
+   * @returns False when the subject has no such session (ended already, or another subject's):
+   * nothing was ended.
+   * @throws {SessionConfigError} When the revocation list keeps no list of sessions.
+   * @throws {TypeError} When the session has no subject.
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the list does not
+   * answer and the middleware fails closed.
+   */
+  async signOut(id: string): Promise<boolean> {
+    const { list, subject } = this.#subjectList("sign a session out");
+    if (typeof id !== "string" || !HANDLE_TEXT.test(id)) return false;
+    const ended = await list.endSession(subject, id);
+    if (ended && this.#handle && id === hex(this.#handle)) this.destroy();
+    return ended;
+  }
+
+  /**
+   * Ends every other session of this session's subject and keeps this one signed in: every
+   * session of the subject started until now is refused, on every instance within the list's
+   * cache time, and this one goes on under a new id issued after that cut-off, with its data,
+   * label and place in the list. "Sign out all other devices", after a password change too.
+   *
+   * @throws {SessionConfigError} When the revocation list keeps no list of sessions.
+   * @throws {TypeError} When the session has no subject.
+   * @throws {SessionError} With code `ERR_SESSION_STORE_UNAVAILABLE` when the list does not
+   * answer and the middleware fails closed; with code `ERR_SESSION_COMMITTED` after the
+   * response was committed.
+   */
+  async signOutOthers(): Promise<void> {
+    const { list, subject } = this.#subjectList("sign the other sessions out");
+    this.#change();
+    const own = this.#handle && hex(this.#handle);
+    if (own && this.#label === undefined) {
+      // The cut-off drops this session's entry too: its label is recorded again at the end.
+      this.#label = (await list.listSessions(subject)).find((entry) => entry.id === own)?.label;
+    }
+    const before = signOutCutoff(this.#clock());
+    await list.revokeSubject(subject, new Date(before));
+    (this.#issueAfter ??= []).push(before);
+    this.#handle ??= newHandle();
+    // A new start after the cut-off: this session is not itself refused.
+    this.#renew(false);
+  }
+
+  /** The list and subject that the sessions calls need, or the error that says what is missing. */
+  #subjectList(what: string): { list: SessionList; subject: string } {
+    const list = this.#source.list;
+    if (!list || !this.#timing.sessionList) {
+      throw new SessionConfigError(
+        "revocation",
+        `Cannot ${what}: it needs a revocation list that keeps each subject's sessions (kvRevocation(kv) from ./kv, or redisRevocation(client) from ./redis)`,
+      );
+    }
+    this.#ensure();
+    const subject = this.#subject;
+    if (subject === undefined) {
+      throw new TypeError(
+        `Cannot ${what}: the session has no subject; set it at login with session.setSubject(user, { label })`,
+      );
+    }
+    return { list, subject };
   }
 
   /**
@@ -678,6 +871,7 @@ export class Session<Data extends SessionData = SessionData> {
       dataChanged,
       cookieDue,
       signOuts: this.#signOuts,
+      listed: this.#handle && (this.#listed || !opened) ? { label: this.#label } : undefined,
       record: {
         id: this.#id!,
         issuedAt: this.#issuedAt,
@@ -689,6 +883,7 @@ export class Session<Data extends SessionData = SessionData> {
         persistent,
         sealedAt: now,
         subject: this.#subject,
+        handle: this.#handle,
       },
     };
   }
