@@ -205,7 +205,7 @@ const KV_REVOCATION_OPTIONS: Record<keyof KvRevocationOptions, true> = {
  *
  * @param kv An open `Deno.Kv` (`await Deno.openKv()` on Deno Deploy, a file path locally,
  *   `":memory:"` in tests).
- * @param options Prefix, cache and consistency.
+ * @param options Prefix, cache, consistency and the bounds of the list of sessions.
  * @returns The revocation list.
  * @throws {SessionConfigError} When an option is invalid.
  *
@@ -220,6 +220,30 @@ const KV_REVOCATION_OPTIONS: Record<keyof KvRevocationOptions, true> = {
  * const now = Math.floor(Date.now() / 1000);
  * await revocation.revoke(id, now + 60);
  * assert.ok(await revocation.isRevoked(id, now));
+ * kv.close();
+ * ```
+ *
+ * @example Signing out one device from the subject's list
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { kvRevocation } from "./revocation.ts";
+ *
+ * const kv = await Deno.openKv(":memory:");
+ * const revocation = kvRevocation(kv);
+ * const now = Date.now() / 1000;
+ * const handle = "3f2a9c0d1e4b5a67";
+ * await revocation.addSession("ada", {
+ *   id: handle,
+ *   label: "Firefox on Linux",
+ *   issuedAt: now,
+ *   lastSeenAt: now,
+ *   expiresAt: now + 3600,
+ * });
+ * assert.deepEqual((await revocation.listSessions("ada")).map((s) => s.label), ["Firefox on Linux"]);
+ * assert.equal(await revocation.endSession("ada", handle), true);
+ * // Every copy of that session's cookie is refused now.
+ * const id = crypto.getRandomValues(new Uint8Array(16));
+ * assert.ok(await revocation.isRevoked(id, now, "ada", handle));
  * kv.close();
  * ```
  */
