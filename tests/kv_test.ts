@@ -359,3 +359,43 @@ Deno.test("kvRevocation keeps one entry per subject, expiring maxAge after the c
     await Deno.remove(path);
   }
 });
+
+Deno.test("kvRevocation keeps a signed-in session's entry, its last use and its ended handle a minute past the session's expiry", async () => {
+  const path = await Deno.makeTempFile({ suffix: ".sqlite" });
+  const kv = await Deno.openKv(path);
+  try {
+    const list = kvRevocation(kv, { seenIntervalMs: 0 });
+    const issuedAt = Date.now() / 1000;
+    const expiresAt = Math.floor(issuedAt) + 120;
+    const handle = "00000000000000a1";
+    await list.addSession("ada", {
+      id: handle,
+      label: "Firefox",
+      issuedAt,
+      lastSeenAt: issuedAt,
+      expiresAt,
+    });
+    await list.seenSession("ada", handle, expiresAt);
+    const keptPast = (key: string) => expiriesIn(path).get(key)! - expiresAt * 1000;
+    for (
+      const key of [
+        `sealed-sessions/revoked/sessions/ada/${handle}`,
+        `sealed-sessions/revoked/seen/ada/${handle}`,
+      ]
+    ) {
+      assert.ok(
+        keptPast(key) > 55_000 && keptPast(key) <= 61_000,
+        `${key} kept ${keptPast(key)} ms past expiry`,
+      );
+    }
+
+    assert.equal(await list.endSession("ada", handle), true);
+    const expiries = expiriesIn(path);
+    assert.deepEqual([...expiries.keys()], [`sealed-sessions/revoked/handle/${handle}`]);
+    const handleLeft = keptPast(`sealed-sessions/revoked/handle/${handle}`);
+    assert.ok(handleLeft > 55_000 && handleLeft <= 61_000, `kept ${handleLeft} ms past expiry`);
+  } finally {
+    kv.close();
+    await Deno.remove(path);
+  }
+});

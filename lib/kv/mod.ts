@@ -1,7 +1,7 @@
 /**
  * Optional server-side layers on Deno KV: revocation (a logout that holds even against copies
- * of the cookie) and a session store (data on the server, the cookie holding only the sealed
- * id). Import them only when used; the root entry never touches `Deno.openKv`, so it needs no
+ * of the cookie, and each subject's list of signed-in sessions) and a session store (data on the
+ * server, the cookie holding only the sealed id). Import them only when used; the root entry never touches `Deno.openKv`, so it needs no
  * Deno types.
  *
  * @example Logging out for good across instances that share a KV
