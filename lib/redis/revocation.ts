@@ -181,6 +181,7 @@ export function redisRevocation(
   const cutoffKey = `${prefix}:all-before`;
   const idKey = (id: string) => `${prefix}:id:${id}`;
   const subjectKey = (subject: string) => `${prefix}:subject:${subject}`;
+  const handleKey = (handle: string) => `${prefix}:handle:${handle}`;
 
   /** Moves a cut-off forward to `instant`; returns the cut-off now stored, in seconds. */
   async function raise(key: string, instant: Date, ttlMs: number | undefined, action: string) {
@@ -191,14 +192,15 @@ export function redisRevocation(
   }
 
   return {
-    async isRevoked(id, startedAt, subject) {
+    async isRevoked(id, startedAt, subject, handle) {
       const key = hex(id);
-      const cached = cache.cached(key, startedAt, subject);
+      const cached = cache.cached(key, startedAt, subject, handle);
       if (cached !== undefined) return cached;
       const read = cache.begin();
-      // One round trip: the id, everyone's cut-off and the subject's.
+      // One round trip: the id, everyone's cut-off, the subject's, and whether the handle ended.
       const keys = [idKey(key), cutoffKey];
       if (subject !== undefined) keys.push(subjectKey(subject));
+      if (handle !== undefined) keys.push(handleKey(handle));
       const reply = await command(["MGET", ...keys], "check session revocation");
       if (!Array.isArray(reply) || reply.length !== keys.length) {
         // Not what MGET answers (a proxy, a mock, a client in the wrong mode): refusing to guess
@@ -211,7 +213,8 @@ export function redisRevocation(
           ),
         );
       }
-      const [idValue, cutoffValue, subjectValue] = reply;
+      const [idValue, cutoffValue] = reply;
+      const subjectValue = subject === undefined ? null : reply[2];
       return cache.settle(
         read,
         key,
@@ -219,9 +222,11 @@ export function redisRevocation(
           revoked: idValue != null,
           before: Number(cutoffValue ?? 0) || 0,
           subjectBefore: Number(subjectValue ?? 0) || 0,
+          handleRevoked: handle !== undefined && reply.at(-1) != null,
         },
         startedAt,
         subject,
+        handle,
       );
     },
 
