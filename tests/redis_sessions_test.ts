@@ -84,7 +84,7 @@ Deno.test({
       // One hash per subject, expiring a minute (skewMs) after its latest session.
       const ttl = await a.pttl(`${KEY}ada`);
       const latest = newer.expiresAt * 1000 + 60_000 - Date.now();
-      assert.ok(ttl > latest - 5_000 && ttl <= latest, `PTTL ${ttl}, expected ${latest}`);
+      assert.ok(ttl > latest - 5_000 && ttl <= latest + 5, `PTTL ${ttl}, expected ${latest}`);
     }),
 });
 
@@ -233,7 +233,7 @@ Deno.test({
       assert.equal(await a.get(key), String(session.expiresAt));
       const ttl = await a.pttl(key);
       const left = session.expiresAt * 1000 + 60_000 - Date.now();
-      assert.ok(ttl > left - 5_000 && ttl <= left, `PTTL ${ttl}, expected ${left}`);
+      assert.ok(ttl > left - 5_000 && ttl <= left + 5, `PTTL ${ttl}, expected ${left}`);
     }),
 });
 
