@@ -34,7 +34,7 @@
 export { session } from "./middleware/middleware.ts";
 export type { SessionEnv } from "./middleware/middleware.ts";
 export type { SessionCookieOptions, SessionOptions } from "./middleware/options.ts";
-export type { Session, SessionData } from "./session/session.ts";
+export type { Session, SessionData, SignedInSessionInfo } from "./session/session.ts";
 export {
   InvalidSessionError,
   SessionConfigError,
@@ -46,5 +46,10 @@ export {
 export type { InvalidReason, SessionErrorCode } from "./common/errors.ts";
 export type { Secret } from "./sealing/keys.ts";
 export type { SameSite } from "./cookie/attributes.ts";
-export type { SessionRevocation, SessionStore, StoredSession } from "./server_side/contracts.ts";
+export type {
+  SessionRevocation,
+  SessionStore,
+  SignedInSession,
+  StoredSession,
+} from "./server_side/contracts.ts";
 export type { ForeignSession, ForeignSessionData } from "./middleware/foreign.ts";
