@@ -1,7 +1,7 @@
 /**
  * The README's example app, the same file on every runtime: a visit counter, a login that
  * names the session's subject (which regenerates its id), a flash message, a logout, and, with
- * a revocation list, "sign out everywhere". The runtime-specific entries next to it (`deno.ts`,
+ * a revocation list, "sign out everywhere" and "sign out other devices". The runtime-specific entries next to it (`deno.ts`,
  * `node.ts`, `bun.ts`, `worker.ts`) only read the secret and serve it.
  *
  * @module
@@ -17,7 +17,8 @@ type Data = { name: string; visits: number };
  *
  * @param secret At least 32 bytes; `openssl rand -base64 32` makes one.
  * @param revocation A shared revocation list (`kvRevocation(kv)`, `redisRevocation(client)`):
- *   then logouts hold against copies of the cookie, and `/logout-everywhere` is served.
+ *   then logouts hold against copies of the cookie, and `/logout-everywhere` and
+ *   `/logout-others` are served.
  * @returns The Hono app; serve its `fetch`.
  *
  * @example Two visits from one browser
@@ -66,6 +67,11 @@ export function createApp(
     // Every session of this user ends, on every device and instance, this one included.
     app.post("/logout-everywhere", (c) => {
       c.get("session").signOutEverywhere();
+      return c.redirect("/", 303);
+    });
+    // Every other device of this user is signed out; this one stays signed in.
+    app.post("/logout-others", async (c) => {
+      await c.get("session").signOutOthers();
       return c.redirect("/", 303);
     });
   }

@@ -67,7 +67,7 @@ Deno.test("the example app counts visits, greets after login and forgets after l
   assert.equal(await (await get("/")).text(), "Hello stranger, visit 1");
 });
 
-Deno.test("the example app with a revocation list signs a user out of every browser", async () => {
+Deno.test("the example app with a revocation list signs a user out of every browser, or of every other one", async () => {
   const kv = await Deno.openKv(":memory:");
   try {
     const app = createApp("an example secret of at least 32 bytes", kvRevocation(kv));
@@ -85,8 +85,13 @@ Deno.test("the example app with a revocation list signs a user out of every brow
     await phone("/login/Ada", "POST");
     await other("/login/Grace", "POST");
     assert.match(await (await phone("/")).text(), /Hello Ada/);
+    assert.equal((await laptop("/logout-others", "POST")).status, 303);
+    assert.match(await (await phone("/")).text(), /Hello stranger/);
+    assert.match(await (await laptop("/")).text(), /Hello Ada/, "this device stays signed in");
+    await phone("/login/Ada", "POST");
     assert.equal((await laptop("/logout-everywhere", "POST")).status, 303);
     assert.match(await (await phone("/")).text(), /Hello stranger/);
+    assert.match(await (await laptop("/")).text(), /Hello stranger/);
     assert.match(await (await other("/")).text(), /Hello Grace/);
   } finally {
     kv.close();

@@ -71,6 +71,7 @@ function instance(revocation: SessionRevocation, store: SessionStore | undefined
       else if (call === "destroy()") s.destroy();
       else if (call === "clear()") s.clear();
       else if (call === "signOutEverywhere()") s.signOutEverywhere();
+      else if (call === "signOutOthers()") await s.signOutOthers();
       else throw new Error(`no such call in the table: ${call}`);
     }
     return c.text("done");
