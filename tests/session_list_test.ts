@@ -12,6 +12,7 @@ import {
   session,
   SessionConfigError,
   type SessionEnv,
+  SessionError,
   type SessionRevocation,
 } from "../lib/mod.ts";
 import { kvRevocation } from "../lib/kv/mod.ts";
@@ -253,5 +254,83 @@ Deno.test("the sessions calls say what is missing: a list that keeps sessions, a
     assert.match(String(anonymous[0]), /no subject/);
   } finally {
     kv.close();
+  }
+});
+
+Deno.test("the list of sessions outlives a restart, and an outage fails closed or open as configured", async (t) => {
+  const path = await Deno.makeTempFile({ suffix: ".sqlite3" });
+  const clock = { now: Date.now() };
+  try {
+    const laptop = new CookieJar();
+    const phone = new CookieJar();
+    {
+      const kv = await Deno.openKv(path);
+      const app = instance(kvRevocation(kv), clock);
+      await send(app, laptop, "POST", "/login/ada", "Firefox on Linux");
+      await send(app, phone, "POST", "/login/ada", "Safari on iPhone");
+      kv.close();
+    }
+    await t.step(
+      "restarted instances (a new client, an empty cache) see the same list",
+      async () => {
+        const kv = await Deno.openKv(path);
+        try {
+          const app = instance(kvRevocation(kv), clock);
+          assert.deepEqual((await list(app, laptop)).map((s) => s.label), [
+            "Safari on iPhone",
+            "Firefox on Linux",
+          ]);
+        } finally {
+          kv.close();
+        }
+      },
+    );
+    const kv = await Deno.openKv(path);
+    const down = { on: false };
+    const healthy = kvRevocation(kv);
+    // The same list, whose every call fails while it is down, as a store that does not answer.
+    const flaky = new Proxy(healthy, {
+      get(target, name) {
+        const value = Reflect.get(target, name);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) =>
+          down.on
+            ? Promise.reject(
+              new SessionError("ERR_SESSION_STORE_UNAVAILABLE", "the list did not answer"),
+            )
+            : value.apply(target, args);
+      },
+    });
+    try {
+      for (const failOpen of [false, true]) {
+        await t.step(`the list down, failing ${failOpen ? "open" : "closed"}`, async () => {
+          const app = new Hono<Env>();
+          app.onError((error, c) =>
+            c.text((error as { code?: string }).code ?? String(error), 503)
+          );
+          app.use(
+            session({ secrets: [SECRET], revocation: flaky, failOpen, now: () => clock.now }),
+          );
+          app.get("/sessions", async (c) => c.json(await c.get("session").sessions()));
+          down.on = true;
+          const logged: string[] = [];
+          const error = console.error;
+          console.error = (line: string) => void logged.push(line);
+          try {
+            const res = await app.request("/sessions", { headers: { cookie: laptop.header } });
+            if (failOpen) assert.deepEqual(await res.json(), []);
+            else assert.equal(await res.text(), "ERR_SESSION_STORE_UNAVAILABLE");
+          } finally {
+            console.error = error;
+            down.on = false;
+          }
+          assert.ok(logged.some((line) => /failing (open|closed)/.test(line)));
+        });
+      }
+    } finally {
+      kv.close();
+    }
+  } finally {
+    await Deno.remove(path);
   }
 });
