@@ -148,7 +148,7 @@ const SYSTEMS: [RegExp, string][] = [
  * @param userAgent The `User-Agent` header, if any.
  * @returns E.g. "Firefox on Linux"; "a browser" when it names neither.
  *
- * @example
+ * @example Labels of a few User-Agents
  * ```ts
  * import assert from "node:assert/strict";
  * import { deviceLabel } from "./devices.ts";
