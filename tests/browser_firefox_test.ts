@@ -1,11 +1,8 @@
 /**
  * The greeting service in Firefox: Debian's `firefox-esr`, headless, driven by Puppeteer over
  * WebDriver BiDi (Playwright drives only its own patched Firefox build), runs the flow of
- * `_browser_flow.ts` that `browser_test.ts` runs in Chromium.
- *
- * Firefox starts on a fresh profile in a temporary folder, which Puppeteer deletes when it
- * stops the browser, with the environment and preferences below keeping it off the network but
- * for the service on 127.0.0.1.
+ * `_browser_flow.ts` that `browser_test.ts` runs in Chromium. `_firefox.ts` starts it, on a fresh
+ * profile and off the network but for the service on 127.0.0.1.
  *
  * Over BiDi, Firefox reports a Content-Security-Policy violation as a JavaScript error log
  * entry ("Content-Security-Policy: The page’s settings blocked …"), which Puppeteer hands on as
@@ -18,7 +15,8 @@
  * sees.
  */
 
-import puppeteer, { type ElementHandle, type Page } from "puppeteer-core";
+import type { ElementHandle, Page } from "puppeteer-core";
+import { FIREFOX, hasFirefox, launchFirefox } from "./_firefox.ts";
 import { startServer } from "./_server.ts";
 import {
   type BrowserPage,
@@ -31,8 +29,6 @@ import {
   watchConsole,
 } from "./_browser_flow.ts";
 
-const FIREFOX = Deno.env.get("FIREFOX_PATH") ?? "/usr/bin/firefox-esr";
-const hasFirefox = await Deno.stat(FIREFOX).then((info) => info.isFile, () => false);
 if (!hasFirefox) {
   console.warn(
     `%cSKIPPING Firefox tests: no Firefox at ${FIREFOX} (apt-get install firefox-esr, or set FIREFOX_PATH)`,
@@ -42,43 +38,11 @@ if (!hasFirefox) {
 
 const SECRET = "browser test secret: thirty-two bytes or more";
 
-// Firefox's own switch for test runs: it refuses connections to public addresses and lets Remote
-// Settings honour the dummy server of Puppeteer's test profile, so it fetches nothing.
-const OFFLINE_ENV = { MOZ_DISABLE_NONLOCAL_CONNECTIONS: "1" };
-
-// On top of Puppeteer's defaults for a test profile (no app or add-on updates, no Normandy, no
-// Safe Browsing, no health report, Remote Settings on a dummy server): the other services that
-// would reach beyond this machine, off.
-const OFFLINE_PREFS: Record<string, unknown> = {
-  "network.proxy.type": 0, // direct: no system or environment proxy
-  "network.trr.mode": 5, // no DNS over HTTPS
-  "network.connectivity-service.enabled": false,
-  "network.captive-portal-service.enabled": false,
-  "browser.region.update.enabled": false,
-  "browser.region.network.url": "",
-  "datareporting.usage.uploadEnabled": false,
-  "toolkit.telemetry.server": "",
-  "toolkit.coverage.endpoint.base": "",
-  "app.shield.optoutstudies.enabled": false,
-  "extensions.blocklist.enabled": false,
-  "extensions.systemAddon.update.enabled": false,
-  "identity.fxaccounts.enabled": false,
-};
-
 /** `layout.css.prefers-color-scheme.content-override`: the scheme pages see. */
 const SCHEMES = { dark: 0, light: 1 } as const;
 
 function launch(scheme: keyof typeof SCHEMES) {
-  return puppeteer.launch({
-    browser: "firefox",
-    executablePath: FIREFOX,
-    headless: true,
-    extraPrefsFirefox: {
-      ...OFFLINE_PREFS,
-      "layout.css.prefers-color-scheme.content-override": SCHEMES[scheme],
-    },
-    env: { ...Deno.env.toObject(), ...OFFLINE_ENV },
-  });
+  return launchFirefox({ "layout.css.prefers-color-scheme.content-override": SCHEMES[scheme] });
 }
 
 Deno.test({
