@@ -1,8 +1,11 @@
 /**
  * The Redis rows of `bench/load.ts`: the real service with revocation on Redis
  * (`SESSION_REDIS_URL`) and with the Redis store (`SESSION_STORE=redis`), next to the Deno KV
- * rows, and their target. One `redis-server` (Debian's, not pinned to a core, nothing saved)
- * serves every Redis row of a run; {@linkcode stopBenchRedis} stops it.
+ * rows; the middleware alone with Redis revocation (`bench/load/ours_redis.ts`): sessions
+ * without a subject (8a), each with its own subject (8b), and the same with each subject's list
+ * of signed-in sessions kept (8c); and their targets. One `redis-server` (Debian's, not pinned
+ * to a core, nothing saved) serves every Redis row of a run; {@linkcode stopBenchRedis} stops
+ * it.
  *
  * @module
  */
@@ -30,10 +33,14 @@ function serviceWithRedis(extra: Record<string, string>) {
   });
 }
 
-function oursWithRedis(subjects: boolean) {
+function oursWithRedis(subjects: boolean, list: boolean) {
   return () => ({
     args: ["run", "-A", "bench/load/ours_redis.ts"],
-    env: { REDIS_URL: redis?.url ?? "redis://127.0.0.1:1", SUBJECTS: subjects ? "1" : "0" },
+    env: {
+      REDIS_URL: redis?.url ?? "redis://127.0.0.1:1",
+      SUBJECTS: subjects ? "1" : "0",
+      LIST: list ? "1" : "0",
+    },
   });
 }
 
@@ -59,14 +66,21 @@ export const REDIS_SERVERS = [
     label: "(8a) our middleware + Redis revocation, sessions without a subject",
     kv: false,
     optional: true,
-    launch: oursWithRedis(false),
+    launch: oursWithRedis(false, false),
   },
   {
     key: "oursRedisSubjects",
     label: "(8b) our middleware + Redis revocation, each session with its own subject",
     kv: false,
     optional: true,
-    launch: oursWithRedis(true),
+    launch: oursWithRedis(true, false),
+  },
+  {
+    key: "oursRedisList",
+    label: "(8c) our middleware + Redis revocation and list of sessions, each with its own subject",
+    kv: false,
+    optional: true,
+    launch: oursWithRedis(true, true),
   },
 ] as const;
 
