@@ -59,7 +59,13 @@ import {
   waitReady,
   type WrkStats,
 } from "./_http_load.ts";
-import { REDIS_SERVERS, REDIS_TARGETS, stopBenchRedis } from "./load/redis_rows.ts";
+import {
+  countRedisCommands,
+  REDIS_SERVERS,
+  REDIS_TARGETS,
+  redisCommandsTable,
+  stopBenchRedis,
+} from "./load/redis_rows.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const ROOT_DIR = decodeURIComponent(ROOT.pathname);
@@ -469,6 +475,7 @@ async function measure(
     } else if (quiet.waitedS >= 1) {
       notes.push(`waited ${Math.round(quiet.waitedS)} s for core 0 to be free of other work`);
     }
+    const commands = await countRedisCommands(workload.key, spec.key);
     const coreBefore = await coreBusySeconds(0);
     const cpuBefore = await cpuSeconds(child.pid);
     const started = performance.now();
@@ -476,6 +483,7 @@ async function measure(
     const elapsed = (performance.now() - started) / 1000;
     const cpuAfter = await cpuSeconds(child.pid);
     const coreAfter = await coreBusySeconds(0);
+    if (run.stats) await commands?.(run.stats.requests);
     const cpuUsed = cpuBefore === undefined || cpuAfter === undefined
       ? undefined
       : cpuAfter - cpuBefore;
@@ -854,8 +862,9 @@ const report = [
     [...results.keys()].some((key) => key.startsWith(`${workload.key}:`))
   )
     .map(table),
+  redisCommandsTable(),
   targetLines().join("\n"),
-].join("\n\n") + "\n";
+].filter((part) => part !== "").join("\n\n") + "\n";
 console.log(report);
 if (RESULTS_FILE) {
   await Deno.writeTextFile(RESULTS_FILE, report);

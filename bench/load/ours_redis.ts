@@ -1,10 +1,15 @@
 /**
  * Load-test server 8: our session middleware with revocation on Redis (`$REDIS_URL`), each
  * greeting's session carrying a subject when `$SUBJECTS` is `1`, so that every check reads the
- * subject's cut-off beside the id and everyone's (one `MGET` of three keys instead of two). The
- * pair of rows shows what per-subject sign-out costs a request.
+ * subject's cut-off beside the id and everyone's (one `MGET` of three keys instead of two). With
+ * `$LIST` `1` the middleware gets the whole `redisRevocation()`, so it also keeps each subject's
+ * list of signed-in sessions (a handle sealed in the cookie, an entry recorded at each greeting
+ * with a subject, the session noted as seen at most once per interval); with `LIST=0` only the
+ * revocation methods, so none of that. The rows show what per-subject sign-out, then the list,
+ * cost a request.
  *
- * Run: `REDIS_URL=redis://127.0.0.1:6379 SUBJECTS=1 PORT=8000 deno run -A bench/load/ours_redis.ts`
+ * Run: `REDIS_URL=redis://127.0.0.1:6379 SUBJECTS=1 LIST=1 PORT=8000 deno run -A
+ * bench/load/ours_redis.ts`
  *
  * @module
  */
@@ -12,7 +17,7 @@
 import { Hono } from "hono";
 import { Redis } from "ioredis";
 import { session, type SessionEnv } from "../../lib/mod.ts";
-import { redisRevocation } from "../../lib/redis/mod.ts";
+import { type RedisRevocation, redisRevocation } from "../../lib/redis/mod.ts";
 import {
   type Greeting,
   INVALID_FORM,
@@ -31,11 +36,20 @@ const client = new Redis(Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379", 
 client.on("error", (error) => console.error("redis:", error.message));
 await new Promise((resolve) => client.once("ready", resolve));
 const subjects = Deno.env.get("SUBJECTS") === "1";
+const full = redisRevocation(client);
+// Revocation alone: without the list's methods no handle is sealed and nothing is recorded.
+type Alone = "isRevoked" | "revoke" | "revokeSubject" | "revokeAllBefore";
+const revocation: Pick<RedisRevocation, Alone> | RedisRevocation = Deno.env.get("LIST") === "1"
+  ? full
+  : {
+    isRevoked: full.isRevoked,
+    revoke: full.revoke,
+    revokeSubject: full.revokeSubject,
+    revokeAllBefore: full.revokeAllBefore,
+  };
 
 const app = new Hono<SessionEnv<Greeting>>();
-app.use(
-  session<Greeting>({ secrets: [SECRET], maxAge: MAX_AGE, revocation: redisRevocation(client) }),
-);
+app.use(session<Greeting>({ secrets: [SECRET], maxAge: MAX_AGE, revocation }));
 
 app.post("/greeting", async (c) => {
   const greeting = await readGreeting(c.req.raw);
