@@ -100,6 +100,20 @@ Deno.test("RevocationCache, shared by the Deno KV and Redis revocation lists", a
     assert.equal(cache.settle(cache.begin(), "old", stale, 50, "user-0"), true, "everyone's holds");
   });
 
+  await t.step("remembers when each of many more sessions than cacheSize was last seen", () => {
+    let now = 0;
+    const cache = new RevocationCache({ cacheSize: 10, now: () => now });
+    const handles = Array.from({ length: 5000 }, (_, i) => i.toString(16).padStart(16, "0"));
+    assert.equal(handles.filter((h) => cache.seenDue(h, 60_000)).length, 5000, "first use");
+    now = 30_000;
+    const again = handles.filter((h) => cache.seenDue(h, 60_000)).length;
+    assert.ok(again < 50, `${again} of 5000 written again within the interval`);
+    now = 100_000;
+    assert.equal(handles.filter((h) => cache.seenDue(h, 60_000)).length, 5000, "due again");
+    cache.seen("ffffffffffffffff");
+    assert.equal(cache.seenDue("ffffffffffffffff", 60_000), false, "a login counts as seen");
+  });
+
   await t.step("refuses a bad cacheMs or cacheSize, naming it", () => {
     assert.throws(() => new RevocationCache({ cacheMs: -1 }), SessionConfigError);
     assert.throws(

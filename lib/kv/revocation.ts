@@ -449,6 +449,8 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
       } catch (error) {
         throw unavailable("record the signed-in session", error);
       }
+      // Seen now: its next read has nothing to write.
+      cache.seen(session.id);
     },
 
     async listSessions(subject) {

@@ -439,6 +439,8 @@ export function redisRevocation(
         ],
         "record the session",
       );
+      // Seen now: its next read has nothing to write.
+      cache.seen(id);
     },
 
     async listSessions(subject) {

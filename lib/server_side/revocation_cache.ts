@@ -93,8 +93,13 @@ export class RevocationCache {
   readonly #cutoffs = new Map<string, Fact<number>>();
   /** The highest cut-off this process set itself, by scope: no read moves one below it. */
   readonly #localCutoffs = new Map<string, number>();
-  /** When this process last wrote down each session's use, by handle. */
-  readonly #seen = new Map<string, number>();
+  /**
+   * When this process last wrote down a session's use, in a fixed table of slots by a hash of
+   * its handle (a fingerprint, and the time): no allocation per request, and room for many
+   * times `cacheSize` sessions. A slot two sessions share only costs a write more.
+   */
+  readonly #seenPrints: Uint32Array;
+  readonly #seenAt: Float64Array;
   /** Counts the facts learnt here: a read is ordered by the count when it began. */
   #seq = 0;
   /**
@@ -123,6 +128,10 @@ export class RevocationCache {
         `must be a whole number ≥ 1, received ${this.#cacheSize}`,
       );
     }
+    let slots = 1 << 16;
+    while (slots < 8 * this.#cacheSize) slots *= 2;
+    this.#seenPrints = new Uint32Array(slots);
+    this.#seenAt = new Float64Array(slots);
   }
 
   /**
@@ -245,10 +254,34 @@ export class RevocationCache {
    */
   seenDue(handle: string, intervalMs: number): boolean {
     const now = this.#now();
-    const last = this.#seen.get(handle);
-    if (last !== undefined && now - last < intervalMs) return false;
-    keep(this.#seen, handle, now, this.#cacheSize);
+    const print = fingerprint(handle);
+    const slot = this.#seenSlot(print);
+    if (this.#seenPrints[slot] === print && now - this.#seenAt[slot]! < intervalMs) return false;
+    this.#seenPrints[slot] = print;
+    this.#seenAt[slot] = now;
     return true;
+  }
+
+  /**
+   * Records that a session's use was written down now (a login records it with the session).
+   *
+   * @param handle The session's handle.
+   */
+  seen(handle: string): void {
+    const print = fingerprint(handle);
+    const slot = this.#seenSlot(print);
+    this.#seenPrints[slot] = print;
+    this.#seenAt[slot] = this.#now();
+  }
+
+  /** A handle's slot: of the two its hash names, the one it holds, else an empty or the older one. */
+  #seenSlot(print: number): number {
+    const prints = this.#seenPrints;
+    const first = print & (prints.length - 1);
+    const second = first ^ 1;
+    if (prints[first] === print || prints[first] === 0) return first;
+    if (prints[second] === print || prints[second] === 0) return second;
+    return this.#seenAt[first]! <= this.#seenAt[second]! ? first : second;
   }
 
   /**
@@ -290,6 +323,13 @@ function keep<T>(facts: Map<string, T>, key: string, value: T, size: number): bo
   }
   facts.set(key, value);
   return forgot;
+}
+
+/** A 32-bit hash of a handle (FNV-1a), never 0: the seen table's "empty". */
+function fingerprint(handle: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < handle.length; i++) h = Math.imul(h ^ handle.charCodeAt(i), 0x01000193);
+  return (h >>> 0) || 1;
 }
 
 /** The cache's key of a session ended by its handle. */
