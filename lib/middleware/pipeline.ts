@@ -227,8 +227,9 @@ export class Pipeline {
     if (await revocation.isRevoked(record.id, record.startedAt, subject, listed)) {
       visit.refuse(new InvalidSessionError("revoked"));
     } else if (listed && subject !== undefined && this.#lists) {
-      // Coarse: the list writes it down at most once per interval, most requests pay nothing.
-      await this.#lists.seenSession(subject, listed, record.expiresAt);
+      // Coarse, and not waited for: the list writes it down at most once per interval, and a
+      // write that fails (logged by the outage guard) costs the request nothing.
+      this.#lists.seenSession(subject, listed, record.expiresAt).catch(() => {});
     }
   }
 

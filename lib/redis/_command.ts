@@ -49,13 +49,38 @@ export function commandSender(
       "must be a connected Redis client with sendCommand() (redis) or call() (ioredis)",
     );
   }
+  // Scripts go by their SHA-1 (EVALSHA), their text only when Redis does not have them yet:
+  // most scripts are far longer than their arguments.
+  const shas = new Map<string, Promise<string>>();
+  const sendScript = async (args: string[]) => {
+    const script = args[1]!;
+    let sha = shas.get(script);
+    if (!sha) shas.set(script, sha = sha1Hex(script));
+    try {
+      return await send(["EVALSHA", await sha, ...args.slice(2)]);
+    } catch (error) {
+      if (!String((error as Error | undefined)?.message).startsWith("NOSCRIPT")) throw error;
+      return await send(args);
+    }
+  };
   return async function command(args, action) {
     try {
-      return await within(Promise.resolve().then(() => send(args)));
+      const sending = args[0] === "EVAL"
+        ? sendScript(args)
+        : Promise.resolve().then(() => send(args));
+      return await within(sending);
     } catch (error) {
       throw unavailable(action, error);
     }
   };
+}
+
+/** The SHA-1 of a script's text, in hex, as Redis names its scripts. */
+async function sha1Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text)),
+  );
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 function unavailable(action: string, cause: unknown): SessionStoreUnavailableError {
