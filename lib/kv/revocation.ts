@@ -29,6 +29,9 @@ import { deadline } from "../server_side/deadline.ts";
 import { CLOCK_SKEW, cutOff, MAX_AGE_LIMIT } from "../sealing/lifetime.ts";
 import { RevocationCache } from "../server_side/revocation_cache.ts";
 
+/** What `seenSession()` answers when there is nothing to write: one promise for all. */
+const NOTHING_TO_WRITE: Promise<void> = Promise.resolve();
+
 /** Options of {@linkcode kvRevocation}. */
 export interface KvRevocationOptions {
   /**
@@ -478,15 +481,14 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
         .sort(newestFirst);
     },
 
-    async seenSession(subject, id, expiresAt) {
-      if (!cache.seenDue(id, seenIntervalMs)) return;
-      try {
-        // A key of its own: written without reading, and ignored once the entry is gone.
-        const expireIn = untilExpiry(expiresAt);
-        await within(kv.set(seenKey(subject, id), now() / 1000, { expireIn }));
-      } catch (error) {
-        throw unavailable("note the session's use", error);
-      }
+    seenSession(subject, id, expiresAt) {
+      // Most uses: nothing to write, and nothing made for it.
+      if (!cache.seenDue(id, seenIntervalMs)) return NOTHING_TO_WRITE;
+      // A key of its own: written without reading, and ignored once the entry is gone.
+      const expireIn = untilExpiry(expiresAt);
+      return Promise.resolve()
+        .then(() => within(kv.set(seenKey(subject, id), now() / 1000, { expireIn })))
+        .then(() => {}, (error) => Promise.reject(unavailable("note the session's use", error)));
     },
 
     async endSession(subject, id) {

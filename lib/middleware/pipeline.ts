@@ -229,7 +229,7 @@ export class Pipeline {
     } else if (listed && subject !== undefined && this.#lists) {
       // Coarse, and not waited for: the list writes it down at most once per interval, and a
       // write that fails (logged by the outage guard) costs the request nothing.
-      this.#lists.seenSession(subject, listed, record.expiresAt).catch(() => {});
+      void this.#lists.seenSession(subject, listed, record.expiresAt);
     }
   }
 

@@ -30,6 +30,9 @@ import { CLOCK_SKEW, cutOff, MAX_AGE_LIMIT } from "../sealing/lifetime.ts";
 import { RevocationCache } from "../server_side/revocation_cache.ts";
 import { commandSender, type RedisClientLike } from "./_command.ts";
 
+/** What `seenSession()` answers when there is nothing to write: one promise for all. */
+const NOTHING_TO_WRITE: Promise<void> = Promise.resolve();
+
 /** Options of {@linkcode redisRevocation}. */
 export interface RedisRevocationOptions {
   /**
@@ -478,12 +481,13 @@ export function redisRevocation(
         .sort((a, b) => b.issuedAt - a.issuedAt);
     },
 
-    async seenSession(subject, id) {
-      if (!cache.seenDue(id, seenIntervalMs)) return;
-      await command(
+    seenSession(subject, id) {
+      // Most uses: nothing to write, and nothing made for it.
+      if (!cache.seenDue(id, seenIntervalMs)) return NOTHING_TO_WRITE;
+      return command(
         ["EVAL", SEEN_SCRIPT, "1", sessionsKey(subject), id, String(now() / 1000)],
         "note the session as seen",
-      );
+      ).then(() => {});
     },
 
     async endSession(subject, id) {

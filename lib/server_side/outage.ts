@@ -44,15 +44,23 @@ function guard(failOpen: boolean): Guard {
     try {
       return await call();
     } catch (error) {
-      // By code, as the store contract says: a store of the app's own may throw the base class.
-      if (!(error instanceof SessionError) || error.code !== "ERR_SESSION_STORE_UNAVAILABLE") {
-        throw error;
-      }
-      console.error(`session: ${errorSummary(error)}; failing ${failOpen ? "open" : "closed"}`);
-      if (!failOpen) throw error;
+      reportOutage(error, failOpen);
       return fallback;
     }
   };
+}
+
+/**
+ * Logs an outage, then throws it when failing closed; anything that is not an outage is thrown
+ * on as it is.
+ */
+function reportOutage(error: unknown, failOpen: boolean): void {
+  // By code, as the store contract says: a store of the app's own may throw the base class.
+  if (!(error instanceof SessionError) || error.code !== "ERR_SESSION_STORE_UNAVAILABLE") {
+    throw error;
+  }
+  console.error(`session: ${errorSummary(error)}; failing ${failOpen ? "open" : "closed"}`);
+  if (!failOpen) throw error;
 }
 
 /**
@@ -81,8 +89,14 @@ export function guardRevocation(
     ...guarded,
     addSession: (subject, entry) => tolerate(() => r.addSession!(subject, entry), undefined),
     listSessions: (subject) => tolerate(() => r.listSessions!(subject), []),
+    // Best effort, whatever failOpen says: a use not written down costs the request nothing, and
+    // the promise never rejects (nothing waits for it).
     seenSession: (subject, id, expiresAt) =>
-      tolerate(() => r.seenSession!(subject, id, expiresAt), undefined),
+      r.seenSession!(subject, id, expiresAt).catch((error) => {
+        if (error instanceof SessionError && error.code === "ERR_SESSION_STORE_UNAVAILABLE") {
+          reportOutage(error, true);
+        } else console.error(`session: cannot note the session's use: ${errorSummary(error)}`);
+      }),
     endSession: (subject, id) => tolerate(() => r.endSession!(subject, id), false),
     removeSession: (subject, id) => tolerate(() => r.removeSession!(subject, id), undefined),
   };
