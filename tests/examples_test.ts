@@ -109,7 +109,8 @@ function devicesBrowser(app: Hono<SessionEnv>, userAgent: string) {
     const headers = new Headers(init.headers);
     headers.set("user-agent", userAgent);
     if (jar.header) headers.set("cookie", jar.header);
-    const res = await app.request(`http://localhost${path}`, { ...init, headers });
+    // A Request, not (url, init): Deno 2.5 types Hono's init with Node's RequestInit.
+    const res = await app.request(new Request(`http://localhost${path}`, { ...init, headers }));
     jar.store(res);
     return res;
   };
