@@ -5,13 +5,12 @@
  * on a phone; no console error, no Content-Security-Policy violation), which
  * `browser_firefox_test.ts` runs in Firefox.
  *
- * Playwright reads `/proc` files when it loads, which Deno allows only with `--allow-all`.
- * Under the narrower flags of `deno task test`, this file therefore runs itself again in a
- * `deno test --allow-all` subprocess (`--allow-run` already grants as much).
+ * `_chromium.ts` starts Chromium and, under the narrower flags of `deno task test`, runs this
+ * file again with `--allow-all`, which Playwright needs.
  */
 
-import assert from "node:assert/strict";
-import { ROOT, startServer } from "./_server.ts";
+import { chromiumTest, launchChromium } from "./_chromium.ts";
+import { startServer } from "./_server.ts";
 import {
   type BrowserPage,
   checkTheContrast,
@@ -23,65 +22,15 @@ import {
   watchConsole,
 } from "./_browser_flow.ts";
 
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
-const hasChromium = await Deno.stat(CHROMIUM).then((info) => info.isFile, () => false);
-if (!hasChromium) {
-  console.warn(
-    `%cSKIPPING browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
-    "color: yellow; font-weight: bold",
-  );
-}
-
 const SECRET = "browser test secret: thirty-two bytes or more";
 const TEST_NAME = "A visitor greets, reads the session data and logs out in Chromium";
 
-// What Playwright trips over at import time without --allow-all.
-function hasFullAccess(): boolean {
-  try {
-    Deno.statSync("/proc/self/cgroup");
-    return true;
-  } catch (error) {
-    return !(error instanceof Deno.errors.NotCapable ||
-      error instanceof Deno.errors.PermissionDenied);
-  }
-}
-
-if (hasFullAccess()) {
-  Deno.test({ name: TEST_NAME, ignore: !hasChromium, fn: browse });
-} else {
-  Deno.test({
-    name: `${TEST_NAME} (run with --allow-all in a subprocess)`,
-    ignore: !hasChromium,
-    async fn() {
-      const { code } = await new Deno.Command(Deno.execPath(), {
-        args: ["test", "--allow-all", "tests/browser_test.ts"],
-        cwd: ROOT,
-        stdin: "null",
-        stdout: "inherit",
-        stderr: "inherit",
-      }).output();
-      assert.equal(code, 0, "the browser test failed in its subprocess: see its output above");
-    },
-  });
-}
+chromiumTest(TEST_NAME, import.meta.url, browse);
 
 async function browse(t: Deno.TestContext): Promise<void> {
-  const { chromium } = await import("playwright-core");
   const server = await startServer({ env: { SESSION_SECRET: SECRET } });
   try {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const flow = chromiumPage(page);
