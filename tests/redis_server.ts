@@ -5,6 +5,7 @@
  * @module
  */
 
+import { Redis } from "ioredis";
 import { startOnFreePort } from "./_server.ts";
 
 /** Where Debian installs the server; `.ci/run` installs the `redis-server` package. */
@@ -193,4 +194,41 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     resume: () => signal("SIGCONT"),
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/**
+ * An ioredis client of `url` that fails fast while Redis is down (no offline queue, no retry of a
+ * command) and reconnects every 50 ms, as an instance of the service would.
+ */
+export function connect(url: string): Redis {
+  const client = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => 50,
+  });
+  client.on("error", () => {});
+  return client;
+}
+
+/** Resolves once `client` is connected. */
+export async function ready(client: Redis): Promise<void> {
+  if (client.status !== "ready") await new Promise((resolve) => client.once("ready", resolve));
+}
+
+/** Runs `fn` with a fresh Redis and two connected clients (two "instances"), then stops them. */
+export async function withRedis(
+  fn: (redis: RedisServer, a: Redis, b: Redis) => Promise<void>,
+  options: StartRedisOptions = {},
+): Promise<void> {
+  const redis = await startRedis(options);
+  const a = connect(redis.url);
+  const b = connect(redis.url);
+  try {
+    await Promise.all([ready(a), ready(b)]);
+    await fn(redis, a, b);
+  } finally {
+    a.disconnect();
+    b.disconnect();
+    await redis.stop();
+  }
 }

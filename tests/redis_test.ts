@@ -6,46 +6,14 @@
 
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { session, type SessionEnv } from "../lib/mod.ts";
 import { type RedisClientLike, redisRevocation, redisStore } from "../lib/redis/mod.ts";
-import { HAS_REDIS, type RedisServer, startRedis } from "./redis_server.ts";
+import { HAS_REDIS, ready, startRedis, withRedis } from "./redis_server.ts";
 import { cookieOf } from "./_cookie_jar.ts";
 
 const ignore = !HAS_REDIS;
 const needs = ignore ? " (ignored: redis-server is not installed at /usr/bin/redis-server)" : "";
-
-function connect(url: string): Redis {
-  const client = new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => 50,
-  });
-  client.on("error", () => {});
-  return client;
-}
-
-async function ready(client: Redis): Promise<void> {
-  if (client.status !== "ready") await new Promise((resolve) => client.once("ready", resolve));
-}
-
-/** Runs `fn` with a fresh Redis and two connected clients (two "instances"). */
-async function withRedis(
-  fn: (redis: RedisServer, a: Redis, b: Redis) => Promise<void>,
-): Promise<void> {
-  const redis = await startRedis();
-  const a = connect(redis.url);
-  const b = connect(redis.url);
-  try {
-    await Promise.all([ready(a), ready(b)]);
-    await fn(redis, a, b);
-  } finally {
-    a.disconnect();
-    b.disconnect();
-    await redis.stop();
-  }
-}
 
 const newId = () => crypto.getRandomValues(new Uint8Array(16));
 const hexOf = (id: Uint8Array) => Array.from(id, (b) => b.toString(16).padStart(2, "0")).join("");

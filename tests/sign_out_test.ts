@@ -16,7 +16,7 @@ import {
 } from "../lib/mod.ts";
 import { kvRevocation, kvStore } from "../lib/kv/mod.ts";
 import { redisRevocation } from "../lib/redis/mod.ts";
-import { HAS_REDIS, startRedis } from "./redis_server.ts";
+import { connect, HAS_REDIS, ready, startRedis } from "./redis_server.ts";
 import { CookieJar } from "./_cookie_jar.ts";
 
 const SECRET = "sign out everywhere test secret, 32+ bytes";
@@ -205,25 +205,17 @@ Deno.test({
   async fn(t) {
     const redis = await startRedis();
     const clients: Redis[] = [];
-    const connect = () => {
-      const client = new Redis(redis.url, {
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => 50,
-      });
-      client.on("error", () => {});
+    const connected = async () => {
+      const client = connect(redis.url);
       clients.push(client);
+      await ready(client);
       return client;
     };
     try {
-      const ready = async (client: Redis) => {
-        if (client.status !== "ready") await new Promise((r) => client.once("ready", r));
-        return client;
-      };
       for (const route of ["/everywhere", "/everywhere-with-notice"] as const) {
         await signOutEverywhere(
           async () => {
-            const [a, b] = await Promise.all([ready(connect()), ready(connect())]);
+            const [a, b] = await Promise.all([connected(), connected()]);
             return [redisRevocation(a), redisRevocation(b)];
           },
           t,
@@ -231,7 +223,7 @@ Deno.test({
           route,
         );
       }
-      const list = redisRevocation(await ready(connect()), { cacheMs: 0 });
+      const list = redisRevocation(await connected(), { cacheMs: 0 });
       const app = instance(list);
       const jar = new CookieJar();
       await visit(app, jar, "/login/ada");
