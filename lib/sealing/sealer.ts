@@ -552,21 +552,20 @@ export class Sealer {
     cookieName: string,
     now: number = Date.now() / 1000,
   ): Promise<OpenedRecord> {
-    let record = this.#cached(value, cookieName);
-    if (!record) {
-      const { index, bytes } = this.#locate(value);
-      const aad = this.#aadFor(index, cookieName);
-      let plaintext: Uint8Array;
-      try {
-        plaintext = await this.#keys.keys[index]!.open(nonceOf(bytes), sealedOf(bytes), aad);
-      } catch (error) {
-        throw forged(error);
-      }
-      record = decode(plaintext, index);
-      assertUnexpired(record, now);
-      this.#opened.admit(value, cookieName, record);
-    } else assertUnexpired(record, now);
-    return record;
+    const hit = this.#cached(value, cookieName, now);
+    if (hit) return hit;
+    const { index, bytes } = this.#locate(value);
+    let plaintext: Uint8Array;
+    try {
+      plaintext = await this.#keys.keys[index]!.open(
+        nonceOf(bytes),
+        sealedOf(bytes),
+        this.#aadFor(index, cookieName),
+      );
+    } catch (error) {
+      throw forged(error);
+    }
+    return this.#admit(value, cookieName, plaintext, index, now);
   }
 
   /**
@@ -580,31 +579,44 @@ export class Sealer {
    * @throws {InvalidSessionError} For every value that does not open or has expired.
    */
   openNow(value: string, cookieName: string, now: number = Date.now() / 1000): OpenedRecord {
-    let record = this.#cached(value, cookieName);
-    if (!record) {
-      const { index, bytes } = this.#locate(value);
-      const aad = this.#aadFor(index, cookieName);
-      let plaintext: Uint8Array;
-      try {
-        plaintext = this.#keys.keys[index]!.open(
-          nonceOf(bytes),
-          sealedOf(bytes),
-          aad,
-        ) as Uint8Array;
-      } catch (error) {
-        throw forged(error);
-      }
-      record = decode(plaintext, index);
-      assertUnexpired(record, now);
-      this.#opened.admit(value, cookieName, record);
-    } else assertUnexpired(record, now);
+    const hit = this.#cached(value, cookieName, now);
+    if (hit) return hit;
+    const { index, bytes } = this.#locate(value);
+    let plaintext: Uint8Array;
+    try {
+      plaintext = this.#keys.keys[index]!.open(
+        nonceOf(bytes),
+        sealedOf(bytes),
+        this.#aadFor(index, cookieName),
+      ) as Uint8Array;
+    } catch (error) {
+      throw forged(error);
+    }
+    return this.#admit(value, cookieName, plaintext, index, now);
+  }
+
+  /** An opened value's record, checked against its deadlines, then remembered. */
+  #admit(
+    value: string,
+    cookieName: string,
+    plaintext: Uint8Array,
+    index: number,
+    now: number,
+  ): OpenedRecord {
+    const record = decode(plaintext, index);
+    assertUnexpired(record, now);
+    this.#opened.admit(value, cookieName, record);
     return record;
   }
 
-  /** A value opened before, with its data parsed afresh from the sealed JSON. */
-  #cached(value: string, cookieName: string): OpenedRecord | undefined {
+  /**
+   * A value opened before, checked against its deadlines, with its data parsed afresh from the
+   * sealed JSON.
+   */
+  #cached(value: string, cookieName: string, now: number): OpenedRecord | undefined {
     const hit = this.#opened.get(value, cookieName);
     if (!hit) return undefined;
+    assertUnexpired(hit, now);
     const { data, flash } = decodeBody(hit.body)!;
     return {
       id: hit.id,
