@@ -1,8 +1,9 @@
 /**
  * The README's example app, the same file on every runtime: a visit counter, a login that
  * names the session's subject (which regenerates its id), a flash message, a logout, and, with
- * a revocation list, "sign out everywhere" and "sign out other devices". The runtime-specific entries next to it (`deno.ts`,
- * `node.ts`, `bun.ts`, `worker.ts`) only read the secret and serve it.
+ * a revocation list, "sign out everywhere" and "sign out other devices". The runtime-specific
+ * entries next to it (`deno.ts`, `node.ts`, `bun.ts`, `worker.ts`) only read the secret and
+ * serve it.
  *
  * @module
  */
