@@ -98,7 +98,8 @@ const JSON_SUFFIX = /^application\/[\w.+-]+\+json$/;
  * @param options `limit` in bytes (default 16 KiB), `timeoutMs` (default 10 s).
  * @returns The fields, or the problem: 415 for a content type other than the three
  * accepted, 413 for a body over the limit (announced or streamed), 408 for a body still not
- * whole after `timeoutMs`, 400 for a body that does not decode or JSON that is not an object.
+ * whole after `timeoutMs`, 400 for a body that cannot be read (broken framing, cut off), does
+ * not decode, or is JSON that is not an object.
  *
  * @example Reading a posted form
  * ```ts
@@ -137,6 +138,10 @@ export async function readFields(
       };
     }
     bytes = await readLimited(request, limit, options.lengthEnforced === true, deadline.late);
+  } catch {
+    // The body stream failed: its framing is broken (Deno before 2.9 frames a request with both
+    // Content-Length and chunked encoding by the first header) or the client cut it off.
+    return { ok: false, status: 400, message: "The request body could not be read; send it again" };
   } finally {
     waiting.delete(deadline);
   }
@@ -200,8 +205,9 @@ async function discardFrom(
 ): Promise<void> {
   let total = alreadyRead;
   while (total <= MAX_DISCARD_BYTES) {
-    const next = await Promise.race([reader.read(), late]);
-    if (next === TIMED_OUT) break;
+    // A body that fails while thrown away is as good as read: nothing more will come.
+    const next = await Promise.race([reader.read(), late]).catch(() => undefined);
+    if (next === undefined || next === TIMED_OUT) break;
     if (next.done) return;
     total += next.value.byteLength;
   }
