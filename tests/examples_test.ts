@@ -72,34 +72,30 @@ Deno.test("the example app counts visits, greets after login and forgets after l
 });
 
 Deno.test("the example app with a revocation list signs a user out of every browser, or of every other one", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const app = createApp("an example secret of at least 32 bytes", kvRevocation(kv));
-    const browser = () => {
-      const jar = new CookieJar();
-      return async (path: string, method = "GET") => {
-        const headers = jar.header ? { cookie: jar.header } : undefined;
-        const res = await app.request(path, { method, headers });
-        jar.store(res);
-        return res;
-      };
+  using kv = await Deno.openKv(":memory:");
+  const app = createApp("an example secret of at least 32 bytes", kvRevocation(kv));
+  const browser = () => {
+    const jar = new CookieJar();
+    return async (path: string, method = "GET") => {
+      const headers = jar.header ? { cookie: jar.header } : undefined;
+      const res = await app.request(path, { method, headers });
+      jar.store(res);
+      return res;
     };
-    const [laptop, phone, other] = [browser(), browser(), browser()];
-    await laptop("/login/Ada", "POST");
-    await phone("/login/Ada", "POST");
-    await other("/login/Grace", "POST");
-    assert.match(await (await phone("/")).text(), /Hello Ada/);
-    assert.equal((await laptop("/logout-others", "POST")).status, 303);
-    assert.match(await (await phone("/")).text(), /Hello stranger/);
-    assert.match(await (await laptop("/")).text(), /Hello Ada/, "this device stays signed in");
-    await phone("/login/Ada", "POST");
-    assert.equal((await laptop("/logout-everywhere", "POST")).status, 303);
-    assert.match(await (await phone("/")).text(), /Hello stranger/);
-    assert.match(await (await laptop("/")).text(), /Hello stranger/);
-    assert.match(await (await other("/")).text(), /Hello Grace/);
-  } finally {
-    kv.close();
-  }
+  };
+  const [laptop, phone, other] = [browser(), browser(), browser()];
+  await laptop("/login/Ada", "POST");
+  await phone("/login/Ada", "POST");
+  await other("/login/Grace", "POST");
+  assert.match(await (await phone("/")).text(), /Hello Ada/);
+  assert.equal((await laptop("/logout-others", "POST")).status, 303);
+  assert.match(await (await phone("/")).text(), /Hello stranger/);
+  assert.match(await (await laptop("/")).text(), /Hello Ada/, "this device stays signed in");
+  await phone("/login/Ada", "POST");
+  assert.equal((await laptop("/logout-everywhere", "POST")).status, 303);
+  assert.match(await (await phone("/")).text(), /Hello stranger/);
+  assert.match(await (await laptop("/")).text(), /Hello stranger/);
+  assert.match(await (await other("/")).text(), /Hello Grace/);
 });
 
 /** A browser of the devices app: its own cookie jar and User-Agent, same-origin POSTs. */
@@ -132,121 +128,105 @@ const SAFARI_IPHONE =
 const SIGNED_OUT = /<h1>Sign in<\/h1>[\s\S]*<form method="post" action="\/login">/;
 
 Deno.test("the devices app lists a user's browsers, signs one out, then all the others", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const app = createDevicesApp("an example secret of at least 32 bytes", kvRevocation(kv));
-    const [laptop, phone] = [
-      devicesBrowser(app, FIREFOX_LINUX),
-      devicesBrowser(app, SAFARI_IPHONE),
-    ];
-    assert.match(await laptop.page(), SIGNED_OUT);
-    assert.equal((await laptop.post("/login", { user: "ada" })).status, 303);
-    const login = await phone.post("/login", { user: "ada" });
-    assert.equal(login.status, 303);
-    assert.equal(login.headers.get("location"), "/sessions");
+  using kv = await Deno.openKv(":memory:");
+  const app = createDevicesApp("an example secret of at least 32 bytes", kvRevocation(kv));
+  const [laptop, phone] = [
+    devicesBrowser(app, FIREFOX_LINUX),
+    devicesBrowser(app, SAFARI_IPHONE),
+  ];
+  assert.match(await laptop.page(), SIGNED_OUT);
+  assert.equal((await laptop.post("/login", { user: "ada" })).status, 303);
+  const login = await phone.post("/login", { user: "ada" });
+  assert.equal(login.status, 303);
+  assert.equal(login.headers.get("location"), "/sessions");
 
-    const listed = await laptop.list();
-    assert.deepEqual(listed.map((s) => [s.label, s.current]).sort(), [
-      ["Firefox on Linux", true],
-      ["Safari on iPhone", false],
-    ]);
-    const page = await laptop.page();
-    assert.match(page, /<h1>Where you&#39;re signed in<\/h1>/);
-    assert.match(page, /Firefox on Linux<\/strong> <em>This device<\/em>/);
-    assert.match(
-      page,
-      /Safari on iPhone<\/strong><br>Signed in <time [^>]+>[^<]+<\/time>, last active/,
-    );
-    assert.match(page, /no passwords/);
+  const listed = await laptop.list();
+  assert.deepEqual(listed.map((s) => [s.label, s.current]).sort(), [
+    ["Firefox on Linux", true],
+    ["Safari on iPhone", false],
+  ]);
+  const page = await laptop.page();
+  assert.match(page, /<h1>Where you&#39;re signed in<\/h1>/);
+  assert.match(page, /Firefox on Linux<\/strong> <em>This device<\/em>/);
+  assert.match(
+    page,
+    /Safari on iPhone<\/strong><br>Signed in <time [^>]+>[^<]+<\/time>, last active/,
+  );
+  assert.match(page, /no passwords/);
 
-    const other = listed.find((s) => !s.current)!;
-    assert.equal((await laptop.post("/sessions/sign-out", { id: other.id })).status, 303);
-    assert.match(await phone.page(), SIGNED_OUT);
-    assert.equal(
-      (await phone.send("/sessions", { headers: { accept: "application/json" } })).status,
-      401,
-    );
-    assert.deepEqual((await laptop.list()).map((s) => s.label), ["Firefox on Linux"]);
-    assert.doesNotMatch(await laptop.page(), /Sign out all other devices/);
+  const other = listed.find((s) => !s.current)!;
+  assert.equal((await laptop.post("/sessions/sign-out", { id: other.id })).status, 303);
+  assert.match(await phone.page(), SIGNED_OUT);
+  assert.equal(
+    (await phone.send("/sessions", { headers: { accept: "application/json" } })).status,
+    401,
+  );
+  assert.deepEqual((await laptop.list()).map((s) => s.label), ["Firefox on Linux"]);
+  assert.doesNotMatch(await laptop.page(), /Sign out all other devices/);
 
-    await phone.post("/login", { user: "ada" });
-    assert.equal((await laptop.list()).length, 2);
-    assert.equal((await laptop.post("/sessions/sign-out-others")).status, 303);
-    assert.match(await phone.page(), SIGNED_OUT);
-    assert.deepEqual((await laptop.list()).map((s) => [s.label, s.current]), [[
-      "Firefox on Linux",
-      true,
-    ]]);
+  await phone.post("/login", { user: "ada" });
+  assert.equal((await laptop.list()).length, 2);
+  assert.equal((await laptop.post("/sessions/sign-out-others")).status, 303);
+  assert.match(await phone.page(), SIGNED_OUT);
+  assert.deepEqual((await laptop.list()).map((s) => [s.label, s.current]), [[
+    "Firefox on Linux",
+    true,
+  ]]);
 
-    assert.equal((await laptop.post("/logout")).status, 303);
-    assert.deepEqual(laptop.jar.names, []);
-    assert.match(await laptop.page(), SIGNED_OUT);
-  } finally {
-    kv.close();
-  }
+  assert.equal((await laptop.post("/logout")).status, 303);
+  assert.deepEqual(laptop.jar.names, []);
+  assert.match(await laptop.page(), SIGNED_OUT);
 });
 
 Deno.test("the devices app refuses a cross-site POST with 403", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const app = createDevicesApp("an example secret of at least 32 bytes", kvRevocation(kv));
-    const ada = devicesBrowser(app, FIREFOX_LINUX);
-    await ada.post("/login", { user: "ada" });
-    // A form on https://evil.example posting to the app, with Ada's cookie.
-    for (const path of ["/login", "/sessions/sign-out-others", "/logout"]) {
-      const res = await ada.send(path, {
-        method: "POST",
-        headers: { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
-        body: new URLSearchParams({ user: "mallory" }),
-      });
-      assert.equal(res.status, 403, path);
-    }
-    assert.equal((await ada.list()).length, 1, "still signed in");
-  } finally {
-    kv.close();
+  using kv = await Deno.openKv(":memory:");
+  const app = createDevicesApp("an example secret of at least 32 bytes", kvRevocation(kv));
+  const ada = devicesBrowser(app, FIREFOX_LINUX);
+  await ada.post("/login", { user: "ada" });
+  // A form on https://evil.example posting to the app, with Ada's cookie.
+  for (const path of ["/login", "/sessions/sign-out-others", "/logout"]) {
+    const res = await ada.send(path, {
+      method: "POST",
+      headers: { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+      body: new URLSearchParams({ user: "mallory" }),
+    });
+    assert.equal(res.status, 403, path);
   }
+  assert.equal((await ada.list()).length, 1, "still signed in");
 });
 
 Deno.test("the devices app answers a bad login form with 400", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const app = createDevicesApp("an example secret of at least 32 bytes", kvRevocation(kv));
-    const visitor = devicesBrowser(app, FIREFOX_LINUX);
-    const forms: Record<string, string>[] = [
-      {},
-      { user: "" },
-      { user: "   " },
-      { user: "a".repeat(41) },
-      { user: "null" },
-    ];
-    for (const form of forms) {
-      const res = await visitor.post("/login", form);
-      assert.equal(res.status, 400, JSON.stringify(form));
-      assert.match(
-        await res.text(),
-        /<p role="alert">Type a user name of 1 to 40 characters.<\/p>/,
-      );
-    }
-    assert.deepEqual(visitor.jar.names, []);
-    assert.equal((await visitor.post("/sessions/sign-out")).status, 400);
-  } finally {
-    kv.close();
+  using kv = await Deno.openKv(":memory:");
+  const app = createDevicesApp("an example secret of at least 32 bytes", kvRevocation(kv));
+  const visitor = devicesBrowser(app, FIREFOX_LINUX);
+  const forms: Record<string, string>[] = [
+    {},
+    { user: "" },
+    { user: "   " },
+    { user: "a".repeat(41) },
+    { user: "null" },
+  ];
+  for (const form of forms) {
+    const res = await visitor.post("/login", form);
+    assert.equal(res.status, 400, JSON.stringify(form));
+    assert.match(
+      await res.text(),
+      /<p role="alert">Type a user name of 1 to 40 characters.<\/p>/,
+    );
   }
+  assert.deepEqual(visitor.jar.names, []);
+  assert.equal((await visitor.post("/sessions/sign-out")).status, 400);
 });
 
 Deno.test("the devices app escapes the user name and labels what it cannot name", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const app = createDevicesApp("an example secret of at least 32 bytes", kvRevocation(kv));
-    const visitor = devicesBrowser(app, "curl/8.5.0");
-    await visitor.post("/login", { user: "<script>alert(1)</script>" });
-    const page = await visitor.page();
-    assert.match(page, /Signed in as <strong>&lt;script&gt;alert\(1\)&lt;\/script&gt;<\/strong>/);
-    assert.doesNotMatch(page, /<script>/);
-    assert.match(page, /a browser<\/strong> <em>This device<\/em>/);
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  const app = createDevicesApp("an example secret of at least 32 bytes", kvRevocation(kv));
+  const visitor = devicesBrowser(app, "curl/8.5.0");
+  await visitor.post("/login", { user: "<script>alert(1)</script>" });
+  const page = await visitor.page();
+  assert.match(page, /Signed in as <strong>&lt;script&gt;alert\(1\)&lt;\/script&gt;<\/strong>/);
+  assert.doesNotMatch(page, /<script>/);
+  assert.match(page, /a browser<\/strong> <em>This device<\/em>/);
 });
 
 Deno.test("deviceLabel() names the browser and the system of a User-Agent", () => {

@@ -330,49 +330,45 @@ Deno.test("A shared Flask session refuses the options it could not honour, at se
 });
 
 Deno.test("With a revocation list, a Flask cookie migrates once: its copies and cookies older than the cut-off are refused", async (t) => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const revocation = kvRevocation(kv, { cacheMs: 0 });
-    const invalid: string[] = [];
-    const app = new Hono<SessionEnv<{ name: string }>>();
-    app.use(session<{ name: string }>({
-      secrets: [SECRET],
-      revocation,
-      foreign: flaskMigration({ secretKeys: [FLASK_KEY] }),
-      onInvalid: (reason) => void invalid.push(reason),
-    }));
-    app.get("/", (c) => c.text(c.get("session").get("name") ?? "nobody"));
-    app.post("/logout", (c) => {
-      c.get("session").destroy();
-      return c.body(null, 204);
-    });
-    const read = (cookie: string) => app.request("/", { headers: { cookie } });
+  using kv = await Deno.openKv(":memory:");
+  const revocation = kvRevocation(kv, { cacheMs: 0 });
+  const invalid: string[] = [];
+  const app = new Hono<SessionEnv<{ name: string }>>();
+  app.use(session<{ name: string }>({
+    secrets: [SECRET],
+    revocation,
+    foreign: flaskMigration({ secretKeys: [FLASK_KEY] }),
+    onInvalid: (reason) => void invalid.push(reason),
+  }));
+  app.get("/", (c) => c.text(c.get("session").get("name") ?? "nobody"));
+  app.post("/logout", (c) => {
+    c.get("session").destroy();
+    return c.body(null, 204);
+  });
+  const read = (cookie: string) => app.request("/", { headers: { cookie } });
 
-    await t.step(
-      "a copy of a migrated Flask cookie, replayed after logout, is refused",
-      async () => {
-        const copy = `session=${await flaskCookie({ name: "Ada" })}`;
-        const first = await read(copy);
-        assert.equal(await first.text(), "Ada", "migrated");
-        const sealed = first.headers.getSetCookie().find((h) => !h.includes("Max-Age=0"))!;
-        await app.request("/logout", {
-          method: "POST",
-          headers: { cookie: sealed.split(";")[0]! },
-        });
-        assert.equal(await (await read(copy)).text(), "nobody");
-        assert.deepEqual(invalid, ["revoked"]);
-      },
-    );
-    await t.step("a Flask cookie signed before revokeAllBefore() is refused", async () => {
-      invalid.length = 0;
-      const older = `session=${await flaskCookie({ name: "Grace" })}`;
-      await revocation.revokeAllBefore(new Date());
-      assert.equal(await (await read(older)).text(), "nobody");
+  await t.step(
+    "a copy of a migrated Flask cookie, replayed after logout, is refused",
+    async () => {
+      const copy = `session=${await flaskCookie({ name: "Ada" })}`;
+      const first = await read(copy);
+      assert.equal(await first.text(), "Ada", "migrated");
+      const sealed = first.headers.getSetCookie().find((h) => !h.includes("Max-Age=0"))!;
+      await app.request("/logout", {
+        method: "POST",
+        headers: { cookie: sealed.split(";")[0]! },
+      });
+      assert.equal(await (await read(copy)).text(), "nobody");
       assert.deepEqual(invalid, ["revoked"]);
-    });
-  } finally {
-    kv.close();
-  }
+    },
+  );
+  await t.step("a Flask cookie signed before revokeAllBefore() is refused", async () => {
+    invalid.length = 0;
+    const older = `session=${await flaskCookie({ name: "Grace" })}`;
+    await revocation.revokeAllBefore(new Date());
+    assert.equal(await (await read(older)).text(), "nobody");
+    assert.deepEqual(invalid, ["revoked"]);
+  });
 });
 
 /**
@@ -387,38 +383,34 @@ function respellings(cookie: string): string[] {
 }
 
 Deno.test("With a revocation list, a migrated Flask cookie is refused in every spelling, on every instance", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const invalid: string[] = [];
-    // Two instances of the service, sharing one revocation list.
-    const [first, second] = [1, 2].map(() => {
-      const app = new Hono<SessionEnv<{ name: string }>>();
-      app.use(session<{ name: string }>({
-        secrets: [SECRET],
-        revocation: kvRevocation(kv),
-        foreign: flaskMigration({ secretKeys: [FLASK_KEY] }),
-        onInvalid: (reason) => void invalid.push(reason),
-      }));
-      app.get("/", (c) => c.text(c.get("session").get("name") ?? "nobody"));
-      return app;
-    });
-    const cookie = await flaskCookie({ name: "Ada" });
-    const migrated = await first!.request("/", { headers: { cookie: `session=${cookie}` } });
-    assert.equal(await migrated.text(), "Ada");
+  using kv = await Deno.openKv(":memory:");
+  const invalid: string[] = [];
+  // Two instances of the service, sharing one revocation list.
+  const [first, second] = [1, 2].map(() => {
+    const app = new Hono<SessionEnv<{ name: string }>>();
+    app.use(session<{ name: string }>({
+      secrets: [SECRET],
+      revocation: kvRevocation(kv),
+      foreign: flaskMigration({ secretKeys: [FLASK_KEY] }),
+      onInvalid: (reason) => void invalid.push(reason),
+    }));
+    app.get("/", (c) => c.text(c.get("session").get("name") ?? "nobody"));
+    return app;
+  });
+  const cookie = await flaskCookie({ name: "Ada" });
+  const migrated = await first!.request("/", { headers: { cookie: `session=${cookie}` } });
+  assert.equal(await migrated.text(), "Ada");
 
-    for (const spelling of respellings(cookie)) {
-      for (const app of [first!, second!]) {
-        // A captured copy, its signature's last character respelled:
-        // Cookie: session=eyJuYW1lIjoiQWRhIn0.aBcDeF.…wgF
-        const res = await app.request("/", { headers: { cookie: `session=${spelling}` } });
-        assert.equal(await res.text(), "nobody", spelling);
-        assert.ok(!res.headers.getSetCookie().some((h) => /^sealed=[^;]/.test(h)), "no session");
-      }
+  for (const spelling of respellings(cookie)) {
+    for (const app of [first!, second!]) {
+      // A captured copy, its signature's last character respelled:
+      // Cookie: session=eyJuYW1lIjoiQWRhIn0.aBcDeF.…wgF
+      const res = await app.request("/", { headers: { cookie: `session=${spelling}` } });
+      assert.equal(await res.text(), "nobody", spelling);
+      assert.ok(!res.headers.getSetCookie().some((h) => /^sealed=[^;]/.test(h)), "no session");
     }
-    assert.deepEqual(invalid, Array(6).fill("revoked"));
-  } finally {
-    kv.close();
   }
+  assert.deepEqual(invalid, Array(6).fill("revoked"));
 });
 
 Deno.test("A Flask session too large to seal is refused, and the visitor can still use the site and log out", async (t) => {

@@ -38,123 +38,99 @@ function counted(kv: Deno.Kv): { kv: Deno.Kv; calls: Map<string, number> } {
 }
 
 Deno.test("kvRevocation.listSessions gives a subject's sessions newest first", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const list = kvRevocation(kv, { now: () => (T0 + 60) * 1000 });
-    await list.addSession("ada", entry("00000000000000a1", 1, "Firefox on Linux"));
-    await list.addSession("ada", entry("00000000000000a3", 3, "Safari on iPhone"));
-    await list.addSession("ada", entry("00000000000000a2", 2));
-    await list.addSession("grace", entry("00000000000000b1", 4, "Chrome"));
-    assert.deepEqual(await list.listSessions("ada"), [
-      entry("00000000000000a3", 3, "Safari on iPhone"),
-      entry("00000000000000a2", 2),
-      entry("00000000000000a1", 1, "Firefox on Linux"),
-    ]);
-    assert.deepEqual(await list.listSessions("nobody"), []);
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  const list = kvRevocation(kv, { now: () => (T0 + 60) * 1000 });
+  await list.addSession("ada", entry("00000000000000a1", 1, "Firefox on Linux"));
+  await list.addSession("ada", entry("00000000000000a3", 3, "Safari on iPhone"));
+  await list.addSession("ada", entry("00000000000000a2", 2));
+  await list.addSession("grace", entry("00000000000000b1", 4, "Chrome"));
+  assert.deepEqual(await list.listSessions("ada"), [
+    entry("00000000000000a3", 3, "Safari on iPhone"),
+    entry("00000000000000a2", 2),
+    entry("00000000000000a1", 1, "Firefox on Linux"),
+  ]);
+  assert.deepEqual(await list.listSessions("nobody"), []);
 });
 
 Deno.test("kvRevocation.addSession keeps the stored label when the new entry has none", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const list = kvRevocation(kv, { now: () => (T0 + 60) * 1000 });
-    await list.addSession("ada", entry("00000000000000a1", 1, "Firefox on Linux"));
-    // A regenerate() with a longer lifetime says nothing of the label.
-    await list.addSession("ada", { ...entry("00000000000000a1", 1), expiresAt: T0 + 7200 });
-    assert.deepEqual(await list.listSessions("ada"), [
-      { ...entry("00000000000000a1", 1, "Firefox on Linux"), expiresAt: T0 + 7200 },
-    ]);
-    await list.addSession("ada", entry("00000000000000a1", 1, "Firefox on Windows"));
-    assert.equal((await list.listSessions("ada"))[0]!.label, "Firefox on Windows");
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  const list = kvRevocation(kv, { now: () => (T0 + 60) * 1000 });
+  await list.addSession("ada", entry("00000000000000a1", 1, "Firefox on Linux"));
+  // A regenerate() with a longer lifetime says nothing of the label.
+  await list.addSession("ada", { ...entry("00000000000000a1", 1), expiresAt: T0 + 7200 });
+  assert.deepEqual(await list.listSessions("ada"), [
+    { ...entry("00000000000000a1", 1, "Firefox on Linux"), expiresAt: T0 + 7200 },
+  ]);
+  await list.addSession("ada", entry("00000000000000a1", 1, "Firefox on Windows"));
+  assert.equal((await list.listSessions("ada"))[0]!.label, "Firefox on Windows");
 });
 
 Deno.test("kvRevocation.addSession drops the subject's oldest entries beyond maxSessions", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const list = kvRevocation(kv, { maxSessions: 2, now: () => (T0 + 60) * 1000 });
-    await list.addSession("ada", entry("00000000000000a2", 2));
-    await list.addSession("ada", entry("00000000000000a1", 1));
-    await list.addSession("ada", entry("00000000000000a3", 3));
-    await list.addSession("grace", entry("00000000000000b1", 0));
-    const ids = async (subject: string) => (await list.listSessions(subject)).map((s) => s.id);
-    assert.deepEqual(await ids("ada"), ["00000000000000a3", "00000000000000a2"]);
-    // An entry older than every one kept does not push a newer one out.
-    await list.addSession("ada", entry("0000000000000000", 0));
-    assert.deepEqual(await ids("ada"), ["00000000000000a3", "00000000000000a2"]);
-    // Updating a kept entry drops nothing.
-    await list.addSession("ada", entry("00000000000000a2", 2, "Firefox"));
-    assert.deepEqual(await ids("ada"), ["00000000000000a3", "00000000000000a2"]);
-    assert.deepEqual(await ids("grace"), ["00000000000000b1"], "other subjects keep theirs");
-    const stored = await Array.fromAsync(kv.list({ prefix: ["sealed-sessions", "revoked"] }));
-    assert.equal(stored.length, 3, "dropped entries leave KV");
-    // The dropped session goes on: only the list forgot it.
-    assert.equal(await list.isRevoked(newId(), T0 + 1, "ada", "00000000000000a1"), false);
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  const list = kvRevocation(kv, { maxSessions: 2, now: () => (T0 + 60) * 1000 });
+  await list.addSession("ada", entry("00000000000000a2", 2));
+  await list.addSession("ada", entry("00000000000000a1", 1));
+  await list.addSession("ada", entry("00000000000000a3", 3));
+  await list.addSession("grace", entry("00000000000000b1", 0));
+  const ids = async (subject: string) => (await list.listSessions(subject)).map((s) => s.id);
+  assert.deepEqual(await ids("ada"), ["00000000000000a3", "00000000000000a2"]);
+  // An entry older than every one kept does not push a newer one out.
+  await list.addSession("ada", entry("0000000000000000", 0));
+  assert.deepEqual(await ids("ada"), ["00000000000000a3", "00000000000000a2"]);
+  // Updating a kept entry drops nothing.
+  await list.addSession("ada", entry("00000000000000a2", 2, "Firefox"));
+  assert.deepEqual(await ids("ada"), ["00000000000000a3", "00000000000000a2"]);
+  assert.deepEqual(await ids("grace"), ["00000000000000b1"], "other subjects keep theirs");
+  const stored = await Array.fromAsync(kv.list({ prefix: ["sealed-sessions", "revoked"] }));
+  assert.equal(stored.length, 3, "dropped entries leave KV");
+  // The dropped session goes on: only the list forgot it.
+  assert.equal(await list.isRevoked(newId(), T0 + 1, "ada", "00000000000000a1"), false);
 });
 
 Deno.test("kvRevocation.listSessions leaves out sessions that have expired", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    let now = (T0 + 60) * 1000;
-    const list = kvRevocation(kv, { now: () => now });
-    await list.addSession("ada", { ...entry("00000000000000a1", 1), expiresAt: T0 + 120 });
-    await list.addSession("ada", entry("00000000000000a2", 2));
-    now = (T0 + 120) * 1000;
-    assert.deepEqual((await list.listSessions("ada")).map((s) => s.id), ["00000000000000a2"]);
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  let now = (T0 + 60) * 1000;
+  const list = kvRevocation(kv, { now: () => now });
+  await list.addSession("ada", { ...entry("00000000000000a1", 1), expiresAt: T0 + 120 });
+  await list.addSession("ada", entry("00000000000000a2", 2));
+  now = (T0 + 120) * 1000;
+  assert.deepEqual((await list.listSessions("ada")).map((s) => s.id), ["00000000000000a2"]);
 });
 
 Deno.test("kvRevocation.seenSession writes a session's use at most once per seenIntervalMs", async () => {
-  const memory = await Deno.openKv(":memory:");
-  try {
-    const { kv, calls } = counted(memory);
-    let now = (T0 + 10) * 1000;
-    const list = kvRevocation(kv, { seenIntervalMs: 60_000, now: () => now });
-    await list.addSession("ada", entry("00000000000000a1", 1));
-    const sets = () => calls.get("set") ?? 0;
-    const atLogin = sets();
-    // The login wrote it down: uses within the interval write nothing.
-    await list.seenSession("ada", "00000000000000a1", T0 + 3601);
-    now += 30_000;
-    await list.seenSession("ada", "00000000000000a1", T0 + 3601);
-    assert.equal(sets(), atLogin, "uses within the interval after the login write nothing");
-    now += 30_000;
-    await list.seenSession("ada", "00000000000000a1", T0 + 3601);
-    assert.equal(sets(), atLogin + 1);
-    assert.equal((await list.listSessions("ada"))[0]!.lastSeenAt, T0 + 70);
-    now += 30_000;
-    await list.seenSession("ada", "00000000000000a1", T0 + 3601);
-    assert.equal(sets(), atLogin + 1, "within the interval again: nothing");
-    // An update of the entry that says less does not move it back.
-    await list.addSession("ada", entry("00000000000000a1", 1));
-    assert.equal((await list.listSessions("ada"))[0]!.lastSeenAt, T0 + 70);
-  } finally {
-    memory.close();
-  }
+  using memory = await Deno.openKv(":memory:");
+  const { kv, calls } = counted(memory);
+  let now = (T0 + 10) * 1000;
+  const list = kvRevocation(kv, { seenIntervalMs: 60_000, now: () => now });
+  await list.addSession("ada", entry("00000000000000a1", 1));
+  const sets = () => calls.get("set") ?? 0;
+  const atLogin = sets();
+  // The login wrote it down: uses within the interval write nothing.
+  await list.seenSession("ada", "00000000000000a1", T0 + 3601);
+  now += 30_000;
+  await list.seenSession("ada", "00000000000000a1", T0 + 3601);
+  assert.equal(sets(), atLogin, "uses within the interval after the login write nothing");
+  now += 30_000;
+  await list.seenSession("ada", "00000000000000a1", T0 + 3601);
+  assert.equal(sets(), atLogin + 1);
+  assert.equal((await list.listSessions("ada"))[0]!.lastSeenAt, T0 + 70);
+  now += 30_000;
+  await list.seenSession("ada", "00000000000000a1", T0 + 3601);
+  assert.equal(sets(), atLogin + 1, "within the interval again: nothing");
+  // An update of the entry that says less does not move it back.
+  await list.addSession("ada", entry("00000000000000a1", 1));
+  assert.equal((await list.listSessions("ada"))[0]!.lastSeenAt, T0 + 70);
 });
 
 Deno.test("kvRevocation.removeSession takes the entry out and seenSession does not bring it back", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const list = kvRevocation(kv, { seenIntervalMs: 0, now: () => (T0 + 60) * 1000 });
-    await list.addSession("ada", entry("00000000000000a1", 1));
-    await list.addSession("ada", entry("00000000000000a2", 2));
-    await list.removeSession("ada", "00000000000000a1");
-    await list.seenSession("ada", "00000000000000a1", T0 + 3601);
-    assert.deepEqual((await list.listSessions("ada")).map((s) => s.id), ["00000000000000a2"]);
-    await list.removeSession("ada", "00000000000000a1");
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  const list = kvRevocation(kv, { seenIntervalMs: 0, now: () => (T0 + 60) * 1000 });
+  await list.addSession("ada", entry("00000000000000a1", 1));
+  await list.addSession("ada", entry("00000000000000a2", 2));
+  await list.removeSession("ada", "00000000000000a1");
+  await list.seenSession("ada", "00000000000000a1", T0 + 3601);
+  assert.deepEqual((await list.listSessions("ada")).map((s) => s.id), ["00000000000000a2"]);
+  await list.removeSession("ada", "00000000000000a1");
 });
 
 Deno.test("kvRevocation.endSession ends a session on every instance sharing the KV, once", async () => {
@@ -200,55 +176,43 @@ Deno.test("kvRevocation.endSession ends a session on every instance sharing the 
 });
 
 Deno.test("kvRevocation.endSession refuses the handle on its own instance at once, despite a cached answer", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const list = kvRevocation(kv, { cacheMs: 60_000, now: () => (T0 + 60) * 1000 });
-    const id = newId();
-    await list.addSession("ada", entry("00000000000000a1", 1));
-    assert.equal(await list.isRevoked(id, T0 + 1, "ada", "00000000000000a1"), false);
-    assert.equal(await list.endSession("ada", "00000000000000a1"), true);
-    assert.equal(await list.isRevoked(id, T0 + 1, "ada", "00000000000000a1"), true);
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  const list = kvRevocation(kv, { cacheMs: 60_000, now: () => (T0 + 60) * 1000 });
+  const id = newId();
+  await list.addSession("ada", entry("00000000000000a1", 1));
+  assert.equal(await list.isRevoked(id, T0 + 1, "ada", "00000000000000a1"), false);
+  assert.equal(await list.endSession("ada", "00000000000000a1"), true);
+  assert.equal(await list.isRevoked(id, T0 + 1, "ada", "00000000000000a1"), true);
 });
 
 Deno.test("kvRevocation.isRevoked reads the session's handle in its one getMany", async () => {
-  const memory = await Deno.openKv(":memory:");
-  try {
-    const { kv, calls } = counted(memory);
-    const list = kvRevocation(kv, { cacheMs: 0, now: () => (T0 + 60) * 1000 });
-    assert.equal(await list.isRevoked(newId(), T0 + 1, "ada", "00000000000000a1"), false);
-    assert.deepEqual([...calls], [["getMany", 1]]);
-  } finally {
-    memory.close();
-  }
+  using memory = await Deno.openKv(":memory:");
+  const { kv, calls } = counted(memory);
+  const list = kvRevocation(kv, { cacheMs: 0, now: () => (T0 + 60) * 1000 });
+  assert.equal(await list.isRevoked(newId(), T0 + 1, "ada", "00000000000000a1"), false);
+  assert.deepEqual([...calls], [["getMany", 1]]);
 });
 
 Deno.test("kvRevocation.listSessions hides sessions started up to revokeSubject's or revokeAllBefore's cut-off", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const list = kvRevocation(kv, { now: () => (T0 + 60) * 1000 });
-    await list.addSession("ada", entry("00000000000000a1", 1));
-    await list.addSession("ada", entry("00000000000000a2", 2.5));
-    await list.addSession("ada", entry("00000000000000a3", 3));
-    await list.addSession("grace", entry("00000000000000b1", 1));
-    const ids = async (subject: string) => (await list.listSessions(subject)).map((s) => s.id);
+  using kv = await Deno.openKv(":memory:");
+  const list = kvRevocation(kv, { now: () => (T0 + 60) * 1000 });
+  await list.addSession("ada", entry("00000000000000a1", 1));
+  await list.addSession("ada", entry("00000000000000a2", 2.5));
+  await list.addSession("ada", entry("00000000000000a3", 3));
+  await list.addSession("grace", entry("00000000000000b1", 1));
+  const ids = async (subject: string) => (await list.listSessions(subject)).map((s) => s.id);
 
-    await list.revokeSubject("ada", new Date((T0 + 2.5) * 1000));
-    assert.deepEqual(await ids("ada"), ["00000000000000a3"], "started up to the cut-off");
-    assert.deepEqual(await ids("grace"), ["00000000000000b1"]);
-    const stored = await Array.fromAsync(
-      kv.list({ prefix: ["sealed-sessions", "revoked", "sessions", "ada"] }),
-    );
-    assert.equal(stored.length, 1, "the entries the cut-off ended leave KV");
+  await list.revokeSubject("ada", new Date((T0 + 2.5) * 1000));
+  assert.deepEqual(await ids("ada"), ["00000000000000a3"], "started up to the cut-off");
+  assert.deepEqual(await ids("grace"), ["00000000000000b1"]);
+  const stored = await Array.fromAsync(
+    kv.list({ prefix: ["sealed-sessions", "revoked", "sessions", "ada"] }),
+  );
+  assert.equal(stored.length, 1, "the entries the cut-off ended leave KV");
 
-    await list.revokeAllBefore(new Date((T0 + 3) * 1000));
-    assert.deepEqual(await ids("ada"), []);
-    assert.deepEqual(await ids("grace"), []);
-  } finally {
-    kv.close();
-  }
+  await list.revokeAllBefore(new Date((T0 + 3) * 1000));
+  assert.deepEqual(await ids("ada"), []);
+  assert.deepEqual(await ids("grace"), []);
 });
 
 Deno.test("kvRevocation's list of sessions fails with ERR_SESSION_STORE_UNAVAILABLE when Deno KV does", async () => {

@@ -77,61 +77,49 @@ Deno.test("kvRevocation refuses a destroyed session's cookie on another instance
 });
 
 Deno.test("kvRevocation caches answers for at most cacheMs, then sees another instance's revocation", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    let now = Date.now();
-    const writer = kvRevocation(kv);
-    const reader = kvRevocation(kv, { cacheMs: 1000, now: () => now });
-    const id = newId();
-    const issued = Math.floor(now / 1000);
-    assert.equal(await reader.isRevoked(id, issued), false);
-    await writer.revoke(id, issued + 3600);
-    // Within the cache window the old answer stands: the documented staleness bound.
-    now += 500;
-    assert.equal(await reader.isRevoked(id, issued), false);
-    now += 600;
-    assert.equal(await reader.isRevoked(id, issued), true);
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  let now = Date.now();
+  const writer = kvRevocation(kv);
+  const reader = kvRevocation(kv, { cacheMs: 1000, now: () => now });
+  const id = newId();
+  const issued = Math.floor(now / 1000);
+  assert.equal(await reader.isRevoked(id, issued), false);
+  await writer.revoke(id, issued + 3600);
+  // Within the cache window the old answer stands: the documented staleness bound.
+  now += 500;
+  assert.equal(await reader.isRevoked(id, issued), false);
+  now += 600;
+  assert.equal(await reader.isRevoked(id, issued), true);
 });
 
 Deno.test("kvRevocation.revokeAllBefore refuses older sessions and accepts newer ones", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    let now = Date.UTC(2026, 0, 1);
-    const revocation = kvRevocation(kv, { cacheMs: 0 });
-    const { app, invalid } = makeApp({ revocation, now: () => now });
-    const old = cookieOf(await app.request("/login/Old", { method: "POST" }));
-    now += 10_000;
-    await revocation.revokeAllBefore(new Date(now - 1000));
-    now += 1000;
-    const fresh = cookieOf(await app.request("/login/New", { method: "POST" }));
-    assert.equal(await (await app.request("/", { headers: { cookie: old } })).text(), "");
-    assert.equal(await (await app.request("/", { headers: { cookie: fresh } })).text(), "New");
-    assert.deepEqual(invalid, ["revoked"]);
-    // The cut-off never moves back.
-    await revocation.revokeAllBefore(new Date(0));
-    assert.equal(await (await app.request("/", { headers: { cookie: old } })).text(), "");
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  let now = Date.UTC(2026, 0, 1);
+  const revocation = kvRevocation(kv, { cacheMs: 0 });
+  const { app, invalid } = makeApp({ revocation, now: () => now });
+  const old = cookieOf(await app.request("/login/Old", { method: "POST" }));
+  now += 10_000;
+  await revocation.revokeAllBefore(new Date(now - 1000));
+  now += 1000;
+  const fresh = cookieOf(await app.request("/login/New", { method: "POST" }));
+  assert.equal(await (await app.request("/", { headers: { cookie: old } })).text(), "");
+  assert.equal(await (await app.request("/", { headers: { cookie: fresh } })).text(), "New");
+  assert.deepEqual(invalid, ["revoked"]);
+  // The cut-off never moves back.
+  await revocation.revokeAllBefore(new Date(0));
+  assert.equal(await (await app.request("/", { headers: { cookie: old } })).text(), "");
 });
 
 Deno.test("regenerate() with revocation revokes the pre-login session id", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const { app } = makeApp({ revocation: kvRevocation(kv, { cacheMs: 0 }) });
-    const first = cookieOf(await app.request("/login/Ada", { method: "POST" }));
-    const second = cookieOf(
-      await app.request("/login/Ada", { method: "POST", headers: { cookie: first } }),
-    );
-    assert.notEqual(first, second);
-    assert.equal(await (await app.request("/", { headers: { cookie: first } })).text(), "");
-    assert.equal(await (await app.request("/", { headers: { cookie: second } })).text(), "Ada");
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  const { app } = makeApp({ revocation: kvRevocation(kv, { cacheMs: 0 }) });
+  const first = cookieOf(await app.request("/login/Ada", { method: "POST" }));
+  const second = cookieOf(
+    await app.request("/login/Ada", { method: "POST", headers: { cookie: first } }),
+  );
+  assert.notEqual(first, second);
+  assert.equal(await (await app.request("/", { headers: { cookie: first } })).text(), "");
+  assert.equal(await (await app.request("/", { headers: { cookie: second } })).text(), "Ada");
 });
 
 Deno.test("a closed KV fails closed with a 503 and an ERR_SESSION_STORE_UNAVAILABLE error, or open when configured", async () => {
@@ -196,84 +184,68 @@ Deno.test("kvStore keeps the data server-side and shares it across instances", a
 });
 
 Deno.test("kvStore refuses data over the 64 KiB KV limit with a typed error and keeps the stored session", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const store = kvStore(kv);
-    const { app } = makeApp({ store });
-    const cookie = cookieOf(await app.request("/login/Ada", { method: "POST" }));
-    const res = await app.request("/blob/70000", { method: "POST", headers: { cookie } });
-    assert.equal(res.status, 413);
-    assert.equal(await res.text(), "ERR_SESSION_TOO_LARGE");
-    assert.equal(await (await app.request("/", { headers: { cookie } })).text(), "Ada");
-    const id = newId();
-    await assert.rejects(
-      store.save(id, "x".repeat(70_000), Date.now() / 1000 + 60),
-      (e: unknown) => e instanceof SessionError && e.code === "ERR_SESSION_TOO_LARGE",
-    );
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  const store = kvStore(kv);
+  const { app } = makeApp({ store });
+  const cookie = cookieOf(await app.request("/login/Ada", { method: "POST" }));
+  const res = await app.request("/blob/70000", { method: "POST", headers: { cookie } });
+  assert.equal(res.status, 413);
+  assert.equal(await res.text(), "ERR_SESSION_TOO_LARGE");
+  assert.equal(await (await app.request("/", { headers: { cookie } })).text(), "Ada");
+  const id = newId();
+  await assert.rejects(
+    store.save(id, "x".repeat(70_000), Date.now() / 1000 + 60),
+    (e: unknown) => e instanceof SessionError && e.code === "ERR_SESSION_TOO_LARGE",
+  );
 });
 
 Deno.test("kvStore regenerate() moves the data to a new id and deletes the old entry", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const { app } = makeApp({ store: kvStore(kv) });
-    const first = cookieOf(await app.request("/login/Ada", { method: "POST" }));
-    const keysBefore = (await Array.fromAsync(kv.list({ prefix: ["sealed-sessions", "data"] })))
-      .map((e) => e.key.at(-1));
-    const second = cookieOf(
-      await app.request("/login/Ada", { method: "POST", headers: { cookie: first } }),
-    );
-    const keysAfter = (await Array.fromAsync(kv.list({ prefix: ["sealed-sessions", "data"] })))
-      .map((e) => e.key.at(-1));
-    assert.equal(keysBefore.length, 1);
-    assert.equal(keysAfter.length, 1);
-    assert.notEqual(keysBefore[0], keysAfter[0]);
-    assert.equal(await (await app.request("/", { headers: { cookie: first } })).text(), "");
-    assert.equal(await (await app.request("/", { headers: { cookie: second } })).text(), "Ada");
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  const { app } = makeApp({ store: kvStore(kv) });
+  const first = cookieOf(await app.request("/login/Ada", { method: "POST" }));
+  const keysBefore = (await Array.fromAsync(kv.list({ prefix: ["sealed-sessions", "data"] })))
+    .map((e) => e.key.at(-1));
+  const second = cookieOf(
+    await app.request("/login/Ada", { method: "POST", headers: { cookie: first } }),
+  );
+  const keysAfter = (await Array.fromAsync(kv.list({ prefix: ["sealed-sessions", "data"] })))
+    .map((e) => e.key.at(-1));
+  assert.equal(keysBefore.length, 1);
+  assert.equal(keysAfter.length, 1);
+  assert.notEqual(keysBefore[0], keysAfter[0]);
+  assert.equal(await (await app.request("/", { headers: { cookie: first } })).text(), "");
+  assert.equal(await (await app.request("/", { headers: { cookie: second } })).text(), "Ada");
 });
 
 Deno.test("kvStore lets the first of two concurrent writers win and fails the second with ERR_SESSION_CONFLICT", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const { app } = makeApp({ store: kvStore(kv) });
-    const cookie = cookieOf(await app.request("/count", { method: "POST" }));
-    const [slow, fast] = await Promise.all([
-      app.request("/count?delay=50", { method: "POST", headers: { cookie } }),
-      app.request("/count", { method: "POST", headers: { cookie } }),
-    ]);
-    assert.equal(fast.status, 200);
-    assert.equal(await fast.text(), "2");
-    assert.equal(slow.status, 409);
-    assert.equal(await slow.text(), "ERR_SESSION_CONFLICT");
-    // The stored count is the winner's, not corrupted by the loser.
-    const next = await app.request("/count", { method: "POST", headers: { cookie } });
-    assert.equal(await next.text(), "3");
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  const { app } = makeApp({ store: kvStore(kv) });
+  const cookie = cookieOf(await app.request("/count", { method: "POST" }));
+  const [slow, fast] = await Promise.all([
+    app.request("/count?delay=50", { method: "POST", headers: { cookie } }),
+    app.request("/count", { method: "POST", headers: { cookie } }),
+  ]);
+  assert.equal(fast.status, 200);
+  assert.equal(await fast.text(), "2");
+  assert.equal(slow.status, 409);
+  assert.equal(await slow.text(), "ERR_SESSION_CONFLICT");
+  // The stored count is the winner's, not corrupted by the loser.
+  const next = await app.request("/count", { method: "POST", headers: { cookie } });
+  assert.equal(await next.text(), "3");
 });
 
 Deno.test("kvStore entries expire with the session", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    let now = Date.now();
-    const { app, invalid } = makeApp({
-      store: kvStore(kv, { now: () => now }),
-      maxAge: 60,
-      now: () => now,
-    });
-    const cookie = cookieOf(await app.request("/login/Ada", { method: "POST" }));
-    now += 61_000;
-    assert.equal(await (await app.request("/", { headers: { cookie } })).text(), "");
-    assert.deepEqual(invalid, ["expired"]);
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  let now = Date.now();
+  const { app, invalid } = makeApp({
+    store: kvStore(kv, { now: () => now }),
+    maxAge: 60,
+    now: () => now,
+  });
+  const cookie = cookieOf(await app.request("/login/Ada", { method: "POST" }));
+  now += 61_000;
+  assert.equal(await (await app.request("/", { headers: { cookie } })).text(), "");
+  assert.deepEqual(invalid, ["expired"]);
 });
 
 Deno.test("a Deno KV that never answers fails the request after timeoutMs instead of holding it", async () => {
@@ -295,21 +267,17 @@ Deno.test("a Deno KV that never answers fails the request after timeoutMs instea
 });
 
 Deno.test("kvRevocation.revokeAllBefore(instant) refuses sessions issued up to that very millisecond", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    let now = Date.UTC(2026, 0, 1, 12, 0, 0, 500);
-    const revocation = kvRevocation(kv, { cacheMs: 0 });
-    const { app } = makeApp({ revocation, now: () => now });
-    const sameSecond = cookieOf(await app.request("/login/Early", { method: "POST" }));
-    now += 300; // .800, still the same second
-    await revocation.revokeAllBefore(new Date(now));
-    now += 1; // .801: a login right after the cut-off, in the same second
-    const after = cookieOf(await app.request("/login/After", { method: "POST" }));
-    assert.equal(await (await app.request("/", { headers: { cookie: sameSecond } })).text(), "");
-    assert.equal(await (await app.request("/", { headers: { cookie: after } })).text(), "After");
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  let now = Date.UTC(2026, 0, 1, 12, 0, 0, 500);
+  const revocation = kvRevocation(kv, { cacheMs: 0 });
+  const { app } = makeApp({ revocation, now: () => now });
+  const sameSecond = cookieOf(await app.request("/login/Early", { method: "POST" }));
+  now += 300; // .800, still the same second
+  await revocation.revokeAllBefore(new Date(now));
+  now += 1; // .801: a login right after the cut-off, in the same second
+  const after = cookieOf(await app.request("/login/After", { method: "POST" }));
+  assert.equal(await (await app.request("/", { headers: { cookie: sameSecond } })).text(), "");
+  assert.equal(await (await app.request("/", { headers: { cookie: after } })).text(), "After");
 });
 
 /** Each key of a local Deno KV file with the Unix time (ms) it expires at, -1 for never. */

@@ -288,33 +288,29 @@ Deno.test("destroy() deletes the cookie whatever its kind, and a new session get
 });
 
 Deno.test("the server-side store keeps the choice in the sealed cookie", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const { app } = makeApp({ persistent: false, store: kvStore(kv) });
-    const first = sessionCookie(await post(app, "/set/Ada"));
-    assert.equal(isPersistent(first), false);
-    // A data change goes to the store only; the cookie (the sealed id) is not re-written.
-    const changed = await post(app, "/set/Grace", pair(first));
-    assert.deepEqual(changed.headers.getSetCookie(), []);
-    assert.deepEqual(await read(app, pair(first)), {
-      name: "Grace",
-      persistent: false,
-      isNew: false,
-    });
+  using kv = await Deno.openKv(":memory:");
+  const { app } = makeApp({ persistent: false, store: kvStore(kv) });
+  const first = sessionCookie(await post(app, "/set/Ada"));
+  assert.equal(isPersistent(first), false);
+  // A data change goes to the store only; the cookie (the sealed id) is not re-written.
+  const changed = await post(app, "/set/Grace", pair(first));
+  assert.deepEqual(changed.headers.getSetCookie(), []);
+  assert.deepEqual(await read(app, pair(first)), {
+    name: "Grace",
+    persistent: false,
+    isNew: false,
+  });
 
-    const remembered = sessionCookie(await post(app, "/remember/true", pair(first)));
-    assert.equal(remembered.attributes.get("max-age"), String(MAX_AGE));
-    assert.deepEqual(await read(app, pair(remembered)), {
-      name: "Grace",
-      persistent: true,
-      isNew: false,
-    });
-    const later = await post(app, "/set/Ada", pair(remembered));
-    assert.deepEqual(later.headers.getSetCookie(), []);
-    assert.equal((await read(app, pair(remembered))).persistent, true);
-  } finally {
-    kv.close();
-  }
+  const remembered = sessionCookie(await post(app, "/remember/true", pair(first)));
+  assert.equal(remembered.attributes.get("max-age"), String(MAX_AGE));
+  assert.deepEqual(await read(app, pair(remembered)), {
+    name: "Grace",
+    persistent: true,
+    isNew: false,
+  });
+  const later = await post(app, "/set/Ada", pair(remembered));
+  assert.deepEqual(later.headers.getSetCookie(), []);
+  assert.equal((await read(app, pair(remembered))).persistent, true);
 });
 
 // The seal format: the flags byte, and cookies from before it.

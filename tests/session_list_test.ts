@@ -216,45 +216,41 @@ Deno.test({
 });
 
 Deno.test("the sessions calls say what is missing: a list that keeps sessions, a subject", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const app = new Hono<Env>();
-    const caught: unknown[] = [];
-    app.use(session({ secrets: [SECRET] }));
-    app.post("/", async (c) => {
-      const s = c.get("session");
-      s.subject = "ada";
-      for (
-        const call of [
-          () => s.sessions(),
-          () => s.signOut("0123456789abcdef"),
-          () => s.signOutOthers(),
-        ]
-      ) {
-        await call().catch((error) => caught.push(error));
-      }
-      return c.text("ok");
-    });
-    await app.request("/", { method: "POST" });
-    assert.equal(caught.length, 3);
-    for (const error of caught) {
-      assert.ok(error instanceof SessionConfigError, String(error));
-      assert.match(error.message, /kvRevocation|redisRevocation/);
+  using kv = await Deno.openKv(":memory:");
+  const app = new Hono<Env>();
+  const caught: unknown[] = [];
+  app.use(session({ secrets: [SECRET] }));
+  app.post("/", async (c) => {
+    const s = c.get("session");
+    s.subject = "ada";
+    for (
+      const call of [
+        () => s.sessions(),
+        () => s.signOut("0123456789abcdef"),
+        () => s.signOutOthers(),
+      ]
+    ) {
+      await call().catch((error) => caught.push(error));
     }
-
-    const listed = new Hono<Env>();
-    const anonymous: unknown[] = [];
-    listed.use(session({ secrets: [SECRET], revocation: kvRevocation(kv) }));
-    listed.get("/", async (c) => {
-      await c.get("session").sessions().catch((error) => anonymous.push(error));
-      return c.text("ok");
-    });
-    await listed.request("/");
-    assert.ok(anonymous[0] instanceof TypeError, String(anonymous[0]));
-    assert.match(String(anonymous[0]), /no subject/);
-  } finally {
-    kv.close();
+    return c.text("ok");
+  });
+  await app.request("/", { method: "POST" });
+  assert.equal(caught.length, 3);
+  for (const error of caught) {
+    assert.ok(error instanceof SessionConfigError, String(error));
+    assert.match(error.message, /kvRevocation|redisRevocation/);
   }
+
+  const listed = new Hono<Env>();
+  const anonymous: unknown[] = [];
+  listed.use(session({ secrets: [SECRET], revocation: kvRevocation(kv) }));
+  listed.get("/", async (c) => {
+    await c.get("session").sessions().catch((error) => anonymous.push(error));
+    return c.text("ok");
+  });
+  await listed.request("/");
+  assert.ok(anonymous[0] instanceof TypeError, String(anonymous[0]));
+  assert.match(String(anonymous[0]), /no subject/);
 });
 
 Deno.test("the list of sessions outlives a restart, and an outage fails closed or open as configured", async (t) => {

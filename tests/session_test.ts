@@ -237,23 +237,19 @@ Deno.test("set() past the cookie budget throws SessionTooLargeError the handler 
 });
 
 Deno.test("set() past a store's size limit throws where it is made", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const target = new Hono<SessionEnv>();
-    target.use(session({ secrets: [SECRET], store: kvStore(kv) }));
-    target.post("/", (c) => {
-      assert.throws(
-        () => c.get("session").set("blob", "x".repeat(70_000)),
-        (error: unknown) => error instanceof SessionTooLargeError && /Deno KV/.test(error.message),
-      );
-      c.get("session").set("small", "ok");
-      return c.text("ok");
-    });
-    const res = await target.request("/", { method: "POST" });
-    assert.equal(await res.text(), "ok");
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  const target = new Hono<SessionEnv>();
+  target.use(session({ secrets: [SECRET], store: kvStore(kv) }));
+  target.post("/", (c) => {
+    assert.throws(
+      () => c.get("session").set("blob", "x".repeat(70_000)),
+      (error: unknown) => error instanceof SessionTooLargeError && /Deno KV/.test(error.message),
+    );
+    c.get("session").set("small", "ok");
+    return c.text("ok");
+  });
+  const res = await target.request("/", { method: "POST" });
+  assert.equal(await res.text(), "ok");
 });
 
 Deno.test("subject is sealed, kept by re-seals, rotation and regenerate(), cleared by destroy()", async (t) => {
@@ -275,37 +271,33 @@ Deno.test("subject is sealed, kept by re-seals, rotation and regenerate(), clear
     );
     return app;
   };
-  const kv = await Deno.openKv(":memory:");
-  try {
-    for (const [mode, store] of [["cookie", undefined], ["store", kvStore(kv)]] as const) {
-      await t.step(`in ${mode} mode`, async () => {
-        const jar = new CookieJar();
-        const old = make([OLD], store);
-        await send(old, jar, "/login/user-42", "");
-        const first = await (await send(old, jar, "/")).json();
-        assert.equal(first.subject, "user-42");
-        assert.ok(!jar.header.includes("user-42"), "not readable in the cookie");
-        await send(old, jar, "/note/1", "");
-        assert.equal(
-          (await (await send(old, jar, "/")).json()).subject,
-          "user-42",
-          "after a re-seal",
-        );
-        const rotated = make([NEW, OLD], store);
-        const before = jar.header;
-        await send(rotated, jar, "/");
-        assert.notEqual(jar.header, before, "re-sealed under the new secret");
-        assert.equal((await (await send(make([NEW], store), jar, "/")).json()).subject, "user-42");
-        await send(rotated, jar, "/regenerate", "");
-        const after = await (await send(rotated, jar, "/")).json();
-        assert.equal(after.subject, "user-42", "after regenerate()");
-        assert.notEqual(after.id, first.id);
-        await send(rotated, jar, "/destroy", "");
-        assert.equal((await (await send(rotated, jar, "/")).json()).subject, null);
-      });
-    }
-  } finally {
-    kv.close();
+  using kv = await Deno.openKv(":memory:");
+  for (const [mode, store] of [["cookie", undefined], ["store", kvStore(kv)]] as const) {
+    await t.step(`in ${mode} mode`, async () => {
+      const jar = new CookieJar();
+      const old = make([OLD], store);
+      await send(old, jar, "/login/user-42", "");
+      const first = await (await send(old, jar, "/")).json();
+      assert.equal(first.subject, "user-42");
+      assert.ok(!jar.header.includes("user-42"), "not readable in the cookie");
+      await send(old, jar, "/note/1", "");
+      assert.equal(
+        (await (await send(old, jar, "/")).json()).subject,
+        "user-42",
+        "after a re-seal",
+      );
+      const rotated = make([NEW, OLD], store);
+      const before = jar.header;
+      await send(rotated, jar, "/");
+      assert.notEqual(jar.header, before, "re-sealed under the new secret");
+      assert.equal((await (await send(make([NEW], store), jar, "/")).json()).subject, "user-42");
+      await send(rotated, jar, "/regenerate", "");
+      const after = await (await send(rotated, jar, "/")).json();
+      assert.equal(after.subject, "user-42", "after regenerate()");
+      assert.notEqual(after.id, first.id);
+      await send(rotated, jar, "/destroy", "");
+      assert.equal((await (await send(rotated, jar, "/")).json()).subject, null);
+    });
   }
 });
 

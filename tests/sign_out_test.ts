@@ -165,18 +165,14 @@ Deno.test("signOutEverywhere() on one Deno KV file shared by two instances", asy
 });
 
 Deno.test("signOutEverywhere() in store mode does not serve the ended sessions' data", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const app = instance(kvRevocation(kv), { store: kvStore(kv) });
-    const [laptop, phone] = [new CookieJar(), new CookieJar()];
-    await visit(app, laptop, "/login/ada");
-    await visit(app, phone, "/login/ada");
-    assert.equal(await visit(app, phone, "/data"), "ADA");
-    await visit(app, laptop, "/everywhere");
-    assert.equal(await visit(app, phone, "/data"), "none");
-  } finally {
-    kv.close();
-  }
+  using kv = await Deno.openKv(":memory:");
+  const app = instance(kvRevocation(kv), { store: kvStore(kv) });
+  const [laptop, phone] = [new CookieJar(), new CookieJar()];
+  await visit(app, laptop, "/login/ada");
+  await visit(app, phone, "/login/ada");
+  assert.equal(await visit(app, phone, "/data"), "ADA");
+  await visit(app, laptop, "/everywhere");
+  assert.equal(await visit(app, phone, "/data"), "none");
 });
 
 Deno.test("signOutEverywhere() without a revocation list is a SessionConfigError at the call", async () => {
@@ -258,52 +254,44 @@ Deno.test({
 });
 
 Deno.test("a cookie issued before a sign-out everywhere stays refused after a regenerate() inside the cache window", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    // Instance two caches answers for a minute: it has not heard of the sign-out yet.
-    const one = instance(kvRevocation(kv));
-    const two = instance(kvRevocation(kv, { cacheMs: 60_000 }));
-    two.post("/regenerate", (c) => {
-      c.get("session").regenerate();
-      return c.text("regenerated");
-    });
-    const [laptop, phone] = [new CookieJar(), new CookieJar()];
-    await visit(one, laptop, "/login/ada");
-    await visit(one, phone, "/login/ada");
-    const stolen = copyOf(laptop.header);
-    assert.equal(await visit(two, stolen, "/me"), "ada", "instance two caches it as valid");
-    await sleep(5); // the sign-out comes strictly after the stolen session's start
-    assert.equal(await visit(one, phone, "/everywhere"), "out");
+  using kv = await Deno.openKv(":memory:");
+  // Instance two caches answers for a minute: it has not heard of the sign-out yet.
+  const one = instance(kvRevocation(kv));
+  const two = instance(kvRevocation(kv, { cacheMs: 60_000 }));
+  two.post("/regenerate", (c) => {
+    c.get("session").regenerate();
+    return c.text("regenerated");
+  });
+  const [laptop, phone] = [new CookieJar(), new CookieJar()];
+  await visit(one, laptop, "/login/ada");
+  await visit(one, phone, "/login/ada");
+  const stolen = copyOf(laptop.header);
+  assert.equal(await visit(two, stolen, "/me"), "ada", "instance two caches it as valid");
+  await sleep(5); // the sign-out comes strictly after the stolen session's start
+  assert.equal(await visit(one, phone, "/everywhere"), "out");
 
-    // Within its cache window, instance two still serves the stolen copy, and regenerates it.
-    assert.equal(await visit(two, stolen, "/regenerate"), "regenerated");
-    assert.notEqual(stolen.header, laptop.header, "a new id was issued");
-    // The new cookie carries the session's start: any instance that reads the list refuses it.
-    for (const fresh of [one, instance(kvRevocation(kv))]) {
-      assert.equal(await visit(fresh, copyOf(stolen.header), "/me"), "nobody");
-    }
-  } finally {
-    kv.close();
+  // Within its cache window, instance two still serves the stolen copy, and regenerates it.
+  assert.equal(await visit(two, stolen, "/regenerate"), "regenerated");
+  assert.notEqual(stolen.header, laptop.header, "a new id was issued");
+  // The new cookie carries the session's start: any instance that reads the list refuses it.
+  for (const fresh of [one, instance(kvRevocation(kv))]) {
+    assert.equal(await visit(fresh, copyOf(stolen.header), "/me"), "nobody");
   }
 });
 
 Deno.test("a login after a sign-out everywhere starts anew, even regenerated afterwards", async () => {
-  const kv = await Deno.openKv(":memory:");
-  try {
-    const app = instance(kvRevocation(kv));
-    app.post("/regenerate", (c) => {
-      c.get("session").regenerate();
-      return c.text("regenerated");
-    });
-    const laptop = new CookieJar();
-    await visit(app, laptop, "/login/ada");
-    await visit(app, laptop, "/everywhere");
-    await visit(app, laptop, "/login/ada");
-    await visit(app, laptop, "/regenerate");
-    for (const fresh of [app, instance(kvRevocation(kv))]) {
-      assert.equal(await visit(fresh, copyOf(laptop.header), "/me"), "ada");
-    }
-  } finally {
-    kv.close();
+  using kv = await Deno.openKv(":memory:");
+  const app = instance(kvRevocation(kv));
+  app.post("/regenerate", (c) => {
+    c.get("session").regenerate();
+    return c.text("regenerated");
+  });
+  const laptop = new CookieJar();
+  await visit(app, laptop, "/login/ada");
+  await visit(app, laptop, "/everywhere");
+  await visit(app, laptop, "/login/ada");
+  await visit(app, laptop, "/regenerate");
+  for (const fresh of [app, instance(kvRevocation(kv))]) {
+    assert.equal(await visit(fresh, copyOf(laptop.header), "/me"), "ada");
   }
 });
