@@ -76,6 +76,38 @@ Deno.test("kvRevocation refuses a destroyed session's cookie on another instance
   }
 });
 
+Deno.test("two instances on one Deno KV file serve many visitors at once, never failing on SQLite's lock", async () => {
+  // Each instance has its own handle on the file, as two processes would: SQLite then answers
+  // an atomic operation with a check "database is locked" when another handle writes meanwhile.
+  const path = await Deno.makeTempFile({ suffix: ".sqlite" });
+  using kvA = await Deno.openKv(path);
+  using kvB = await Deno.openKv(path);
+  const instances = [kvA, kvB].map((kv) => {
+    const { app } = makeApp({ revocation: kvRevocation(kv), store: kvStore(kv) });
+    app.post("/subject/:name", (c) => {
+      c.get("session").subject = c.req.param("name"); // listed: an atomic write with a check
+      return c.text("ok");
+    });
+    return app;
+  });
+  const visitors = Array.from({ length: 120 }, (_, i) => `visitor-${i}`);
+  const statuses = await Promise.all(visitors.map(async (name, i) => {
+    const [here, there] = [instances[i % 2]!, instances[(i + 1) % 2]!];
+    const login = await here.request(`/login/${name}`, { method: "POST" });
+    const cookie = cookieOf(login);
+    const subject = await there.request(`/subject/${name}`, {
+      method: "POST",
+      headers: { cookie },
+    });
+    const next = cookieOf(subject);
+    const count = await here.request("/count", { method: "POST", headers: { cookie: next } });
+    const logout = await there.request("/logout", { method: "POST", headers: { cookie: next } });
+    return [login.status, subject.status, count.status, logout.status].join(" ");
+  }));
+  assert.deepEqual(new Set(statuses), new Set(["200 200 200 204"]));
+  await Deno.remove(path);
+});
+
 Deno.test("kvRevocation caches answers for at most cacheMs, then sees another instance's revocation", async () => {
   using kv = await Deno.openKv(":memory:");
   let now = Date.now();

@@ -25,6 +25,7 @@ import {
 } from "../common/errors.ts";
 import type { SessionRevocation, SignedInSession } from "../server_side/contracts.ts";
 import { hex } from "../common/bytes.ts";
+import { commit } from "./_commit.ts";
 import { deadline } from "../server_side/deadline.ts";
 import { CLOCK_SKEW, cutOff, MAX_AGE_LIMIT } from "../sealing/lifetime.ts";
 import { RevocationCache } from "../server_side/revocation_cache.ts";
@@ -268,7 +269,7 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
         const current = await within(kv.get<number>(key));
         if (typeof current.value === "number" && current.value >= wanted) return current.value;
         const set = kv.atomic().check(current).set(key, wanted, expireIn ? { expireIn } : {});
-        if ((await within(set.commit())).ok) return wanted;
+        if ((await within(commit(set))).ok) return wanted;
       }
     } catch (error) {
       throw unavailable(action, error);
@@ -363,7 +364,7 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
       for (const handle of handles.slice(i, i + KV_MUTATIONS_LIMIT / 2)) {
         operation.delete(entryKey(subject, handle)).delete(seenKey(subject, handle));
       }
-      commits.push(operation.commit());
+      commits.push(commit(operation));
     }
     await within(Promise.all(commits));
   }
@@ -446,7 +447,7 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
           const write = kv.atomic()
             .check({ key: handleKey(entry.id), versionstamp: null })
             .set(entryKey(subject, entry.id), value, { expireIn: untilExpiry(entry.expiresAt) });
-          if (!(await within(write.commit())).ok) return;
+          if (!(await within(commit(write))).ok) return;
         }
         await forget(subject, dropped.map((other) => other.id));
       } catch (error) {
@@ -502,7 +503,7 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
             .set(handleKey(id), entry.value.expiresAt, { expireIn })
             .delete(key)
             .delete(seenKey(subject, id));
-          if ((await within(end.commit())).ok) {
+          if ((await within(commit(end))).ok) {
             cache.ended(id);
             return true;
           }
@@ -516,7 +517,7 @@ export function kvRevocation(kv: Deno.Kv, options: KvRevocationOptions = {}): Kv
     async removeSession(subject, id) {
       try {
         await within(
-          kv.atomic().delete(entryKey(subject, id)).delete(seenKey(subject, id)).commit(),
+          commit(kv.atomic().delete(entryKey(subject, id)).delete(seenKey(subject, id))),
         );
       } catch (error) {
         throw unavailable("remove the signed-in session", error);

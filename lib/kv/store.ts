@@ -14,6 +14,7 @@ import {
 } from "../common/errors.ts";
 import type { SessionStore, StoredSession } from "../server_side/contracts.ts";
 import { hex } from "../common/bytes.ts";
+import { commit } from "./_commit.ts";
 import { deadline } from "../server_side/deadline.ts";
 
 /**
@@ -142,12 +143,11 @@ export function kvStore(kv: Deno.Kv, options: KvStoreOptions = {}): SessionStore
       const expireIn = Math.max(1000, expiresAt * 1000 - now());
       let result: Deno.KvCommitResult | Deno.KvCommitError;
       try {
-        result = await within(
+        result = await within(commit(
           kv.atomic()
             .check({ key: key(id), versionstamp: expected?.version ?? null })
-            .set(key(id), body, { expireIn })
-            .commit(),
-        );
+            .set(key(id), body, { expireIn }),
+        ));
       } catch (error) {
         throw unavailable("save", error);
       }
