@@ -7,7 +7,7 @@
  * @module
  */
 
-import puppeteer, { type Browser } from "puppeteer-core";
+import puppeteer, { type Browser, type ElementHandle, type Page } from "puppeteer-core";
 
 /** Where Firefox is: `FIREFOX_PATH`, or Debian's `firefox-esr`. */
 export const FIREFOX: string = Deno.env.get("FIREFOX_PATH") ?? "/usr/bin/firefox-esr";
@@ -55,4 +55,22 @@ export function launchFirefox(prefs: Record<string, unknown> = {}): Promise<Brow
     extraPrefsFirefox: { ...OFFLINE_PREFS, ...prefs },
     env: { ...Deno.env.toObject(), ...OFFLINE_ENV },
   });
+}
+
+/**
+ * The element of this role and accessible name on the page, from Firefox's accessibility tree
+ * (Puppeteer's ARIA selector, answered by BiDi `locateNodes`). One query, no polling: for a
+ * document that has loaded.
+ *
+ * @param page The page.
+ * @param role An ARIA role, e.g. `button`.
+ * @param name Its accessible name, exactly.
+ * @returns The element; dispose of it (`using`) when done.
+ * @throws When there is none, naming the role, the name and the page.
+ */
+export async function findByRole(page: Page, role: string, name: string): Promise<ElementHandle> {
+  const selector = `::-p-aria([role=${JSON.stringify(role)}][name=${JSON.stringify(name)}])`;
+  const element = await page.$(selector);
+  if (!element) throw new Error(`No ${role} named "${name}" on ${page.url()}`);
+  return element;
 }

@@ -6,7 +6,7 @@
  */
 
 import type { Page } from "puppeteer-core";
-import { FIREFOX, hasFirefox, launchFirefox } from "./_firefox.ts";
+import { findByRole, FIREFOX, hasFirefox, launchFirefox } from "./_firefox.ts";
 import { type DevicesPage, signOutOtherDevices, startDevicesExample } from "./_devices_flow.ts";
 
 if (!hasFirefox) {
@@ -37,14 +37,8 @@ Deno.test({
 
 /** A Puppeteer page as the flow drives it. */
 function firefoxPage(page: Page): DevicesPage {
-  // The element of this role and accessible name, from Firefox's accessibility tree. One query,
-  // no polling: the flow only looks for elements on a document that has loaded.
-  const find = async (role: string, name: string) => {
-    const selector = `::-p-aria([role=${JSON.stringify(role)}][name=${JSON.stringify(name)}])`;
-    const element = await page.$(selector);
-    if (!element) throw new Error(`No ${role} named "${name}" on ${page.url()}`);
-    return element;
-  };
+  // The flow only looks for elements on a document that has loaded.
+  const find = (role: string, name: string) => findByRole(page, role, name);
   return {
     async goto(url) {
       const response = await page.goto(url);

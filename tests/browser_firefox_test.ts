@@ -16,7 +16,7 @@
  */
 
 import type { ElementHandle, Page } from "puppeteer-core";
-import { FIREFOX, hasFirefox, launchFirefox } from "./_firefox.ts";
+import { findByRole, FIREFOX, hasFirefox, launchFirefox } from "./_firefox.ts";
 import { startServer } from "./_server.ts";
 import {
   type BrowserPage,
@@ -77,15 +77,8 @@ Deno.test({
 
 /** A Puppeteer page as the shared flow drives it. */
 function firefoxPage(page: Page): BrowserPage {
-  // The element of this role and accessible name, from Firefox's accessibility tree (Puppeteer's
-  // ARIA selector, answered by BiDi `locateNodes`). One query, no polling: the flow only looks
-  // for elements on a document that has loaded.
-  const find = async (role: string, name: string) => {
-    const selector = `::-p-aria([role=${JSON.stringify(role)}][name=${JSON.stringify(name)}])`;
-    const element = await page.$(selector);
-    if (!element) throw new Error(`No ${role} named "${name}" on ${page.url()}`);
-    return element;
-  };
+  // The flow only looks for elements on a document that has loaded.
+  const find = (role: string, name: string) => findByRole(page, role, name);
   // Evaluated in the page as a string: Deno's type check knows no DOM.
   const first = (selector: string, expression: string) =>
     page.evaluate(`(() => {
